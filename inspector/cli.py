@@ -1,0 +1,296 @@
+"""`inspector`: the headless station and its tools.
+
+Only argparse is imported at the top: `inspector --help` must answer at once, so every command
+imports what it needs when it runs (torch and transformers load only with a local model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+DEMO_RECIPE = ASSETS / "demo" / "recipe.yaml"
+DEMO_SOURCE = f"folder:{ASSETS / 'demo' / 'camera'}?loop=1&fps=1"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inspector",
+        description="Visual quality inspection: line cameras judged by a vision-language model, "
+        "every verdict recorded with its evidence. With no command: `inspector run` on the demo.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="where the database, evidence and logs live "
+        "(default: the user data directory; env INSPECTOR_DATA_DIR)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="any SQLAlchemy URL (default: SQLite in the "
+        "data directory; env INSPECTOR_DATABASE_URL)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more to stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="inspect a camera, stream, video or folder headless")
+    run.add_argument(
+        "--source",
+        default=DEMO_SOURCE,
+        help="usb:N, rtsp://..., http(s)://..., "
+        "a video file, or folder:DIR[?loop=1&fps=N] (default: the demo camera)",
+    )
+    run.add_argument("--recipe", default=str(DEMO_RECIPE), help="recipe YAML (default: demo)")
+    run.add_argument(
+        "--trigger",
+        choices=("auto", "free-run", "triggered"),
+        default="auto",
+        help="free-run: judge the newest frame, drop older ones; triggered: judge "
+        "every frame; auto: triggered for files and folders, free-run for cameras",
+    )
+    run.add_argument(
+        "--max-parts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="stop after N recorded inspections (0: until the source ends or Ctrl-C)",
+    )
+    run.add_argument("--evidence-format", choices=("jpeg", "png"), default="jpeg")
+    run.add_argument("--json", action="store_true", help="one JSON object per verdict")
+
+    judge = commands.add_parser("judge", help="judge still images")
+    judge.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    judge.add_argument("--recipe", default=str(DEMO_RECIPE), help="recipe YAML (default: demo)")
+    judge.add_argument("--evidence-format", choices=("jpeg", "png"), default="jpeg")
+    judge.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+
+    history = commands.add_parser("history", help="list recorded inspections, newest first")
+    history.add_argument("--limit", type=int, default=20)
+    history.add_argument("--json", action="store_true")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser("upgrade", help="apply schema migrations (also done on every start)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from inspector.errors import InspectorError
+    from inspector.logs import setup_logging
+
+    if args.command is None:
+        args = build_parser().parse_args([*(argv or sys.argv[1:]), "run"])
+    try:
+        settings = _settings(args)
+        setup_logging(settings.data_dir, verbose=args.verbose)
+        handler = {
+            "run": _run,
+            "judge": _judge,
+            "history": _history,
+            "db": _db,
+        }[args.command]
+        return handler(args, settings)
+    except InspectorError as exc:
+        print(f"inspector: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings(args):
+    from inspector.config import Settings
+
+    return Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
+
+
+def _open_store(settings, evidence_format: str = "jpeg"):
+    from inspector.store import Store
+
+    return Store.open(settings, evidence_format)
+
+
+def _prepare_judge(recipe_path: str):
+    """Recipe, chain with references set, and the reference images; model not loaded yet."""
+    from inspector.judges import build_chain
+    from inspector.recipes import load_recipe
+
+    recipe = load_recipe(recipe_path)
+    chain = build_chain(recipe, recipe_path)
+    references = [
+        _read_image(path, f"recipe {recipe_path}: reference") for path in recipe.references
+    ]
+    chain.set_references(references)
+    return recipe, chain, references
+
+
+def _load(chain) -> None:
+    chain.load(progress=lambda message: print(f"inspector: {message}", file=sys.stderr))
+
+
+def _read_image(path: Path, what: str):
+    import cv2
+
+    from inspector.errors import InputError
+
+    if not Path(path).is_file():
+        raise InputError(f"{what} {path}: no such file")
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None or image.size == 0:
+        raise InputError(f"{what} {path}: not an image OpenCV can read (corrupt or unsupported)")
+    return image
+
+
+def _run(args, settings) -> int:
+    import signal
+    import threading
+
+    from inspector import console
+    from inspector.cameras import SourceEvent, open_source
+    from inspector.station import (
+        InspectionRecorded,
+        RecordFailed,
+        Station,
+        StationStopped,
+        TriggerPolicy,
+    )
+
+    recipe, chain, references = _prepare_judge(args.recipe)
+    store = _open_store(settings, args.evidence_format)
+    version_id = store.recipe_version_id(recipe, references)
+    # Camera events go to the station's listeners once it exists; until then, to this list.
+    early_events: list[SourceEvent] = []
+    forward = [early_events.append]
+    source = open_source(args.source, on_event=lambda event: forward[0](event))
+    if args.trigger == "auto":
+        policy = TriggerPolicy.FREE_RUN if source.live else TriggerPolicy.TRIGGERED
+    else:
+        policy = TriggerPolicy(args.trigger)
+    try:
+        _load(chain)
+    except BaseException:
+        source.close()
+        raise
+    station = Station(source, chain, recipe, version_id, store, policy)
+    done = threading.Event()
+    recorded = 0
+
+    def on_event(event) -> None:
+        nonlocal recorded
+        if isinstance(event, InspectionRecorded):
+            recorded += 1
+            print(console.verdict_line(event, as_json=args.json), flush=True)
+            if args.max_parts and recorded >= args.max_parts:
+                station.stop()
+        elif isinstance(event, SourceEvent):
+            print(
+                f"inspector: camera {event.uri}: {event.state}: {event.message}",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif isinstance(event, RecordFailed):
+            print(f"inspector: {event.message}", file=sys.stderr, flush=True)
+        elif isinstance(event, StationStopped):
+            done.set()
+
+    station.subscribe(on_event)
+    for event in early_events:
+        on_event(event)
+    forward[0] = station.on_source_event
+    interrupts = 0
+
+    def on_interrupt(signum, frame) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            print("inspector: stopping now", file=sys.stderr, flush=True)
+            raise KeyboardInterrupt
+        print(
+            "inspector: stopping after the part in progress (Ctrl-C again to quit now)",
+            file=sys.stderr,
+            flush=True,
+        )
+        station.stop()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    signal.signal(signal.SIGTERM, on_interrupt)
+    try:
+        station.start()
+        while not done.wait(0.2):
+            pass
+        station.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        store.close()
+    print(console.summary_line(station.stats), file=sys.stderr, flush=True)
+    return 0
+
+
+def _judge(args, settings) -> int:
+    import json
+    import time
+
+    from inspector import console
+    from inspector.domain import Frame, utc_now
+    from inspector.store import Timings
+
+    images = [(path, _read_image(path, "image")) for path in args.images]
+    recipe, chain, references = _prepare_judge(args.recipe)
+    store = _open_store(settings, args.evidence_format)
+    version_id = store.recipe_version_id(recipe, references)
+    _load(chain)
+    results = []
+    try:
+        for sequence, (path, image) in enumerate(images, start=1):
+            start = time.monotonic_ns()
+            frame = Frame(image, "judge", sequence, utc_now(), start, part_id=path.stem)
+            verdict = chain.judge(image)
+            judged = time.monotonic_ns()
+            encoded = store.evidence.encode(image)
+            timings = Timings(0.0, (judged - start) / 1e6, (time.monotonic_ns() - start) / 1e6)
+            roi = recipe.roi.as_region() if recipe.roi else None
+            inspection_id = store.record_inspection(
+                frame, version_id, verdict, encoded, timings, roi
+            )
+            results.append(console.verdict_dict(inspection_id, frame, verdict, timings, str(path)))
+            if not args.json:
+                print(console.judge_line(path, verdict, timings), flush=True)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 0
+
+
+def _history(args, settings) -> int:
+    import json
+
+    from inspector import console
+
+    store = _open_store(settings)
+    try:
+        records = store.history(limit=args.limit)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps([console.record_dict(r) for r in records], indent=2))
+    else:
+        for line in console.history_table(records):
+            print(line)
+    return 0
+
+
+def _db(args, settings) -> int:
+    from inspector.store import database
+
+    store = _open_store(settings)
+    try:
+        print(f"database at revision {database.current_revision(store.engine)}")
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

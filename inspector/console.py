@@ -1,0 +1,120 @@
+"""What the command line prints: one line per verdict, tables, and JSON shapes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from inspector.domain import Frame, Verdict
+from inspector.station import InspectionRecorded, StationStats
+from inspector.store import InspectionRecord, Timings
+
+
+def _time(frame_or_record) -> str:
+    return frame_or_record.captured_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _defects(verdict: Verdict) -> str:
+    return ", ".join(d.class_name for d in verdict.defects) or "-"
+
+
+def verdict_dict(
+    inspection_id: int, frame: Frame, verdict: Verdict, timings: Timings, image: str | None = None
+) -> dict:
+    decided = verdict.decided_by
+    data = {
+        "inspection_id": inspection_id,
+        "time": _time(frame),
+        "camera": frame.camera_id,
+        "sequence": frame.sequence,
+        "part_id": frame.part_id,
+        "outcome": verdict.outcome.value,
+        "reason": verdict.reason,
+        "confidence": verdict.confidence,
+        "defects": [
+            {
+                "class": d.class_name,
+                "severity": d.severity.value if d.severity else None,
+                "box": d.box.as_list() if d.box else None,
+                "confidence": d.confidence,
+            }
+            for d in verdict.defects
+        ],
+        "engine": decided.engine if decided else None,
+        "model": decided.model_id if decided else None,
+        "attempts": len(verdict.attempts),
+        "judge_ms": round(timings.judge_ms, 1),
+        "total_ms": round(timings.total_ms, 1),
+    }
+    if image is not None:
+        data["image"] = image
+    return data
+
+
+def verdict_line(event: InspectionRecorded, as_json: bool = False) -> str:
+    if as_json:
+        data = verdict_dict(event.inspection_id, event.frame, event.verdict, event.timings)
+        return json.dumps(data)
+    v, f = event.verdict, event.frame
+    part = f"  part {f.part_id}" if f.part_id else ""
+    return (
+        f"{_time(f)}  #{f.sequence:<5} {v.outcome.value:<6}  {_defects(v):<24} "
+        f"{event.timings.judge_ms:7.0f} ms{part}"
+    )
+
+
+def judge_line(path: Path, verdict: Verdict, timings: Timings) -> str:
+    line = f"{path}: {verdict.outcome.value}  {_defects(verdict)}  {timings.judge_ms:.0f} ms"
+    return f"{line}  ({verdict.reason})" if verdict.reason else line
+
+
+def summary_line(stats: StationStats) -> str:
+    parts = [
+        f"{stats.captured} frames captured",
+        f"{stats.judged} judged",
+        f"{stats.recorded} recorded",
+    ]
+    if stats.dropped:
+        parts.append(f"{stats.dropped} dropped (free-run: the judge took newer frames)")
+    if stats.backpressure_waits:
+        parts.append(f"camera waited {stats.backpressure_waits} times for the judge")
+    if stats.not_judged:
+        parts.append(f"{stats.not_judged} stopped before judging (recorded UNSURE)")
+    if stats.record_failures:
+        parts.append(f"{stats.record_failures} NOT RECORDED (see the log)")
+    return "inspector: stopped: " + ", ".join(parts)
+
+
+def record_dict(record: InspectionRecord) -> dict:
+    return {
+        "inspection_id": record.id,
+        "uid": record.uid,
+        "time": _time(record),
+        "camera": record.camera_id,
+        "sequence": record.sequence,
+        "part_id": record.part_id,
+        "recipe": record.recipe,
+        "recipe_version": record.recipe_version,
+        "outcome": record.outcome.value,
+        "reason": record.reason,
+        "defects": list(record.defects),
+        "engine": record.engine,
+        "model": record.model_id,
+        "judge_ms": round(record.judge_ms, 1),
+        "total_ms": round(record.total_ms, 1),
+        "evidence": str(record.evidence_path),
+    }
+
+
+def history_table(records: list[InspectionRecord]) -> list[str]:
+    if not records:
+        return ["no inspections recorded yet"]
+    lines = [f"{'id':>6}  {'time (UTC)':<24} {'outcome':<7} {'recipe':<20} {'defects':<24} part"]
+    for r in records:
+        recipe = f"{r.recipe} v{r.recipe_version}"
+        defects = ", ".join(r.defects) or "-"
+        lines.append(
+            f"{r.id:>6}  {_time(r):<24} {r.outcome.value:<7} {recipe:<20} {defects:<24} "
+            f"{r.part_id or ''}"
+        )
+    return lines

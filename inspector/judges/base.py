@@ -1,0 +1,130 @@
+"""What every judge engine is: one method to implement, everything else shared.
+
+An engine turns a `Prompt` into text (`_generate`). The base class builds the prompt from the
+recipe, times the call, reads the answer with the one parser, and records the attempt, so that
+every engine is logged and judged the same way. A failed call is an attempt with an error and an
+UNSURE verdict, never an exception into the station.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from inspector.domain import JudgeAttempt, Verdict, unsure, utc_now
+from inspector.judges.prompt import Prompt, Reference, build_prompt
+from inspector.recipes import Recipe
+from inspector.verdicts import BoxConvention, ImageGeometry, read_verdict
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+class EngineSettings(BaseModel):
+    """Settings common to every engine; each engine subclasses it with its own `engine` literal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    engine: str
+    model: str
+    max_new_tokens: int = 512
+    box_convention: BoxConvention | None = None  # None: the model family's own
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What an engine returns: the raw text, what it cost, and how it saw the image."""
+
+    text: str
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    model_width: int | None = None  # the part image's size after the engine's own resizing
+    model_height: int | None = None
+
+
+class Judge:
+    engine: ClassVar[str]
+    Settings: ClassVar[type[EngineSettings]]
+    leaves_site: ClassVar[bool] = False  # True for cloud engines: the image leaves the plant
+
+    def __init__(self, settings: EngineSettings, recipe: Recipe) -> None:
+        self.settings = settings
+        self.recipe = recipe
+        self.model_id = settings.model
+        self.model_revision: str | None = None
+        self._references: list[Reference] | None = None
+
+    # Engines implement these two.
+    def load(self, progress: Progress | None = None) -> None:
+        """Make the engine ready (load weights, check the server); raise EngineUnavailable."""
+
+    def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+        raise NotImplementedError
+
+    def box_convention(self) -> BoxConvention:
+        return self.settings.box_convention or BoxConvention.XYXY_1000
+
+    def set_references(self, images: list[np.ndarray]) -> None:
+        self._references = [Reference.of(image) for image in images]
+
+    def judge(self, image: np.ndarray) -> Verdict:
+        """Judge one image of a part under the recipe: one attempt, recorded whatever happens."""
+        started_at = utc_now()
+        start = time.perf_counter()
+        convention = self.box_convention()
+        prompt_hash = ""
+        try:
+            prompt = build_prompt(self.recipe, image, self._references or [], convention)
+            prompt_hash = prompt.sha256()
+            generation = self._generate(prompt, convention)
+        except Exception as exc:  # a model crash is a verdict for a person, not a dead station
+            log.warning("%s %s failed: %s", self.engine, self.model_id, exc, exc_info=True)
+            attempt = self._attempt(started_at, start, prompt_hash, error=_describe(exc))
+            return unsure(f"{self.engine} could not judge: {_describe(exc)}", (attempt,))
+        geometry = prompt.geometry
+        if generation.model_width and generation.model_height:
+            geometry = ImageGeometry(
+                geometry.source_width,
+                geometry.source_height,
+                geometry.crop,
+                generation.model_width,
+                generation.model_height,
+            )
+        verdict = read_verdict(generation.text, self.recipe, geometry, convention)
+        attempt = self._attempt(
+            started_at,
+            start,
+            prompt_hash,
+            raw_text=generation.text,
+            prompt_tokens=generation.prompt_tokens,
+            completion_tokens=generation.completion_tokens,
+            outcome=verdict.outcome,
+        )
+        return verdict.with_attempts((attempt,))
+
+    def _attempt(
+        self, started_at, start: float, prompt_hash: str, **fields: object
+    ) -> JudgeAttempt:
+        return JudgeAttempt(
+            engine=self.engine,
+            model_id=self.model_id,
+            model_revision=self.model_revision,
+            prompt_hash=prompt_hash,
+            started_at=started_at,
+            latency_ms=(time.perf_counter() - start) * 1000.0,
+            # Once a prompt was built the request went out, answered or not.
+            image_left_site=self.leaves_site and bool(prompt_hash),
+            **fields,  # type: ignore[arg-type]
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -1,0 +1,150 @@
+"""The inspection prompt, built once from the recipe and the same for every engine.
+
+A prompt is a list of parts, text and images, in order: the engine turns it into its own
+message format. Its hash is recorded with every attempt, so an auditor can tell which exact
+question a model answered: it covers every text and the pixels of every reference image; the
+part's own pixels are identified by the inspection's evidence hash, so the hash stays the same
+for every part judged under one recipe version and costs nothing per frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from inspector.domain import Region
+from inspector.recipes import Recipe
+from inspector.verdicts import BoxConvention, ImageGeometry
+
+SYSTEM = (
+    "You are a meticulous visual quality inspector on a production line. You judge one part "
+    "at a time from its image and answer only with the JSON object asked for."
+)
+
+_BOX_WORDS = {
+    BoxConvention.PIXELS: "[x0, y0, x1, y1] in pixels of the image of the part",
+    BoxConvention.XYXY_1000: (
+        "[x0, y0, x1, y1] with coordinates scaled from 0 to 1000 of the image's width and height"
+    ),
+    BoxConvention.YXYX_1000: (
+        "[y0, x0, y1, x1] with coordinates scaled from 0 to 1000 of the image's height and width"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    image: np.ndarray  # BGR or mono, uint8
+    role: str  # "reference" or "part"
+    sha256: str = ""  # of a reference's pixels; empty for the part
+
+    def rgb(self) -> np.ndarray:
+        if self.image.ndim == 2:
+            return cv2.cvtColor(self.image, cv2.COLOR_GRAY2RGB)
+        if self.image.shape[2] == 4:
+            return cv2.cvtColor(self.image, cv2.COLOR_BGRA2RGB)
+        return cv2.cvtColor(self.image, cv2.COLOR_BGR2RGB)
+
+
+Part = TextPart | ImagePart
+
+
+@dataclass(frozen=True)
+class Prompt:
+    system: str
+    parts: tuple[Part, ...]
+    geometry: ImageGeometry
+
+    @property
+    def images(self) -> list[ImagePart]:
+        return [p for p in self.parts if isinstance(p, ImagePart)]
+
+    def sha256(self) -> str:
+        digest = hashlib.sha256(self.system.encode())
+        for part in self.parts:
+            if isinstance(part, TextPart):
+                digest.update(b"\x00text\x00" + part.text.encode())
+            else:
+                digest.update(f"\x00image\x00{part.role}\x00{part.sha256}".encode())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An image of a good part, read once when the judge is set up."""
+
+    image: np.ndarray
+    sha256: str
+
+    @classmethod
+    def of(cls, image: np.ndarray) -> Reference:
+        return cls(image, hashlib.sha256(np.ascontiguousarray(image).data).hexdigest())
+
+
+def instructions(recipe: Recipe, convention: BoxConvention) -> str:
+    lines = [recipe.prompt.strip(), ""]
+    if recipe.defects:
+        lines.append("Defect classes to look for:")
+        for d in recipe.defects:
+            detail = f": {d.description}" if d.description else ""
+            lines.append(f"- {d.name} ({d.severity}){detail}")
+    else:
+        lines.append("Report any defect you see.")
+    lines += [
+        "",
+        "Answer with one JSON object and nothing else:",
+        '{"outcome": "PASS" | "FAIL" | "UNSURE", '
+        '"defects": [{"class": "<defect class>", "box": [..4 numbers..], "confidence": 0.0-1.0}], '
+        '"confidence": 0.0-1.0, "reason": "<one short sentence>"}',
+        f"Give each box as {_BOX_WORDS[convention]}.",
+        'Use "UNSURE" when the image does not let you decide. An empty "defects" list means the '
+        "part is good.",
+    ]
+    return "\n".join(lines)
+
+
+def crop_to(image: np.ndarray, roi: Region | None) -> tuple[np.ndarray, Region]:
+    """The ROI of an image (clipped to it), and where that crop sits in the image."""
+    height, width = image.shape[:2]
+    if roi is None:
+        return image, Region(0, 0, width, height)
+    x0, y0 = min(roi.x, width), min(roi.y, height)
+    x1, y1 = min(roi.x + roi.width, width), min(roi.y + roi.height, height)
+    return image[y0:y1, x0:x1], Region(x0, y0, x1 - x0, y1 - y0)
+
+
+def build_prompt(
+    recipe: Recipe,
+    image: np.ndarray,
+    references: list[Reference],
+    convention: BoxConvention,
+) -> Prompt:
+    """The prompt for one part: references of good parts (cropped like the part), then the part."""
+    roi = recipe.roi.as_region() if recipe.roi else None
+    crop, region = crop_to(image, roi)
+    if crop.size == 0:
+        raise ValueError(
+            f"the recipe's region of interest {roi} lies outside the "
+            f"{image.shape[1]}x{image.shape[0]} image"
+        )
+    parts: list[Part] = []
+    if references:
+        label = "a good part" if len(references) == 1 else "good parts"
+        parts.append(TextPart(f"Reference images of {label}, for comparison:"))
+        for ref in references:
+            same_camera = ref.image.shape[:2] == image.shape[:2]
+            ref_crop = crop_to(ref.image, roi)[0] if same_camera else ref.image
+            parts.append(ImagePart(ref_crop, "reference", ref.sha256))
+    parts.append(TextPart("The part to inspect:"))
+    parts.append(ImagePart(crop, "part"))
+    parts.append(TextPart(instructions(recipe, convention)))
+    geometry = ImageGeometry(image.shape[1], image.shape[0], region)
+    return Prompt(system=SYSTEM, parts=tuple(parts), geometry=geometry)
