@@ -130,16 +130,13 @@ def _load(chain) -> None:
 
 
 def _read_image(path: Path, what: str):
-    import cv2
-
+    from inspector.cameras.images import UnreadableImage, read_image
     from inspector.errors import InputError
 
-    if not Path(path).is_file():
-        raise InputError(f"{what} {path}: no such file")
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None or image.size == 0:
-        raise InputError(f"{what} {path}: not an image OpenCV can read (corrupt or unsupported)")
-    return image
+    try:
+        return read_image(path)
+    except UnreadableImage as exc:
+        raise InputError(f"{what} {path}: {exc}") from None
 
 
 def _run(args, settings) -> int:
@@ -158,7 +155,6 @@ def _run(args, settings) -> int:
 
     recipe, chain, references = _prepare_judge(args.recipe)
     store = _open_store(settings, args.evidence_format)
-    version_id = store.recipe_version_id(recipe, references)
     # Camera events go to the station's listeners once it exists; until then, to this list.
     early_events: list[SourceEvent] = []
     forward = [early_events.append]
@@ -169,8 +165,11 @@ def _run(args, settings) -> int:
         policy = TriggerPolicy(args.trigger)
     try:
         _load(chain)
+        # Recorded only once everything is ready: a command that fails writes nothing.
+        version_id = store.recipe_version_id(recipe, references)
     except BaseException:
         source.close()
+        store.close()
         raise
     station = Station(source, chain, recipe, version_id, store, policy)
     done = threading.Event()
@@ -237,9 +236,9 @@ def _judge(args, settings) -> int:
 
     images = [(path, _read_image(path, "image")) for path in args.images]
     recipe, chain, references = _prepare_judge(args.recipe)
+    _load(chain)
     store = _open_store(settings, args.evidence_format)
     version_id = store.recipe_version_id(recipe, references)
-    _load(chain)
     results = []
     try:
         for sequence, (path, image) in enumerate(images, start=1):

@@ -1,6 +1,7 @@
 """The station: camera → bounded queue → judge → store, on two threads, without Qt.
 
-Capture and judging run on their own threads so a slow model never stalls the camera. How frames
+Capture, judging and recording run on their own threads, so a slow model never stalls the
+camera and the database never stalls the model. How frames
 meet the judge is the trigger policy:
 
 - free-run: the judge takes the newest frame; older waiting frames are dropped and counted.
@@ -19,7 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -28,6 +29,7 @@ from inspector.domain import Frame, Verdict, unsure
 from inspector.judges import JudgeChain
 from inspector.recipes import Recipe
 from inspector.store import Store, Timings
+from inspector.store.evidence import EncodedImage
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,9 @@ class Station:
         self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence")
         self._capture_thread = threading.Thread(target=self._capture, name="capture", daemon=True)
         self._judge_thread = threading.Thread(target=self._judge_loop, name="judge", daemon=True)
+        # Bounded: a store that falls behind slows the judge, and then the camera, visibly.
+        self._records: queue.Queue[_Pending | None] = queue.Queue(maxsize=32)
+        self._record_thread = threading.Thread(target=self._record_loop, name="record", daemon=True)
 
     # -- observers -------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -124,6 +129,7 @@ class Station:
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> None:
+        self._record_thread.start()
         self._judge_thread.start()
         self._capture_thread.start()
 
@@ -135,7 +141,7 @@ class Station:
     def wait(self, timeout: float | None = None) -> bool:
         """Until the source has ended (or stop) and all work is recorded; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        for thread in (self._capture_thread, self._judge_thread):
+        for thread in (self._capture_thread, self._judge_thread, self._record_thread):
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             thread.join(remaining)
             if thread.is_alive():
@@ -180,21 +186,20 @@ class Station:
         self._emit(FrameDropped(frame.sequence, total))
 
     def _put_waiting(self, frame: Frame) -> None:
-        waited = False
+        try:
+            self._queue.put_nowait(frame)
+            return
+        except queue.Full:
+            with self._stats_lock:
+                self.stats.backpressure_waits += 1
         while True:
             try:
                 self._queue.put(frame, timeout=0.1)
                 return
             except queue.Full:
-                if not waited:
-                    waited = True
-                    with self._stats_lock:
-                        self.stats.backpressure_waits += 1
                 if self._stopping.is_set():
                     # The part was seen: it gets a record, even though no model judged it.
-                    self._record(frame, unsure("station stopped before this part was judged"), 0)
-                    with self._stats_lock:
-                        self.stats.not_judged += 1
+                    self._record_not_judged(frame)
                     return
 
     def _put_end(self) -> None:
@@ -209,23 +214,21 @@ class Station:
 
     # -- judge thread ----------------------------------------------------------------------
     def _judge_loop(self) -> None:
-        while True:
-            frame = self._queue.get()
-            if frame is None:
-                break
-            if self._stopping.is_set() and self.policy is TriggerPolicy.FREE_RUN:
-                self._count_drop(frame)
-                continue
-            if self._stopping.is_set():
-                self._record(frame, unsure("station stopped before this part was judged"), 0)
-                with self._stats_lock:
-                    self.stats.not_judged += 1
-                continue
-            self._judge_and_record(frame)
-        self._encoder.shutdown(wait=True)
-        self._emit(StationStopped(self.stats))
+        try:
+            while True:
+                frame = self._queue.get()
+                if frame is None:
+                    break
+                if self._stopping.is_set() and self.policy is TriggerPolicy.FREE_RUN:
+                    self._count_drop(frame)
+                elif self._stopping.is_set():
+                    self._record_not_judged(frame)
+                else:
+                    self._judge(frame)
+        finally:
+            self._records.put(None)
 
-    def _judge_and_record(self, frame: Frame) -> None:
+    def _judge(self, frame: Frame) -> None:
         taken_ns = time.monotonic_ns()
         # The evidence image is encoded while the model judges: recording adds no latency.
         encoded = self._encoder.submit(self.store.evidence.encode, frame.image)
@@ -234,26 +237,39 @@ class Station:
         except Exception as exc:  # judges catch their own errors; this is a last guard
             log.exception("judge chain failed")
             verdict = unsure(f"the judge chain failed: {exc}")
-        judged_ns = time.monotonic_ns()
         with self._stats_lock:
             self.stats.judged += 1
-        self._record(frame, verdict, (judged_ns - taken_ns) / 1e6, taken_ns, encoded)
+        self._records.put(_Pending(frame, verdict, taken_ns, time.monotonic_ns(), encoded))
 
-    def _record(self, frame, verdict, judge_ms, taken_ns=None, encoded=None) -> None:
+    def _record_not_judged(self, frame: Frame) -> None:
+        with self._stats_lock:
+            self.stats.not_judged += 1
+        now = time.monotonic_ns()
+        encoded = self._encoder.submit(self.store.evidence.encode, frame.image)
+        verdict = unsure("station stopped before this part was judged")
+        self._records.put(_Pending(frame, verdict, now, now, encoded))
+
+    # -- record thread ---------------------------------------------------------------------
+    def _record_loop(self) -> None:
+        """The one writer: records in the order parts were judged, off the judge's path."""
+        while (pending := self._records.get()) is not None:
+            self._record(pending)
+        self._encoder.shutdown(wait=True)
+        self._emit(StationStopped(self.stats))
+
+    def _record(self, pending: _Pending) -> None:
+        frame = pending.frame
         try:
-            image = (
-                encoded.result() if encoded is not None else self.store.evidence.encode(frame.image)
-            )
+            image = pending.encoded.result()
             done_ns = time.monotonic_ns()
-            taken_ns = taken_ns or done_ns
             timings = Timings(
-                queue_ms=(taken_ns - frame.captured_monotonic_ns) / 1e6,
-                judge_ms=judge_ms,
+                queue_ms=(pending.taken_ns - frame.captured_monotonic_ns) / 1e6,
+                judge_ms=(pending.judged_ns - pending.taken_ns) / 1e6,
                 total_ms=(done_ns - frame.captured_monotonic_ns) / 1e6,
             )
             roi = self.recipe.roi.as_region() if self.recipe.roi else None
             inspection_id = self.store.record_inspection(
-                frame, self.recipe_version_id, verdict, image, timings, roi
+                frame, self.recipe_version_id, pending.verdict, image, timings, roi
             )
         except Exception as exc:
             log.exception("recording frame %s failed", frame.sequence)
@@ -263,4 +279,15 @@ class Station:
             return
         with self._stats_lock:
             self.stats.recorded += 1
-        self._emit(InspectionRecorded(inspection_id, frame, verdict, timings))
+        self._emit(InspectionRecorded(inspection_id, frame, pending.verdict, timings))
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A verdict on its way to the store, with its evidence image being encoded."""
+
+    frame: Frame
+    verdict: Verdict
+    taken_ns: int
+    judged_ns: int
+    encoded: Future[EncodedImage]

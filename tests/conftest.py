@@ -61,3 +61,41 @@ def settings(request, tmp_path) -> Settings:
 @pytest.fixture
 def sqlite_settings(tmp_path) -> Settings:
     return Settings.from_env(data_dir=tmp_path / "data", database_url=None)
+
+
+# Tiny models answer in milliseconds on one thread; more threads only fight on a 2-core runner.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory) -> dict[str, Path]:
+    """Tiny random-weight checkpoints of each real architecture, built once per session."""
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from tests.tiny_models import FAMILIES, build_tiny_model
+
+    root = tmp_path_factory.mktemp("tiny-models")
+    return {family: build_tiny_model(family, root / family) for family in FAMILIES}
+
+
+def recipe_file(folder: Path, engines: list[dict], **fields) -> Path:
+    """A recipe YAML on disk, as an engineer would write it."""
+    import yaml
+
+    data = {
+        "name": "test-recipe",
+        "version": 1,
+        "product": "PCB",
+        "prompt": "Look for defects in the copper.",
+        "defects": [
+            {"name": "open", "severity": "critical"},
+            {"name": "short", "severity": "critical"},
+            {"name": "scratch", "severity": "major"},
+            {"name": "pin-hole", "severity": "minor"},
+        ],
+        "engines": engines,
+        **fields,
+    }
+    path = folder / "recipe.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import cv2
-
 from inspector.cameras.base import (
     EventSink,
     FrameNumbering,
@@ -14,6 +12,7 @@ from inspector.cameras.base import (
     SourceEvent,
     SourceState,
 )
+from inspector.cameras.images import UnreadableImage, read_image
 from inspector.domain import Frame
 from inspector.errors import InputError
 
@@ -50,9 +49,10 @@ class FolderSource:
                 self._index = 0
             path = self._paths[self._index]
             self._index += 1
-            image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-            if image is None:
-                message = f"skipped {path.name}: not a readable image"
+            try:
+                image = read_image(path)
+            except UnreadableImage as exc:
+                message = f"skipped {path.name}: {exc}"
                 self._on_event(SourceEvent(self.uri, SourceState.SKIPPED, message))
                 continue
             self._pacer.wait()

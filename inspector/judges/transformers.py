@@ -43,6 +43,8 @@ class TransformersJudge(Judge):
         super().__init__(settings, recipe)
         self._model = None
         self._processor = None
+        self._tokenizer = None
+        self._drop_tokens: list[str] = []
         self._model_type = ""
         self._lock = threading.Lock()  # one generate at a time on one model
 
@@ -76,6 +78,10 @@ class TransformersJudge(Judge):
             raise EngineUnavailable(_load_failure(name, local.exists(), exc)) from None
         self._model = model.to(device).eval()
         self._processor = processor
+        self._tokenizer = getattr(processor, "tokenizer", processor)
+        self._drop_tokens = [
+            t for t in self._tokenizer.all_special_tokens if t not in _THINK_MARKERS
+        ]
         self._model_type = getattr(model.config, "model_type", "")
         self.model_revision = self.settings.revision or _revision(model.config, local)
         say(f"loaded {name} ({self._model_type}, revision {self.model_revision})")
@@ -87,8 +93,8 @@ class TransformersJudge(Judge):
             return BoxConvention.PIXELS
         return BoxConvention.XYXY_1000
 
-    def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
-        import torch
+    def encode(self, prompt: Prompt):
+        """The model's inputs for a prompt: token ids with the images' tokens, pixel values."""
         from PIL import Image
 
         if self._model is None:
@@ -100,17 +106,23 @@ class TransformersJudge(Judge):
             else:
                 content.append({"type": "image", "image": Image.fromarray(part.rgb())})
         messages = [
-            {"role": "system", "content": [{"type": "text", "text": prompt.system}]},
+            # A plain string: every family's template reads it (Mllama's prints a list as is).
+            {"role": "system", "content": prompt.system},
             {"role": "user", "content": content},
         ]
-        processor, model = self._processor, self._model
-        inputs = processor.apply_chat_template(
+        return self._processor.apply_chat_template(
             messages,
             add_generation_prompt=True,
             tokenize=True,
             return_dict=True,
             return_tensors="pt",
-        ).to(model.device, dtype=model.dtype)
+        ).to(self._model.device, dtype=self._model.dtype)
+
+    def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+        import torch
+
+        inputs = self.encode(prompt)
+        model = self._model
         prompt_length = inputs["input_ids"].shape[1]
         with self._lock, torch.inference_mode():
             output = model.generate(
@@ -120,7 +132,7 @@ class TransformersJudge(Judge):
             )
         new_tokens = output[0, prompt_length:]
         text = self._decode(new_tokens)
-        width, height = self._model_image_size(inputs, prompt)
+        width, height = self._model_image_size(inputs)
         return Generation(
             text=text,
             prompt_tokens=int(prompt_length),
@@ -131,14 +143,12 @@ class TransformersJudge(Judge):
 
     def _decode(self, tokens) -> str:
         """Keep thinking markers (the parser needs them) and drop every other special token."""
-        tokenizer = getattr(self._processor, "tokenizer", self._processor)
-        text = tokenizer.decode(tokens, skip_special_tokens=False)
-        for special in tokenizer.all_special_tokens:
-            if special not in _THINK_MARKERS:
-                text = text.replace(special, "")
+        text = self._tokenizer.decode(tokens, skip_special_tokens=False)
+        for special in self._drop_tokens:
+            text = text.replace(special, "")
         return text.strip()
 
-    def _model_image_size(self, inputs, prompt: Prompt) -> tuple[int | None, int | None]:
+    def _model_image_size(self, inputs) -> tuple[int | None, int | None]:
         """The part image's size as the processor resized it, for pixel-box families."""
         grid = inputs.get("image_grid_thw")
         if grid is None or self._model_type not in _PIXEL_BOX_FAMILIES:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload
 
@@ -132,67 +132,74 @@ class Store:
     ) -> int:
         """Write the evidence file, then the whole record in one transaction; returns its id."""
         self.evidence.write(image)
-        row = InspectionRow(
-            uid=str(uuid.uuid4()),
-            camera_id=frame.camera_id,
-            sequence=frame.sequence,
-            captured_at=frame.captured_at,
-            recorded_at=utc_now(),
-            part_id=frame.part_id,
-            serial=frame.serial,
-            lot=frame.lot,
-            recipe_version_id=recipe_version_id,
-            outcome=verdict.outcome.value,
-            reason=verdict.reason,
-            confidence=verdict.confidence,
-            evidence_sha256=image.sha256,
-            evidence_format=image.format,
-            image_width=image.width,
-            image_height=image.height,
-            roi_x=roi.x if roi else None,
-            roi_y=roi.y if roi else None,
-            roi_width=roi.width if roi else None,
-            roi_height=roi.height if roi else None,
-            queue_ms=timings.queue_ms,
-            judge_ms=timings.judge_ms,
-            total_ms=timings.total_ms,
-            image_left_site=verdict.image_left_site,
-        )
-        row.defects = [
-            DefectRow(
-                class_name=d.class_name,
-                severity=d.severity.value if d.severity else None,
-                x0=d.box.x0 if d.box else None,
-                y0=d.box.y0 if d.box else None,
-                x1=d.box.x1 if d.box else None,
-                y1=d.box.y1 if d.box else None,
-                confidence=d.confidence,
-                note=d.note,
-            )
+        inspection = {
+            "uid": str(uuid.uuid4()),
+            "camera_id": frame.camera_id,
+            "sequence": frame.sequence,
+            "captured_at": frame.captured_at,
+            "recorded_at": utc_now(),
+            "part_id": frame.part_id,
+            "serial": frame.serial,
+            "lot": frame.lot,
+            "recipe_version_id": recipe_version_id,
+            "outcome": verdict.outcome.value,
+            "reason": verdict.reason,
+            "confidence": verdict.confidence,
+            "evidence_sha256": image.sha256,
+            "evidence_format": image.format,
+            "image_width": image.width,
+            "image_height": image.height,
+            "roi_x": roi.x if roi else None,
+            "roi_y": roi.y if roi else None,
+            "roi_width": roi.width if roi else None,
+            "roi_height": roi.height if roi else None,
+            "queue_ms": timings.queue_ms,
+            "judge_ms": timings.judge_ms,
+            "total_ms": timings.total_ms,
+            "image_left_site": verdict.image_left_site,
+        }
+        defects = [
+            {
+                "class_name": d.class_name,
+                "severity": d.severity.value if d.severity else None,
+                "x0": d.box.x0 if d.box else None,
+                "y0": d.box.y0 if d.box else None,
+                "x1": d.box.x1 if d.box else None,
+                "y1": d.box.y1 if d.box else None,
+                "confidence": d.confidence,
+                "note": d.note,
+            }
             for d in verdict.defects
         ]
-        row.attempts = [
-            JudgeAttemptRow(
-                position=i,
-                engine=a.engine,
-                model_id=a.model_id,
-                model_revision=a.model_revision,
-                prompt_hash=a.prompt_hash,
-                started_at=a.started_at,
-                latency_ms=a.latency_ms,
-                raw_text=a.raw_text,
-                prompt_tokens=a.prompt_tokens,
-                completion_tokens=a.completion_tokens,
-                error=a.error,
-                outcome=a.outcome.value if a.outcome else None,
-                image_left_site=a.image_left_site,
-            )
+        attempts = [
+            {
+                "position": i,
+                "engine": a.engine,
+                "model_id": a.model_id,
+                "model_revision": a.model_revision,
+                "prompt_hash": a.prompt_hash,
+                "started_at": a.started_at,
+                "latency_ms": a.latency_ms,
+                "raw_text": a.raw_text,
+                "prompt_tokens": a.prompt_tokens,
+                "completion_tokens": a.completion_tokens,
+                "error": a.error,
+                "outcome": a.outcome.value if a.outcome else None,
+                "image_left_site": a.image_left_site,
+            }
             for i, a in enumerate(verdict.attempts)
         ]
-        with Session(self.engine, expire_on_commit=False) as session:
-            session.add(row)
-            session.commit()
-            return row.id
+        # Core inserts, not the ORM: this runs once per part on the line's critical path.
+        with self.engine.begin() as connection:
+            inspection_id = connection.execute(
+                insert(InspectionRow).returning(InspectionRow.id), inspection
+            ).scalar_one()
+            for table, rows in ((DefectRow, defects), (JudgeAttemptRow, attempts)):
+                if rows:
+                    for row in rows:
+                        row["inspection_id"] = inspection_id
+                    connection.execute(insert(table), rows)
+        return inspection_id
 
     def history(self, limit: int = 50) -> list[InspectionRecord]:
         """The newest inspections first."""
