@@ -285,7 +285,8 @@ def _db(args, settings) -> int:
 
     store = _open_store(settings)
     try:
-        print(f"database at revision {database.current_revision(store.engine)}")
+        revisions = ", ".join(sorted(database.current_revisions(store.engine)))
+        print(f"database schema up to date (revision {revisions})")
     finally:
         store.close()
     return 0

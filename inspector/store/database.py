@@ -41,26 +41,30 @@ def _alembic_config(engine: Engine):
     return config
 
 
-def upgrade(engine: Engine) -> str | None:
-    """Apply every migration not yet applied; returns the revision the database is at."""
+def upgrade(engine: Engine) -> set[str]:
+    """Apply every migration not yet applied; returns the revisions the database is at.
+
+    Features add their tables in migrations of their own that may branch from a common parent,
+    so the database can have several heads: all of them are applied.
+    """
     from alembic import command
 
     with engine.begin() as connection:
         config = _alembic_config(engine)
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    return current_revision(engine)
+        command.upgrade(config, "heads")
+    return current_revisions(engine)
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> set[str]:
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return set(MigrationContext.configure(connection).get_current_heads())
 
 
-def head_revision() -> str | None:
+def head_revisions() -> set[str]:
     from alembic.script import ScriptDirectory
 
     config = _alembic_config(None)  # type: ignore[arg-type]
-    return ScriptDirectory.from_config(config).get_current_head()
+    return set(ScriptDirectory.from_config(config).get_heads())
