@@ -111,32 +111,8 @@ def _open_store(settings, evidence_format: str = "jpeg"):
     return Store.open(settings, evidence_format)
 
 
-def _prepare_judge(recipe_path: str):
-    """Recipe, chain with references set, and the reference images; model not loaded yet."""
-    from inspector.judges import build_chain
-    from inspector.recipes import load_recipe
-
-    recipe = load_recipe(recipe_path)
-    chain = build_chain(recipe, recipe_path)
-    references = [
-        _read_image(path, f"recipe {recipe_path}: reference") for path in recipe.references
-    ]
-    chain.set_references(references)
-    return recipe, chain, references
-
-
-def _load(chain) -> None:
-    chain.load(progress=lambda message: print(f"inspector: {message}", file=sys.stderr))
-
-
-def _read_image(path: Path, what: str):
-    from inspector.cameras.images import UnreadableImage, read_image
-    from inspector.errors import InputError
-
-    try:
-        return read_image(path)
-    except UnreadableImage as exc:
-        raise InputError(f"{what} {path}: {exc}") from None
+def _progress(message: str) -> None:
+    print(f"inspector: {message}", file=sys.stderr, flush=True)
 
 
 def _run(args, settings) -> int:
@@ -144,34 +120,12 @@ def _run(args, settings) -> int:
     import threading
 
     from inspector import console
-    from inspector.cameras import SourceEvent, open_source
-    from inspector.station import (
-        InspectionRecorded,
-        RecordFailed,
-        Station,
-        StationStopped,
-        TriggerPolicy,
-    )
+    from inspector.cameras import SourceEvent
+    from inspector.runner import StationRunner
+    from inspector.station import InspectionRecorded, RecordFailed, StationStopped
 
-    recipe, chain, references = _prepare_judge(args.recipe)
     store = _open_store(settings, args.evidence_format)
-    # Camera events go to the station's listeners once it exists; until then, to this list.
-    early_events: list[SourceEvent] = []
-    forward = [early_events.append]
-    source = open_source(args.source, on_event=lambda event: forward[0](event))
-    if args.trigger == "auto":
-        policy = TriggerPolicy.FREE_RUN if source.live else TriggerPolicy.TRIGGERED
-    else:
-        policy = TriggerPolicy(args.trigger)
-    try:
-        _load(chain)
-        # Recorded only once everything is ready: a command that fails writes nothing.
-        version_id = store.recipe_version_id(recipe, references)
-    except BaseException:
-        source.close()
-        store.close()
-        raise
-    station = Station(source, chain, recipe, version_id, store, policy)
+    runner = StationRunner(store)
     done = threading.Event()
     recorded = 0
 
@@ -181,48 +135,40 @@ def _run(args, settings) -> int:
             recorded += 1
             print(console.verdict_line(event, as_json=args.json), flush=True)
             if args.max_parts and recorded >= args.max_parts:
-                station.stop()
+                runner.station.stop()
         elif isinstance(event, SourceEvent):
-            print(
-                f"inspector: camera {event.uri}: {event.state}: {event.message}",
-                file=sys.stderr,
-                flush=True,
-            )
+            _progress(f"camera {event.uri}: {event.state}: {event.message}")
         elif isinstance(event, RecordFailed):
-            print(f"inspector: {event.message}", file=sys.stderr, flush=True)
+            _progress(event.message)
         elif isinstance(event, StationStopped):
             done.set()
 
-    station.subscribe(on_event)
-    for event in early_events:
-        on_event(event)
-    forward[0] = station.on_source_event
+    try:
+        station = runner.start(args.recipe, args.source, on_event, args.trigger, _progress)
+    except BaseException:
+        store.close()
+        raise
     interrupts = 0
 
     def on_interrupt(signum, frame) -> None:
         nonlocal interrupts
         interrupts += 1
         if interrupts > 1:
-            print("inspector: stopping now", file=sys.stderr, flush=True)
+            _progress("stopping now")
             raise KeyboardInterrupt
-        print(
-            "inspector: stopping after the part in progress (Ctrl-C again to quit now)",
-            file=sys.stderr,
-            flush=True,
-        )
+        _progress("stopping after the part in progress (Ctrl-C again to quit now)")
         station.stop()
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     signal.signal(signal.SIGTERM, on_interrupt)
     try:
-        station.start()
         while not done.wait(0.2):
             pass
         station.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
         store.close()
-    print(console.summary_line(station.stats), file=sys.stderr, flush=True)
+    _progress(console.summary_line(station.stats))
     return 0
 
 
@@ -232,13 +178,15 @@ def _judge(args, settings) -> int:
 
     from inspector import console
     from inspector.domain import Frame, utc_now
+    from inspector.runner import prepare_judge, read_image_or_explain
     from inspector.store import Timings
 
-    images = [(path, _read_image(path, "image")) for path in args.images]
-    recipe, chain, references = _prepare_judge(args.recipe)
-    _load(chain)
+    images = [(path, read_image_or_explain(path, "image")) for path in args.images]
+    prepared = prepare_judge(args.recipe)
+    recipe, chain = prepared.recipe, prepared.chain
+    chain.load(_progress)
     store = _open_store(settings, args.evidence_format)
-    version_id = store.recipe_version_id(recipe, references)
+    version_id = store.recipe_version_id(recipe, prepared.references)
     results = []
     try:
         for sequence, (path, image) in enumerate(images, start=1):

@@ -82,7 +82,7 @@ def summary_line(stats: StationStats) -> str:
         parts.append(f"{stats.not_judged} stopped before judging (recorded UNSURE)")
     if stats.record_failures:
         parts.append(f"{stats.record_failures} NOT RECORDED (see the log)")
-    return "inspector: stopped: " + ", ".join(parts)
+    return "stopped: " + ", ".join(parts)
 
 
 def record_dict(record: InspectionRecord) -> dict:

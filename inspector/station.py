@@ -48,6 +48,13 @@ class InspectionRecorded:
 
 
 @dataclass(frozen=True)
+class FrameCaptured:
+    """Every frame as it arrives, for live views; listeners must return at once."""
+
+    frame: Frame
+
+
+@dataclass(frozen=True)
 class FrameDropped:
     sequence: int
     dropped_total: int
@@ -66,7 +73,9 @@ class StationStopped:
     stats: StationStats
 
 
-StationEvent = InspectionRecorded | FrameDropped | RecordFailed | SourceEvent | StationStopped
+StationEvent = (
+    FrameCaptured | InspectionRecorded | FrameDropped | RecordFailed | SourceEvent | StationStopped
+)
 Listener = Callable[[StationEvent], None]
 
 
@@ -157,6 +166,7 @@ class Station:
                     break
                 with self._stats_lock:
                     self.stats.captured += 1
+                self._emit(FrameCaptured(frame))
                 if self.policy is TriggerPolicy.FREE_RUN:
                     self._offer_newest(frame)
                 else:
