@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inspector",
         description="Visual quality inspection: line cameras judged by a vision-language model, "
-        "every verdict recorded with its evidence. With no command: `inspector run` on the demo.",
+        "every verdict recorded with its evidence. With no command: the window (`inspector "
+        "window`), or `inspector run` on the demo where no screen is available.",
     )
     parser.add_argument(
         "--data-dir",
@@ -59,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--evidence-format", choices=("jpeg", "png"), default="jpeg")
     run.add_argument("--json", action="store_true", help="one JSON object per verdict")
 
+    window = commands.add_parser("window", help="open the operator's window")
+    window.add_argument("--source", help="camera source (default: the saved one, else the demo)")
+    window.add_argument("--recipe", help="recipe YAML (default: the saved one, else the demo)")
+    window.add_argument("--no-start", action="store_true", help="open without starting")
+
     judge = commands.add_parser("judge", help="judge still images")
     judge.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     judge.add_argument("--recipe", default=str(DEMO_RECIPE), help="recipe YAML (default: demo)")
@@ -81,12 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     from inspector.logs import setup_logging
 
     if args.command is None:
-        args = build_parser().parse_args([*(argv or sys.argv[1:]), "run"])
+        default = "window" if _can_show_window() else "run"
+        args = build_parser().parse_args([*(argv or sys.argv[1:]), default])
     try:
         settings = _settings(args)
         setup_logging(settings.data_dir, verbose=args.verbose)
         handler = {
             "run": _run,
+            "window": _window,
             "judge": _judge,
             "history": _history,
             "db": _db,
@@ -97,6 +105,49 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+
+
+def _can_show_window() -> bool:
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("PySide6") is None:
+        print(
+            "inspector: no window: PySide6 is not installed (pip install 'inspector[ui]'); "
+            "running the demo headless",
+            file=sys.stderr,
+        )
+        return False
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        print(
+            "inspector: no screen (DISPLAY is not set): running the demo headless", file=sys.stderr
+        )
+        return False
+    return True
+
+
+def _window(args, settings) -> int:
+    from inspector.config import StationProfile
+
+    try:
+        from inspector.ui.app import run_window
+    except ImportError as exc:
+        from inspector.errors import EngineUnavailable
+
+        raise EngineUnavailable(
+            f"the window needs PySide6 and pyqtgraph ({exc.name} is missing): "
+            "pip install 'inspector[ui]'"
+        ) from None
+    profile = StationProfile.load()
+    if not (args.data_dir or args.database_url):
+        settings = profile.settings()
+    source = args.source or profile.source or DEMO_SOURCE
+    recipe = args.recipe or profile.recipe or str(DEMO_RECIPE)
+    return run_window(settings, profile, source, recipe, autostart=not args.no_start)
 
 
 def _settings(args):

@@ -36,3 +36,59 @@ def _user_data_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass(frozen=True)
+class StationProfile:
+    """What the window starts with, kept between sessions: camera, recipe, trigger policy.
+
+    Stored as YAML in the user's config directory (INSPECTOR_CONFIG names another file). The
+    data directory and database URL are read from the environment first, then from here.
+    """
+
+    source: str = ""
+    recipe: str = ""
+    trigger: str = "auto"
+    data_dir: str = ""
+    database_url: str = ""
+
+    @staticmethod
+    def path() -> Path:
+        override = os.environ.get("INSPECTOR_CONFIG")
+        if override:
+            return Path(override).expanduser()
+        import platformdirs
+
+        return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "station.yaml"
+
+    @classmethod
+    def load(cls) -> StationProfile:
+        import yaml
+
+        path = cls.path()
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            return cls()
+        if not isinstance(data, dict):
+            return cls()
+        known = {k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__ and v}
+        return cls(**known)
+
+    def save(self) -> Path:
+        import dataclasses
+
+        import yaml
+
+        path = self.path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(yaml.safe_dump(dataclasses.asdict(self), sort_keys=False))
+        temporary.replace(path)
+        return path
+
+    def settings(self) -> Settings:
+        return Settings.from_env(
+            data_dir=os.environ.get("INSPECTOR_DATA_DIR") or self.data_dir or None,
+            database_url=os.environ.get("INSPECTOR_DATABASE_URL") or self.database_url or None,
+        )

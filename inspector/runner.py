@@ -20,7 +20,7 @@ from inspector.errors import InputError
 from inspector.judges import JudgeChain, build_chain
 from inspector.judges.base import Progress
 from inspector.recipes import Recipe, load_recipe
-from inspector.station import Listener, Station, TriggerPolicy
+from inspector.station import Listener, Station, StationStopped, TriggerPolicy
 from inspector.store import Store
 
 
@@ -102,6 +102,7 @@ class StationRunner:
                 source, prepared.chain, prepared.recipe, version_id, self.store, policy
             )
             station.subscribe(listener)
+            station.subscribe(lambda event: self._forget(station, event))
             for event in early:
                 listener(event)
             forward[0] = station.on_source_event
@@ -109,10 +110,22 @@ class StationRunner:
             self.station = station
             return station
 
+    def _forget(self, station: Station, event) -> None:
+        """A station that stopped on its own (the file ended) frees the runner."""
+        if isinstance(event, StationStopped):
+            with self._lock:
+                if self.station is station:
+                    self.station = None
+
     def stop(self, wait: bool = True) -> None:
+        """Stop the station; with `wait`, return once its last part is recorded."""
         with self._lock:
-            station, self.station = self.station, None
-        if station is not None:
-            station.stop()
-            if wait:
-                station.wait()
+            station = self.station
+        if station is None:
+            return
+        station.stop()
+        if wait:
+            station.wait()
+            with self._lock:
+                if self.station is station:
+                    self.station = None

@@ -10,7 +10,7 @@ python=${PYTHON:-python3}
   || { echo "install: Python 3.11 or newer is needed (set PYTHON=...)" >&2; exit 1; }
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,postgres]"
+.venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,postgres,ui]"
 echo "install: done; the command is $(pwd)/.venv/bin/inspector"
 [ "${1:-}" = "--no-start" ] && exit 0
 exec .venv/bin/inspector

@@ -12,7 +12,7 @@ fi
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,dev]"
+.venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,dev,ui]"
 
 echo "== ruff"
 .venv/bin/ruff check inspector tests bench

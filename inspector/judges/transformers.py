@@ -70,6 +70,9 @@ class TransformersJudge(Judge):
             "revision": self.settings.revision,
             "trust_remote_code": self.settings.trust_remote_code,
         }
+        if not local.exists() and not _in_hub_cache(name, self.settings.revision):
+            _check_hub_reachable(name)
+            say(f"downloading {name} (first use; several GB, once)")
         say(f"loading {name} on {device} ({str(dtype).removeprefix('torch.')})")
         try:
             processor = AutoProcessor.from_pretrained(source, **options)
@@ -184,6 +187,30 @@ def _load_failure(name: str, is_local: bool, exc: Exception) -> str:
         f"model {name}: not in the local cache and it cannot be downloaded{hint}; "
         "give a local model folder in the recipe's `engines`, or connect this station once"
     )
+
+
+def _in_hub_cache(name: str, revision: str | None) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(name, "config.json", revision=revision)
+    return isinstance(cached, str)
+
+
+def _check_hub_reachable(name: str) -> None:
+    """Fail in a second, not after half a minute of retries, on a station with no network."""
+    import socket
+    from urllib.parse import urlparse
+
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise EngineUnavailable(_load_failure(name, False, OSError("offline")))
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or ""
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError:
+        raise EngineUnavailable(
+            f"model {name}: not downloaded yet, and {host} cannot be reached from this station; "
+            "give a local model folder in the recipe's `engines`, or connect the station once"
+        ) from None
 
 
 def _revision(config, local: Path) -> str | None:

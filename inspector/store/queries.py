@@ -274,3 +274,10 @@ def defect_pareto(engine: Engine, f: InspectionFilter) -> list[tuple[str, int]]:
     )
     with engine.connect() as connection:
         return [(name, int(n)) for name, n in connection.execute(query)]
+
+
+def latest_version(engine: Engine, name: str) -> int | None:
+    """The highest recorded version of a recipe name, or None if it was never recorded."""
+    with engine.connect() as connection:
+        query = select(func.max(RecipeVersionRow.version)).where(RecipeVersionRow.name == name)
+        return connection.execute(query).scalar_one_or_none()

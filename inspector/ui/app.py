@@ -1,0 +1,61 @@
+"""Starting the window: the application, its look, the store, and the station on its defaults."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from inspector.config import Settings, StationProfile
+from inspector.errors import InspectorError
+from inspector.store import Store
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    colours = {
+        QPalette.ColorRole.Window: "#23262b",
+        QPalette.ColorRole.WindowText: "#e2e4e8",
+        QPalette.ColorRole.Base: "#1b1d21",
+        QPalette.ColorRole.AlternateBase: "#262a30",
+        QPalette.ColorRole.Text: "#e2e4e8",
+        QPalette.ColorRole.Button: "#2f343b",
+        QPalette.ColorRole.ButtonText: "#e2e4e8",
+        QPalette.ColorRole.Highlight: "#3d7bd9",
+        QPalette.ColorRole.HighlightedText: "#ffffff",
+        QPalette.ColorRole.ToolTipBase: "#2f343b",
+        QPalette.ColorRole.ToolTipText: "#e2e4e8",
+        QPalette.ColorRole.PlaceholderText: "#7d838c",
+    }
+    for role, colour in colours.items():
+        palette.setColor(role, QColor(colour))
+    return palette
+
+
+def application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Inspector")
+    app.setStyle("Fusion")
+    app.setPalette(dark_palette())
+    return app
+
+
+def run_window(
+    settings: Settings, profile: StationProfile, source: str, recipe: str, autostart: bool = True
+) -> int:
+    from inspector.ui.main_window import MainWindow
+
+    app = application()
+    try:
+        store = Store.open(settings)
+    except InspectorError as exc:
+        QMessageBox.critical(None, "Inspector", f"{exc}\n\nCheck the database in the settings.")
+        return exc.exit_code
+    window = MainWindow(settings, profile, store, source, recipe)
+    window.show()
+    if autostart:
+        window.station.start()
+    code = app.exec()
+    store.close()
+    return code

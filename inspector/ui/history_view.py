@@ -1,0 +1,274 @@
+"""History: a table over the database, paged as it scrolls, with filters and a detail pane."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from html import escape
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.cameras.images import UnreadableImage, read_image
+from inspector.domain import Outcome
+from inspector.store import Store, queries
+from inspector.store.queries import HistoryRow, InspectionFilter
+from inspector.ui.image_view import ImageView, Overlay
+
+PAGE = 200
+ROOT = QModelIndex()  # a table has one parent: the invalid index
+COLUMNS = ("Id", "Time (UTC)", "Outcome", "Recipe", "Part", "Lot", "Serial", "Judge ms")
+OUTCOME_COLOURS = {
+    Outcome.PASS: QColor(31, 143, 58),
+    Outcome.FAIL: QColor(198, 40, 40),
+    Outcome.UNSURE: QColor(224, 168, 0),
+}
+OUTCOME_FILTERS = {
+    "All outcomes": (),
+    "PASS": (Outcome.PASS,),
+    "FAIL": (Outcome.FAIL,),
+    "UNSURE": (Outcome.UNSURE,),
+    "FAIL or UNSURE": (Outcome.FAIL, Outcome.UNSURE),
+}
+PERIODS = {
+    "Any time": None,
+    "Last hour": timedelta(hours=1),
+    "Last 24 hours": timedelta(days=1),
+    "Last 7 days": timedelta(days=7),
+    "Last 30 days": timedelta(days=30),
+}
+
+
+class HistoryModel(QAbstractTableModel):
+    """Rows come from the database a page at a time, as the view scrolls (Qt's fetchMore)."""
+
+    def __init__(self, store: Store, parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.filter = InspectionFilter()
+        self.rows: list[HistoryRow] = []
+        self._exhausted = False
+        self.total = 0
+
+    def set_filter(self, f: InspectionFilter) -> None:
+        self.beginResetModel()
+        self.filter = f
+        self.rows = []
+        self._exhausted = False
+        self.total = queries.count(self.store.engine, f)
+        self.endResetModel()
+        self.fetchMore(QModelIndex())
+
+    def refresh(self) -> None:
+        self.set_filter(self.filter)
+
+    def rowCount(self, parent=ROOT) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=ROOT) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def canFetchMore(self, parent=ROOT) -> bool:
+        return not parent.isValid() and not self._exhausted
+
+    def fetchMore(self, parent=ROOT) -> None:
+        if parent.isValid() or self._exhausted:
+            return
+        before = self.rows[-1].id if self.rows else None
+        page = queries.page(self.store.engine, self.filter, PAGE, before_id=before)
+        if len(page) < PAGE:
+            self._exhausted = True
+        if page:
+            self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows) + len(page) - 1)
+            self.rows.extend(page)
+            self.endInsertRows()
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                row.id,
+                row.captured_at.strftime("%Y-%m-%d %H:%M:%S"),
+                row.outcome.value,
+                f"{row.recipe} v{row.recipe_version}",
+                row.part_id or "",
+                row.lot or "",
+                row.serial or "",
+                f"{row.judge_ms:.0f}",
+            )[column]
+        if role == Qt.ItemDataRole.ForegroundRole and column == 2:
+            return OUTCOME_COLOURS[row.outcome]
+        return None
+
+
+class HistoryView(QWidget):
+    inspection_selected = Signal(int)
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.model = HistoryModel(store, self)
+        self._build()
+        self.apply_filters()
+
+    def _build(self) -> None:
+        filters = QHBoxLayout()
+        self.period = QComboBox()
+        self.period.addItems(PERIODS)
+        self.outcome = QComboBox()
+        self.outcome.addItems(OUTCOME_FILTERS)
+        self.recipe = QComboBox()
+        self.engine = QComboBox()
+        self.engine.addItems(
+            ["All engines", "transformers", "openai-compatible", "openai", "anthropic", "gemini"]
+        )
+        self.lot = QLineEdit()
+        self.lot.setPlaceholderText("Lot, serial or part id")
+        self.lot.returnPressed.connect(self.apply_filters)
+        apply = QPushButton("Apply")
+        apply.clicked.connect(self.apply_filters)
+        for widget in (self.period, self.outcome, self.recipe, self.engine, self.lot, apply):
+            filters.addWidget(widget)
+        self.count_label = QLabel("")
+        filters.addWidget(self.count_label, 1)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+
+        self.detail = InspectionDetailView(self.store)
+        splitter = QSplitter()
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.detail)
+        splitter.setSizes([600, 600])
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+
+    def current_filter(self) -> InspectionFilter:
+        period = PERIODS[self.period.currentText()]
+        recipe = self.recipe.currentText()
+        engine = self.engine.currentText()
+        return InspectionFilter(
+            since=datetime.now(UTC) - period if period else None,
+            outcomes=OUTCOME_FILTERS[self.outcome.currentText()],
+            recipe=None if recipe in ("", "All recipes") else recipe,
+            lot_or_serial=self.lot.text().strip() or None,
+            engine=None if engine == "All engines" else engine,
+        )
+
+    def apply_filters(self) -> None:
+        self._refresh_recipes()
+        self.model.set_filter(self.current_filter())
+        self.count_label.setText(f"{self.model.total} inspections")
+
+    def _refresh_recipes(self) -> None:
+        current = self.recipe.currentText()
+        names = ["All recipes", *queries.recipe_names(self.store.engine)]
+        if [self.recipe.itemText(i) for i in range(self.recipe.count())] != names:
+            self.recipe.blockSignals(True)
+            self.recipe.clear()
+            self.recipe.addItems(names)
+            if current in names:
+                self.recipe.setCurrentText(current)
+            self.recipe.blockSignals(False)
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            inspection_id = self.model.rows[current.row()].id
+            self.detail.show_inspection(inspection_id)
+            self.inspection_selected.emit(inspection_id)
+
+
+class InspectionDetailView(QWidget):
+    """One inspection whole: evidence with boxes, verdict, raw answer, every attempt."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.image = ImageView(placeholder="Select an inspection")
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.raw = QPlainTextEdit()
+        self.raw.setReadOnly(True)
+        self.raw.setPlaceholderText("The model's raw answer")
+        self.attempts = QTableWidget(0, 6)
+        self.attempts.setHorizontalHeaderLabels(
+            ["Engine", "Model", "Outcome", "Latency ms", "Tokens in/out", "Error"]
+        )
+        self.attempts.horizontalHeader().setStretchLastSection(True)
+        self.attempts.verticalHeader().setVisible(False)
+        self.attempts.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.image, 3)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.raw, 1)
+        layout.addWidget(self.attempts, 1)
+        self.shown_id: int | None = None
+
+    def show_inspection(self, inspection_id: int) -> None:
+        detail = queries.detail(self.store.engine, inspection_id)
+        if detail is None:
+            return
+        self.shown_id = inspection_id
+        path = self.store.evidence.path_for(detail.evidence_sha256, detail.evidence_format)
+        boxes = tuple((d.box, d.class_name) for d in detail.defects if d.box is not None)
+        try:
+            image = read_image(path)
+            self.image.set_image(image, Overlay(detail.roi, boxes))
+        except UnreadableImage as exc:
+            self.image.set_image(None)
+            self.image.set_placeholder(f"Evidence image {path.name}: {exc}")
+        row = detail.row
+        defects = ", ".join(
+            f"{d.class_name} ({d.severity or 'not in recipe'})" for d in detail.defects
+        )
+        self.summary.setText(
+            f"<b>#{row.id} {row.outcome.value}</b> — {escape(row.reason)}<br>"
+            f"{row.captured_at:%Y-%m-%d %H:%M:%S} UTC · {escape(row.recipe)} "
+            f"v{row.recipe_version} · camera {escape(row.camera_id)} · "
+            f"part {escape(row.part_id or '-')}<br>"
+            f"Defects: {escape(defects) or 'none'}<br>Evidence SHA-256: {detail.evidence_sha256}"
+        )
+        self.raw.setPlainText("\n\n".join(a.raw_text or (a.error or "") for a in detail.attempts))
+        self.attempts.setRowCount(len(detail.attempts))
+        for i, a in enumerate(detail.attempts):
+            tokens = f"{a.prompt_tokens or '-'}/{a.completion_tokens or '-'}"
+            values = (
+                a.engine,
+                a.model_id,
+                a.outcome or "-",
+                f"{a.latency_ms:.0f}",
+                tokens,
+                a.error or "",
+            )
+            for column, value in enumerate(values):
+                self.attempts.setItem(i, column, QTableWidgetItem(str(value)))

@@ -1,0 +1,87 @@
+"""The main window: one tab per job, all observing one station and one store."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+
+from inspector.config import Settings, StationProfile
+from inspector.runner import StationRunner
+from inspector.store import Store
+from inspector.ui.bridge import StationBridge
+from inspector.ui.history_view import HistoryView
+from inspector.ui.recipe_editor import RecipeEditor
+from inspector.ui.settings_view import SettingsView
+from inspector.ui.station_view import StationView
+from inspector.ui.stats_view import StatsView
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self, settings: Settings, profile: StationProfile, store: Store, source: str, recipe: str
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("Inspector")
+        self.store = store
+        self.runner = StationRunner(store)
+        self.bridge = StationBridge(self)
+        self.station = StationView(self.runner, self.bridge, source, recipe, profile.trigger)
+        self.history = HistoryView(store)
+        self.recipes = RecipeEditor(store, settings.data_dir / "recipes", self._live_frame)
+        self.stats = StatsView(store)
+        self.settings_view = SettingsView(
+            StationProfile(source, recipe, profile.trigger, profile.data_dir, profile.database_url)
+        )
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.station, "Station")
+        self.tabs.addTab(self.history, "History")
+        self.tabs.addTab(self.recipes, "Recipe")
+        self.tabs.addTab(self.stats, "Statistics")
+        self.tabs.addTab(self.settings_view, "Settings")
+        self.setCentralWidget(self.tabs)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.station.settings_requested.connect(
+            lambda: self.tabs.setCurrentWidget(self.settings_view)
+        )
+        self.settings_view.saved.connect(self._settings_saved)
+        self.recipes.saved.connect(self._recipe_saved)
+        self.bridge.recorded.connect(lambda _: self._mark_stale())
+        self._stale = True
+        url = store.engine.url.render_as_string(hide_password=True)
+        self.statusBar().addPermanentWidget(QLabel(f"Data: {settings.data_dir}   DB: {url}"))
+        try:
+            self.recipes.open(recipe)
+        except Exception as exc:  # a broken recipe must not keep the window from opening
+            self.recipes.result.setText(str(exc))
+        self.resize(1400, 860)
+
+    def _live_frame(self):
+        return self.station.shown_frame
+
+    def _mark_stale(self) -> None:
+        self._stale = True
+        if self.tabs.currentWidget() in (self.history, self.stats):
+            self._tab_changed(self.tabs.currentIndex())
+
+    def _tab_changed(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        if widget is self.history and self._stale:
+            self.history.apply_filters()
+        elif widget is self.stats:
+            self.stats.refresh()
+
+    def _settings_saved(self, profile: StationProfile) -> None:
+        if self.runner.station is None:
+            self.station.source_edit.setText(profile.source)
+            self.station.recipe_box.setEditText(profile.recipe)
+            self.station.trigger_policy = profile.trigger
+
+    def _recipe_saved(self, path: str) -> None:
+        self.station.recipe_box.addItem(path)
+        if self.runner.station is None:
+            self.station.recipe_box.setEditText(path)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.statusBar().showMessage("Stopping the station…")
+        self.runner.stop(wait=True)
+        super().closeEvent(event)

@@ -1,0 +1,402 @@
+"""The recipe editor: prompt, defect classes, ROI drawn on a frame, references, engines, pass rule.
+
+"Try on this frame" judges the shown image with the recipe as edited. "Save as new version"
+writes the next version beside the old ones and records it; an old version is never changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import yaml
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.domain import Severity
+from inspector.errors import InputError
+from inspector.judges import build_chain
+from inspector.recipes import Recipe, load_recipe, parse_recipe
+from inspector.runner import read_image_or_explain
+from inspector.store import Store
+from inspector.store.queries import latest_version
+from inspector.ui.image_view import ImageView, Overlay
+from inspector.ui.messages import plain, show_error
+from inspector.ui.workers import Task
+
+SEVERITIES = [s.value for s in Severity]
+
+
+def save_new_version(recipe: Recipe, recipes_dir: Path, store: Store) -> tuple[Recipe, Path]:
+    """Write the recipe as the next version of its name, references copied beside it."""
+    # Always above both the version it was based on and any recorded: an edit never reuses one.
+    version = max(latest_version(store.engine, recipe.name) or 0, recipe.version) + 1
+    folder = recipes_dir / recipe.name
+    references_dir = folder / "references"
+    references_dir.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for path in recipe.references:
+        data = Path(path).read_bytes()
+        target = references_dir / f"{hashlib.sha256(data).hexdigest()[:16]}{Path(path).suffix}"
+        if not target.exists():
+            target.write_bytes(data)
+        copied.append(Path("references") / target.name)
+    saved = recipe.model_copy(update={"version": version, "references": tuple(copied)})
+    target = folder / f"v{version}.yaml"
+    if target.exists():
+        raise InputError(f"recipe {target}: this version already exists; it is never overwritten")
+    target.write_text(saved.to_yaml(), encoding="utf-8")
+    recorded = load_recipe(target)  # what the station will read, references resolved
+    store.recipe_version_id(
+        recorded, [read_image_or_explain(p, "reference") for p in recorded.references]
+    )
+    return recorded, target
+
+
+class RecipeEditor(QWidget):
+    saved = Signal(str)  # path of the new version
+
+    def __init__(self, store: Store, recipes_dir: Path, frame_source=None) -> None:
+        super().__init__()
+        self.store = store
+        self.recipes_dir = recipes_dir
+        self.frame_source = frame_source  # a callable giving the latest live frame, or None
+        self.path: Path | None = None
+        self.frame: np.ndarray | None = None
+        self._task: Task | None = None
+        self._build()
+
+    # -- layout ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.file_label = QLabel("No recipe open")
+        open_button = QPushButton("Open…")
+        open_button.clicked.connect(self._open_dialog)
+        top = QHBoxLayout()
+        top.addWidget(self.file_label, 1)
+        top.addWidget(open_button)
+
+        form = QFormLayout()
+        self.name = QLineEdit()
+        self.version = QLabel("-")
+        self.product = QLineEdit()
+        self.prompt = QPlainTextEdit()
+        self.prompt.setMinimumHeight(90)
+        form.addRow("Name", self.name)
+        form.addRow("Version", self.version)
+        form.addRow("Product", self.product)
+        form.addRow("Prompt", self.prompt)
+
+        self.defects = QTableWidget(0, 3)
+        self.defects.setHorizontalHeaderLabels(["Defect class", "Severity", "Description"])
+        self.defects.horizontalHeader().setStretchLastSection(True)
+        add_defect = QPushButton("Add class")
+        add_defect.clicked.connect(lambda: self._add_defect("", "major", ""))
+        remove_defect = QPushButton("Remove class")
+        remove_defect.clicked.connect(lambda: self.defects.removeRow(self.defects.currentRow()))
+        defect_buttons = QHBoxLayout()
+        defect_buttons.addWidget(add_defect)
+        defect_buttons.addWidget(remove_defect)
+        defect_box = QVBoxLayout()
+        defect_box.addWidget(self.defects)
+        defect_box.addLayout(defect_buttons)
+        form.addRow("Defects", defect_box)
+
+        self.roi = [QSpinBox() for _ in range(4)]
+        roi_row = QHBoxLayout()
+        for label, box in zip(("x", "y", "w", "h"), self.roi, strict=True):
+            box.setRange(0, 100_000)
+            roi_row.addWidget(QLabel(label))
+            roi_row.addWidget(box)
+            box.valueChanged.connect(self._update_overlay)
+        clear_roi = QPushButton("Whole image")
+        clear_roi.clicked.connect(lambda: [b.setValue(0) for b in self.roi])
+        roi_row.addWidget(clear_roi)
+        form.addRow("Region", roi_row)
+
+        self.references = QListWidget()
+        self.references.setMaximumHeight(80)
+        add_ref = QPushButton("Add image…")
+        add_ref.clicked.connect(self._add_reference_file)
+        add_live = QPushButton("Add shown frame")
+        add_live.setToolTip("Use the image shown on the right as a good part")
+        add_live.clicked.connect(self._add_reference_frame)
+        remove_ref = QPushButton("Remove")
+        remove_ref.clicked.connect(lambda: self.references.takeItem(self.references.currentRow()))
+        ref_buttons = QHBoxLayout()
+        for b in (add_ref, add_live, remove_ref):
+            ref_buttons.addWidget(b)
+        ref_box = QVBoxLayout()
+        ref_box.addWidget(self.references)
+        ref_box.addLayout(ref_buttons)
+        form.addRow("Good parts", ref_box)
+
+        self.engines = QPlainTextEdit()
+        self.engines.setMaximumHeight(110)
+        self.engines.setToolTip("The judge chain, as YAML: a list of engines tried in order")
+        form.addRow("Engines", self.engines)
+
+        self.fail_checks = {s: QCheckBox(s) for s in SEVERITIES}
+        fails = QHBoxLayout()
+        for check in self.fail_checks.values():
+            fails.addWidget(check)
+        self.min_confidence = QDoubleSpinBox()
+        self.min_confidence.setRange(0.0, 1.0)
+        self.min_confidence.setSingleStep(0.05)
+        self.unknown = QComboBox()
+        self.unknown.addItems(["unsure", "fail"])
+        form.addRow("Fail on", fails)
+        form.addRow("Min confidence", self.min_confidence)
+        form.addRow("Unknown class", self.unknown)
+
+        self.try_button = QPushButton("Try on this frame")
+        self.try_button.clicked.connect(self.try_on_frame)
+        self.save_button = QPushButton("Save as new version")
+        self.save_button.clicked.connect(self.save)
+        actions = QHBoxLayout()
+        actions.addWidget(self.try_button)
+        actions.addWidget(self.save_button)
+        self.result = QLabel("")
+        self.result.setWordWrap(True)
+
+        left = QVBoxLayout()
+        left.addLayout(top)
+        left.addLayout(form)
+        left.addLayout(actions)
+        left.addWidget(self.result)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+
+        self.image = ImageView(placeholder="Load an image or take the live frame; drag to draw")
+        self.image.enable_drawing(True)
+        self.image.rectangle_drawn.connect(self._roi_drawn)
+        live = QPushButton("Use live frame")
+        live.clicked.connect(self.use_live_frame)
+        load = QPushButton("Load image…")
+        load.clicked.connect(self._load_image_dialog)
+        image_buttons = QHBoxLayout()
+        image_buttons.addWidget(live)
+        image_buttons.addWidget(load)
+        right = QVBoxLayout()
+        right.addWidget(self.image, 1)
+        right.addLayout(image_buttons)
+        right_widget = QWidget()
+        right_widget.setLayout(right)
+
+        splitter = QSplitter()
+        splitter.addWidget(left_widget)
+        splitter.addWidget(right_widget)
+        splitter.setSizes([560, 640])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    # -- loading into the form -------------------------------------------------------------
+    def open(self, path: str | Path) -> None:
+        recipe = load_recipe(path)
+        self.path = Path(path)
+        self.file_label.setText(str(self.path))
+        self.name.setText(recipe.name)
+        self.version.setText(str(recipe.version))
+        self.product.setText(recipe.product)
+        self.prompt.setPlainText(recipe.prompt)
+        self.defects.setRowCount(0)
+        for d in recipe.defects:
+            self._add_defect(d.name, d.severity.value, d.description)
+        values = (
+            (recipe.roi.x, recipe.roi.y, recipe.roi.width, recipe.roi.height)
+            if recipe.roi
+            else (0, 0, 0, 0)
+        )
+        for box, value in zip(self.roi, values, strict=True):
+            box.setValue(value)
+        self.references.clear()
+        for ref in recipe.references:
+            self.references.addItem(str(ref))
+        self.engines.setPlainText(yaml.safe_dump(list(recipe.engines), sort_keys=False))
+        for severity, check in self.fail_checks.items():
+            check.setChecked(Severity(severity) in recipe.pass_rule.fail_severities)
+        self.min_confidence.setValue(recipe.pass_rule.min_confidence)
+        self.unknown.setCurrentText(recipe.pass_rule.unknown_defect)
+        self.result.setText("")
+
+    def _add_defect(self, name: str, severity: str, description: str) -> None:
+        row = self.defects.rowCount()
+        self.defects.insertRow(row)
+        self.defects.setItem(row, 0, QTableWidgetItem(name))
+        combo = QComboBox()
+        combo.addItems(SEVERITIES)
+        combo.setCurrentText(severity)
+        self.defects.setCellWidget(row, 1, combo)
+        self.defects.setItem(row, 2, QTableWidgetItem(description))
+
+    # -- reading the form ------------------------------------------------------------------
+    def recipe_from_form(self) -> Recipe:
+        """The recipe as edited; InputError names the field that is wrong."""
+        try:
+            engines = yaml.safe_load(self.engines.toPlainText()) or []
+        except yaml.YAMLError:
+            raise InputError("recipe editor: field `engines`: not valid YAML") from None
+        defects = []
+        for row in range(self.defects.rowCount()):
+            name = (self.defects.item(row, 0) or QTableWidgetItem("")).text().strip()
+            if not name:
+                raise InputError(
+                    f"recipe editor: field `defects.{row}.name`: give the class a name"
+                )
+            defects.append(
+                {
+                    "name": name,
+                    "severity": self.defects.cellWidget(row, 1).currentText(),
+                    "description": (self.defects.item(row, 2) or QTableWidgetItem("")).text(),
+                }
+            )
+        x, y, w, h = (b.value() for b in self.roi)
+        data = {
+            "name": self.name.text().strip(),
+            "version": int(self.version.text()) if self.version.text().isdigit() else 1,
+            "product": self.product.text().strip(),
+            "prompt": self.prompt.toPlainText().strip(),
+            "defects": defects,
+            "roi": {"x": x, "y": y, "width": w, "height": h} if w and h else None,
+            "references": [self.references.item(i).text() for i in range(self.references.count())],
+            "engines": engines,
+            "pass_rule": {
+                "fail_severities": [s for s, c in self.fail_checks.items() if c.isChecked()],
+                "min_confidence": self.min_confidence.value(),
+                "unknown_defect": self.unknown.currentText(),
+            },
+        }
+        base = self.path.parent if self.path else None
+        recipe = parse_recipe(data, "editor", base_dir=base)
+        build_chain(recipe, "editor")  # engine settings are checked by their engines
+        return recipe
+
+    # -- actions ---------------------------------------------------------------------------
+    def save(self) -> Path | None:
+        try:
+            recipe = self.recipe_from_form()
+            _, path = save_new_version(recipe, self.recipes_dir, self.store)
+        except Exception as exc:
+            self.result.setText(plain(exc))
+            self.result.setStyleSheet("color:#ff8a80;")
+            return None
+        self.open(path)
+        self.result.setText(f"Saved as version {self.version.text()}: {path}")
+        self.result.setStyleSheet("color:#7bd88f;")
+        self.saved.emit(str(path))
+        return path
+
+    def try_on_frame(self) -> None:
+        if self.frame is None:
+            self.result.setText("Load an image or take the live frame first.")
+            return
+        try:
+            recipe = self.recipe_from_form()
+        except Exception as exc:
+            self.result.setText(plain(exc))
+            return
+        frame = self.frame
+        self.try_button.setEnabled(False)
+        self.result.setStyleSheet("")
+        self.result.setText("Loading the model and judging…")
+
+        def work(progress):
+            chain = build_chain(recipe, "editor")
+            chain.set_references([read_image_or_explain(p, "reference") for p in recipe.references])
+            chain.load(progress)
+            return chain.judge(frame)
+
+        self._task = Task(work, self)
+        self._task.progress.connect(self.result.setText)
+        self._task.finished.connect(self._tried)
+        self._task.failed.connect(self._try_failed)
+        self._task.start()
+
+    def _tried(self, verdict) -> None:
+        self.try_button.setEnabled(True)
+        defects = ", ".join(d.class_name for d in verdict.defects) or "none"
+        self.result.setText(f"{verdict.outcome.value}: {verdict.reason}\nDefects: {defects}")
+        boxes = tuple(
+            ((d.box.x0, d.box.y0, d.box.x1, d.box.y1), d.class_name)
+            for d in verdict.defects
+            if d.box is not None
+        )
+        self.image.set_overlay(Overlay(self._roi(), boxes))
+
+    def _try_failed(self, exc: BaseException) -> None:
+        self.try_button.setEnabled(True)
+        self.result.setText(plain(exc))
+        show_error(self, "Try on this frame", exc)
+
+    def use_live_frame(self) -> None:
+        frame = self.frame_source() if self.frame_source else None
+        if frame is None:
+            self.result.setText("No live frame: start the station first, or load an image.")
+            return
+        self.set_frame(frame)
+
+    def set_frame(self, image: np.ndarray) -> None:
+        self.frame = image
+        self.image.set_image(image, Overlay(self._roi()))
+
+    def _load_image_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Image", "", "Images (*.png *.jpg *.bmp)")
+        if path:
+            try:
+                self.set_frame(read_image_or_explain(Path(path), "image"))
+            except InputError as exc:
+                self.result.setText(str(exc))
+
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Recipe", "", "Recipes (*.yaml *.yml)")
+        if path:
+            try:
+                self.open(path)
+            except InputError as exc:
+                self.result.setText(str(exc))
+
+    def _add_reference_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Good part", "", "Images (*.png *.jpg *.bmp)")
+        if path:
+            self.references.addItem(path)
+
+    def _add_reference_frame(self) -> None:
+        if self.frame is None:
+            self.result.setText("No frame shown to take as a good part.")
+            return
+        folder = self.recipes_dir / "captured"
+        folder.mkdir(parents=True, exist_ok=True)
+        _, data = cv2.imencode(".png", self.frame)
+        path = folder / f"{hashlib.sha256(data.tobytes()).hexdigest()[:16]}.png"
+        path.write_bytes(data.tobytes())
+        self.references.addItem(str(path))
+
+    def _roi(self) -> tuple[int, int, int, int] | None:
+        x, y, w, h = (b.value() for b in self.roi)
+        return (x, y, w, h) if w and h else None
+
+    def _roi_drawn(self, x: int, y: int, w: int, h: int) -> None:
+        for box, value in zip(self.roi, (x, y, w, h), strict=True):
+            box.setValue(value)
+
+    def _update_overlay(self) -> None:
+        self.image.set_overlay(Overlay(self._roi()))

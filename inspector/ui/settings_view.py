@@ -1,0 +1,110 @@
+"""Settings: camera, recipe, trigger policy, data directory, database. Saved for the next start."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from inspector.cameras import SCHEMES
+from inspector.config import StationProfile
+
+SOURCE_HELP = (
+    "usb:0 · rtsp://user:pass@host/path · http://host/stream.mjpg · a video file · "
+    "folder:DIR?loop=1&fps=2"
+)
+
+
+def check_profile(profile: StationProfile) -> list[str]:
+    """Problems an operator can fix in the form, one sentence each (Qt-free, tested alone)."""
+    problems = []
+    source = profile.source.strip()
+    scheme = source.partition(":")[0].lower()
+    if not source:
+        problems.append("Camera: give a source, for example usb:0 or folder:/path/to/images")
+    elif ":" in source and len(scheme) > 1 and scheme not in SCHEMES and "/" not in scheme:
+        problems.append(f"Camera: unknown kind {scheme!r}; use {SOURCE_HELP}")
+    if not profile.recipe.strip():
+        problems.append("Recipe: choose a recipe file")
+    if profile.database_url.strip():
+        try:
+            make_url(profile.database_url.strip())
+        except ArgumentError:
+            problems.append(
+                "Database URL: not a database address; for example "
+                "postgresql+psycopg://user@host/inspection (or leave empty for SQLite)"
+            )
+    return problems
+
+
+class SettingsView(QWidget):
+    saved = Signal(object)  # the StationProfile
+
+    def __init__(self, profile: StationProfile) -> None:
+        super().__init__()
+        self.source = QLineEdit(profile.source)
+        self.source.setPlaceholderText(SOURCE_HELP)
+        self.recipe = QLineEdit(profile.recipe)
+        self.trigger = QComboBox()
+        self.trigger.addItems(["auto", "free-run", "triggered"])
+        self.trigger.setCurrentText(profile.trigger)
+        self.data_dir = QLineEdit(profile.data_dir)
+        self.data_dir.setPlaceholderText("default: the user data directory")
+        self.database_url = QLineEdit(profile.database_url)
+        self.database_url.setPlaceholderText("default: SQLite in the data directory")
+        form = QFormLayout()
+        form.addRow("Camera source", self.source)
+        form.addRow("", QLabel(SOURCE_HELP))
+        form.addRow("Recipe file", self.recipe)
+        form.addRow("Trigger", self.trigger)
+        form.addRow("Data directory", self.data_dir)
+        form.addRow("Database URL", self.database_url)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        save = QPushButton("Save settings")
+        save.clicked.connect(self.save)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(save)
+        layout.addWidget(self.message)
+        layout.addWidget(
+            QLabel(
+                "Models are chosen per recipe (Recipe tab, Engines). Cloud API keys are read "
+                "from the environment or the OS keyring, never from this form."
+            )
+        )
+        layout.addStretch(1)
+
+    def profile(self) -> StationProfile:
+        return StationProfile(
+            source=self.source.text().strip(),
+            recipe=self.recipe.text().strip(),
+            trigger=self.trigger.currentText(),
+            data_dir=self.data_dir.text().strip(),
+            database_url=self.database_url.text().strip(),
+        )
+
+    def save(self) -> StationProfile | None:
+        profile = self.profile()
+        problems = check_profile(profile)
+        if problems:
+            self.message.setStyleSheet("color:#ff8a80;")
+            self.message.setText("\n".join(problems))
+            return None
+        path = profile.save()
+        self.message.setStyleSheet("color:#7bd88f;")
+        note = " The data directory and database apply at the next start."
+        self.message.setText(f"Saved to {path}.{note}")
+        self.saved.emit(dataclasses.replace(profile))
+        return profile
