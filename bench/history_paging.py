@@ -1,0 +1,113 @@
+"""History over a million inspections: what the window's table pays per page.
+
+Fills a SQLite store with N inspection rows in bulk, then times what the History tab does:
+count with a filter, the first page, a page deep in the table (keyset, `before_id`), and for
+comparison the same deep page by OFFSET, which a list-in-memory or offset model would cost.
+
+    .venv/bin/python bench/history_paging.py [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from inspector.config import Settings
+from inspector.domain import Outcome
+from inspector.recipes import parse_recipe
+from inspector.store import Store, queries
+from inspector.store.schema import InspectionRow
+
+OUTCOMES = [Outcome.PASS.value] * 8 + [Outcome.FAIL.value, Outcome.UNSURE.value]
+
+
+def fill(store: Store, rows: int) -> None:
+    version = store.recipe_version_id(
+        parse_recipe({"name": "b", "version": 1, "prompt": "p"}, "b"), []
+    )
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    batch = []
+    with store.engine.begin() as connection:
+        for i in range(rows):
+            batch.append(
+                {
+                    "uid": f"{i:036d}",
+                    "camera_id": "cam",
+                    "sequence": i,
+                    "captured_at": start + timedelta(seconds=i),
+                    "recorded_at": start + timedelta(seconds=i),
+                    "part_id": f"p{i}",
+                    "lot": f"lot{i // 1000}",
+                    "recipe_version_id": version,
+                    "outcome": OUTCOMES[i % 10],
+                    "reason": "",
+                    "evidence_sha256": "0" * 64,
+                    "evidence_format": "jpeg",
+                    "image_width": 640,
+                    "image_height": 480,
+                    "queue_ms": 0.0,
+                    "judge_ms": 100.0,
+                    "total_ms": 101.0,
+                    "image_left_site": False,
+                }
+            )
+            if len(batch) == 20000:
+                connection.execute(insert(InspectionRow), batch)
+                batch = []
+        if batch:
+            connection.execute(insert(InspectionRow), batch)
+
+
+def timed(label: str, work) -> float:
+    start = time.perf_counter()
+    result = work()
+    ms = (time.perf_counter() - start) * 1000
+    print(f"  {label:46} {ms:8.1f} ms   ({result})")
+    return ms
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store.open(Settings.from_env(data_dir=folder))
+        start = time.perf_counter()
+        fill(store, args.rows)
+        print(f"filled {args.rows} inspections in {time.perf_counter() - start:.1f} s")
+        engine = store.engine
+        everything = queries.InspectionFilter()
+        failing = queries.InspectionFilter(outcomes=(Outcome.FAIL, Outcome.UNSURE))
+        timed("count, no filter", lambda: queries.count(engine, everything))
+        timed("count, FAIL or UNSURE", lambda: queries.count(engine, failing))
+        timed("first page (200 rows)", lambda: len(queries.page(engine, everything)))
+        deep_id = args.rows // 10  # 90 % of the way down the newest-first table
+        keyset = timed(
+            "page 90 % down, keyset (before_id)",
+            lambda: len(queries.page(engine, everything, before_id=deep_id)),
+        )
+        query = select(InspectionRow.id).order_by(InspectionRow.id.desc())
+        offset = timed(
+            "page 90 % down, OFFSET",
+            lambda: len(
+                store.engine.connect().execute(query.offset(args.rows - deep_id).limit(200)).all()
+            ),
+        )
+        timed(
+            "lot filter, first page",
+            lambda: len(queries.page(engine, queries.InspectionFilter(lot_or_serial="lot500"))),
+        )
+        print(f"deep page: OFFSET / keyset = {offset / keyset:.1f}")
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
