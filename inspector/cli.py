@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from inspector import models_cli, records_cli
+
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_RECIPE = ASSETS / "demo" / "recipe.yaml"
 DEMO_SOURCE = f"folder:{ASSETS / 'demo' / 'camera'}?loop=1&fps=1"
@@ -78,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser("upgrade", help="apply schema migrations (also done on every start)")
+    _eval_parser(commands)
+    _cameras_parser(commands)
+    records_cli.add_commands(commands)  # user, audit, override, recipe, export, purge, setting
+    models_cli.add_command(commands, default_recipe=str(DEMO_RECIPE))
     return parser
 
 
@@ -98,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
             "judge": _judge,
             "history": _history,
             "db": _db,
+            "eval": _eval,
+            "cameras": _cameras,
+            **records_cli.HANDLERS,
+            "models": models_cli.run,
         }[args.command]
         return handler(args, settings)
     except InspectorError as exc:
@@ -288,6 +298,76 @@ def _db(args, settings) -> int:
         print(f"database schema up to date (revision {revisions})")
     finally:
         store.close()
+    return 0
+
+
+def _eval_parser(commands) -> None:
+    evaluation = commands.add_parser(
+        "eval",
+        help="judge a labelled image set with a recipe: miss rate, overkill, latency, recorded",
+        description="Judge every image of a labelled set (MVTec AD layout, a folder per class, "
+        "or a CSV of images and labels) and print the figures; the run is recorded, can be "
+        "interrupted (Ctrl-C) and resumed (--resume), and compared with another (--compare).",
+    )
+    evaluation.add_argument("dataset", nargs="?", metavar="DATASET", help="folder or .csv file")
+    evaluation.add_argument("--recipe", help="recipe YAML to evaluate")
+    evaluation.add_argument("--good-label", default="good", help="the class of good parts")
+    evaluation.add_argument("--image-column", default="image", help="CSV: column of image paths")
+    evaluation.add_argument("--label-column", default="label", help="CSV: column of classes")
+    evaluation.add_argument("--resume", metavar="RUN", help="finish an interrupted run")
+    evaluation.add_argument("--compare", nargs=2, metavar=("RUN1", "RUN2"))
+    evaluation.add_argument("--list", action="store_true", help="list the recorded runs")
+    evaluation.add_argument("--report", metavar="FILE", help="write a report (.html or .pdf)")
+    evaluation.add_argument(
+        "--price",
+        action="append",
+        metavar="MODEL=IN,OUT",
+        help="price per million tokens (input, output) of a model or engine, for the cost "
+        "estimate of engines that give none; repeatable",
+    )
+    evaluation.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+
+def _eval(args, settings) -> int:
+    from inspector.evaluation.command import main as evaluate
+
+    return evaluate(args, settings)
+
+
+def _cameras_parser(commands) -> None:
+    cameras = commands.add_parser(
+        "cameras", help="list the cameras this station can open, with the URI to use"
+    )
+    cameras.add_argument(
+        "--producer",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH.cti",
+        help="a GenTL producer to ask too (besides GENICAM_GENTL64_PATH); repeatable",
+    )
+    cameras.add_argument("--json", action="store_true", help="print the list as JSON")
+
+
+def _cameras(args, settings) -> int:
+    import dataclasses
+    import json
+
+    from inspector.cameras.discovery import discover
+
+    found, notes = discover(tuple(args.producer))
+    if args.json:
+        listing = {
+            "cameras": [dataclasses.asdict(f) for f in found],
+            "notes": [dataclasses.asdict(n) for n in notes],
+        }
+        print(json.dumps(listing, indent=2))
+        return 0
+    width = max((len(f.uri) for f in found), default=0)
+    for camera in found:
+        print(f"{camera.uri:<{width}}  {camera.description}")
+    for note in notes:
+        print(f"({note.family}: {note.message})")
     return 0
 
 

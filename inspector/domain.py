@@ -101,6 +101,8 @@ class JudgeAttempt:
     error: str | None = None
     outcome: Outcome | None = None  # what the parser made of raw_text; None after an error
     image_left_site: bool = False
+    cost_usd: float | None = None  # estimated from the tokens and the provider's price list
+    endpoint: str | None = None  # the server called (scheme, host, path); None in process
 
 
 @dataclass(frozen=True)

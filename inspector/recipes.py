@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from inspector.domain import Region, Severity
 from inspector.errors import InputError
@@ -49,6 +56,55 @@ class PassRule(_Strict):
     unknown_defect: Literal["unsure", "fail"] = "unsure"
 
 
+class ChainPolicy(_Strict):
+    """How the judge chain tries its engines: timeouts, fallback, retries, circuit breaker."""
+
+    # Seconds one attempt may take; unset: the engine's own limit (a server engine waits 60 s,
+    # an in-process model as long as it needs). An engine entry's `timeout_s` overrides it.
+    timeout_s: float | None = Field(default=None, gt=0)
+    # What makes the chain try the next engine; anything else ends the chain there (UNSURE).
+    fallback_on: tuple[Literal["error", "timeout", "unsure"], ...] = ("error", "timeout", "unsure")
+    # Tries again after a 429, a 5xx or a lost connection, waiting backoff_s, then twice that...
+    retries: int = Field(default=2, ge=0, le=10)
+    backoff_s: float = Field(default=1.0, ge=0)
+    # A server that asks for a longer wait (Retry-After) is not waited for: the chain falls back.
+    max_wait_s: float = Field(default=20.0, ge=0)
+    # After this many failed attempts in a row an engine is skipped for breaker_cooldown_s.
+    breaker_failures: int = Field(default=3, ge=1)
+    breaker_cooldown_s: float = Field(default=60.0, gt=0)
+
+
+class Privacy(_Strict):
+    """Whether, and how much of, a part's image may leave the site (to a cloud model)."""
+
+    images_may_leave: bool = False  # the default: never
+    roi_only: bool = False  # only the region of interest leaves (the recipe needs `roi`)
+    max_side: int | None = Field(default=None, ge=32)  # downscale to this longest side first
+    references_may_leave: bool = False  # the images of good parts, too
+
+
+class CameraTrigger(_Strict):
+    """What makes the camera take a picture."""
+
+    # free-run: the camera's own clock; software: the station's trigger (a button, a key, an
+    # integration); hardware: an input line of the camera, on the edge given.
+    mode: Literal["free-run", "software", "hardware"] = "free-run"
+    line: str = Field(default="Line0", min_length=1)  # as the camera names it (TriggerSource)
+    edge: Literal["rising", "falling", "any"] = "rising"
+
+
+class CameraSettings(_Strict):
+    """Applied to the camera on start; a setting the camera does not offer stops the start."""
+
+    exposure_us: float | None = Field(default=None, gt=0)
+    gain_db: float | None = Field(default=None, ge=0)
+    # mono8: 8-bit grey; color: a colour format of the camera (RGB, BGR, Bayer...), judged as BGR.
+    pixel_format: Literal["mono8", "color"] | None = None
+    roi: RegionOfInterest | None = None  # on the sensor; the recipe's `roi` is then within it
+    frame_rate: float | None = Field(default=None, gt=0)
+    trigger: CameraTrigger = CameraTrigger()
+
+
 class Recipe(_Strict):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
     version: int = Field(ge=1)
@@ -65,6 +121,9 @@ class Recipe(_Strict):
         default=({"engine": "transformers", "model": DEFAULT_MODEL},), min_length=1
     )
     pass_rule: PassRule = PassRule()
+    chain: ChainPolicy = ChainPolicy()
+    privacy: Privacy = Privacy()
+    camera: CameraSettings | None = None  # for cameras; files and folders are taken as they are
 
     @field_validator("engines")
     @classmethod
@@ -83,12 +142,25 @@ class Recipe(_Strict):
             raise ValueError(f"defect classes listed twice: {', '.join(duplicates)}")
         return defects
 
+    @field_validator("privacy")
+    @classmethod
+    def _roi_only_needs_a_roi(cls, privacy: Privacy, info: ValidationInfo) -> Privacy:
+        if privacy.roi_only and info.data.get("roi") is None:
+            raise ValueError("`roi_only: true` needs the recipe's `roi`: the region that may leave")
+        return privacy
+
     def defect_class(self, name: str) -> DefectClass | None:
         wanted = name.strip().lower()
         return next((d for d in self.defects if d.name.lower() == wanted), None)
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+        data = self.model_dump(mode="json")
+        # Settings left at their defaults are not written: a recipe recorded before they
+        # existed keeps its content, and so its recorded version.
+        for key, default in (("chain", ChainPolicy()), ("privacy", Privacy()), ("camera", None)):
+            if getattr(self, key) == default:
+                del data[key]
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def parse_recipe(data: object, source: str, base_dir: Path | None = None) -> Recipe:

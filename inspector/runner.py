@@ -16,6 +16,7 @@ import numpy as np
 
 from inspector.cameras import Source, SourceEvent, open_source
 from inspector.cameras.images import UnreadableImage, read_image
+from inspector.cameras.settings import configure
 from inspector.errors import InputError
 from inspector.judges import JudgeChain, build_chain
 from inspector.judges.base import Progress
@@ -89,13 +90,17 @@ class StationRunner:
             source: Source = open_source(source_uri, on_event=lambda event: forward[0](event))
             try:
                 prepared = self.load(recipe_path, progress)
+                # The recipe's camera settings, before the first frame; one not taken stops here.
+                source = configure(source, prepared.recipe.camera, lambda e: forward[0](e))
                 # Recorded only once everything is ready: a start that fails writes nothing.
                 version_id = self.store.recipe_version_id(prepared.recipe, prepared.references)
             except BaseException:
                 source.close()
                 raise
             if trigger == "auto":
-                policy = TriggerPolicy.FREE_RUN if source.live else TriggerPolicy.TRIGGERED
+                # A camera that takes a picture per trigger gives parts, not a stream.
+                streams = source.live and not getattr(source, "triggered", False)
+                policy = TriggerPolicy.FREE_RUN if streams else TriggerPolicy.TRIGGERED
             else:
                 policy = TriggerPolicy(trigger)
             station = Station(

@@ -142,6 +142,16 @@ class Station:
         self._judge_thread.start()
         self._capture_thread.start()
 
+    def trigger(self) -> bool:
+        """A software trigger (a button, a key, an integration): the camera takes the next
+        part, by its TriggerSoftware where it has one, else as the next frame that arrives.
+        False where the source takes no trigger (a file, or a camera in free-run)."""
+        fire = getattr(self.source, "trigger", None)
+        if fire is None or not getattr(self.source, "triggered", False):
+            return False
+        fire()
+        return True
+
     def stop(self) -> None:
         """Ask both threads to finish; the frame being judged is completed and recorded."""
         self._stopping.set()

@@ -10,9 +10,31 @@ if command -v pg_isready >/dev/null && ! pg_isready -h 127.0.0.1 -q 2>/dev/null;
     && pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
 fi
 
+# Camera peers and libraries (inspector/cameras/): Aravis with its fake GigE Vision camera, a
+# GStreamer RTSP server, and what PyGObject (the `cameras` extra) builds against. Only if missing.
+camera_debs="aravis-tools gir1.2-aravis-0.8 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly libgirepository1.0-dev libcairo2-dev
+  pkg-config"
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  missing=$(for deb in $camera_debs; do dpkg -s "$deb" >/dev/null 2>&1 || echo "$deb"; done)
+  if [ -n "$missing" ]; then
+    # shellcheck disable=SC2086
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends $missing >/dev/null; } \
+      || echo "test.sh: could not install $missing; camera tests will skip" >&2
+  fi
+fi
+
+# pdftoppm renders the exported PDF report in its test (Debian poppler-utils). Only if missing.
+if ! command -v pdftoppm >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends poppler-utils >/dev/null; } \
+    || echo "test.sh: could not install poppler-utils; the PDF render test will skip" >&2
+fi
+
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,dev,ui]"
+.venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,dev,ui,cameras]"
 
 echo "== ruff"
 .venv/bin/ruff check inspector tests bench

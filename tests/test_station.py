@@ -118,7 +118,10 @@ def test_stop_records_the_part_in_flight_and_every_queued_part(tmp_path, sqlite_
     judge.gate = threading.Event()  # hold the model inside its first call
     station.start()
     deadline = time.monotonic() + 10
-    while station.stats.backpressure_waits == 0 and time.monotonic() < deadline:
+    # The judge holds the first part and the camera waits behind a full queue.
+    while (judge.calls == 0 or station.stats.backpressure_waits == 0) and (
+        time.monotonic() < deadline
+    ):
         time.sleep(0.01)
     station.stop()
     judge.gate.set()

@@ -227,3 +227,87 @@ def test_counters_and_pareto_are_plain_arithmetic():
     names, values, cumulative = pareto([("open", 6), ("short", 3), ("spur", 1)])
     assert names == ["open", "short", "spur"]
     assert list(values) == [6, 3, 1] and list(cumulative) == [60.0, 90.0, 100.0]
+
+
+def _people(store):
+    from inspector.store import users
+
+    admin = users.add_user(store.engine, None, "ada", "admin", "admin-password-1", "Ada Admin")
+    operator = users.add_user(
+        store.engine, admin, "otto", "operator", "operator-pass-1", "Otto Operator"
+    )
+    return admin, operator
+
+
+def test_login_checks_the_password(window_factory, tmp_path, qtbot):
+    from inspector.ui.login_dialog import LoginDialog
+
+    recipe = recipe_file(tmp_path, [{"engine": "scripted"}])
+    window = window_factory(str(recipe))
+    _people(window.store)
+    dialog = LoginDialog(window.store.engine)
+    qtbot.addWidget(dialog)
+    dialog.name.setText("otto")
+    dialog.password.setText("wrong-password")
+    assert not dialog.try_login()
+    assert "login failed" in dialog.message.text()
+    assert dialog.password.text() == ""  # a typed password never lingers
+    dialog.password.setText("operator-pass-1")
+    assert dialog.try_login()
+    assert dialog.identity.name == "otto"
+
+
+def test_review_queue_override_is_a_new_signed_record(window_factory, tmp_path, qtbot):
+    from PySide6.QtWidgets import QDialog
+
+    import tests.scripted_judge as scripted
+    from inspector.ui.login_dialog import SignatureDialog
+
+    answers = [scripted.FAIL_ANSWER, scripted.PASS_ANSWER]
+    recipe = recipe_file(tmp_path, [{"engine": "scripted", "answers": answers}])
+    window = window_factory(str(recipe))
+    _, operator = _people(window.store)
+    window.identity = operator
+    window.station.start()
+    qtbot.waitUntil(lambda: window.station.counters.total == 12, timeout=30_000)
+    window.tabs.setCurrentWidget(window.review)
+    review = window.review
+    assert len(review.rows) == 6  # the FAILs wait for a person
+    first = review.rows[0]
+
+    class Filled(SignatureDialog):  # what the person types, then OK
+        def exec(self):
+            self.outcome.setCurrentText("PASS")
+            self.meaning.setCurrentText("reviewed")
+            self.reason.setText("scratch is on the protective film, not the part")
+            self.password.setText(password)
+            return QDialog.DialogCode.Accepted
+
+    review.dialog_factory = Filled
+    password = "wrong-password"
+    assert not review.decide("PASS")
+    assert "signature refused" in review.message.text()
+    password = "operator-pass-1"
+    assert review.decide("PASS")
+    assert len(review.rows) == 5 and first.id not in {r.id for r in review.rows}
+
+    # Both records stand: the model's FAIL as recorded, and the signed decision beside it.
+    detail = queries.detail(window.store.engine, first.id)
+    assert detail.row.outcome is Outcome.FAIL
+    [decision] = queries.overrides_of(window.store.engine, first.id)
+    assert (decision.outcome, decision.previous, decision.user_name) == (
+        Outcome.PASS,
+        Outcome.FAIL,
+        "otto",
+    )
+    window.history.detail.show_inspection(first.id)
+    assert "otto decided PASS" in window.history.detail.summary.text()
+
+
+def test_an_operator_cannot_save_a_recipe_from_the_window(window_factory, tiny_models, tmp_path):
+    window = window_factory(_tiny_recipe(tmp_path, tiny_models))
+    _, operator = _people(window.store)
+    window.identity = operator
+    assert window.recipes.save() is None
+    assert "may not save recipe versions" in window.recipes.result.text()
+    assert not list((tmp_path / "data" / "recipes").rglob("v*.yaml"))

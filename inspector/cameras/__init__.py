@@ -11,7 +11,10 @@ from inspector.errors import InputError
 
 __all__ = ["SCHEMES", "Source", "SourceEvent", "SourceState", "open_source"]
 
-USAGE = "use usb:N, a video file, folder:DIR, rtsp://HOST/PATH or http(s)://HOST/PATH"
+USAGE = (
+    "use usb:N, a video file, folder:DIR, rtsp://HOST/PATH, http(s)://HOST/PATH, gentl:DEVICE "
+    "or gige:ADDRESS (`inspector cameras` lists the cameras here)"
+)
 
 
 def _open_usb(uri: str, rest: str, on_event: EventSink) -> Source:
@@ -24,10 +27,22 @@ def _open_usb(uri: str, rest: str, on_event: EventSink) -> Source:
 
 
 def _open_stream(uri: str, rest: str, on_event: EventSink) -> Source:
-    from inspector.cameras.capture import CaptureSource
+    from inspector.cameras.capture import CaptureSource, rtsp_settings, without_password
 
     hint = "; check the address, the credentials and that the camera is on"
-    return CaptureSource(uri, uri, on_event, live=True, hint=hint)
+    shown = without_password(uri)
+    if not uri.lower().startswith("rtsp"):
+        return CaptureSource(shown, uri, on_event, live=True, hint=hint)
+    url, options, timeout_ms = rtsp_settings(uri)
+    return CaptureSource(
+        shown,
+        url,
+        on_event,
+        live=True,
+        hint=hint,
+        ffmpeg_options=options,
+        open_timeout_ms=timeout_ms,
+    )
 
 
 def _open_file(uri: str, rest: str, on_event: EventSink) -> Source:
@@ -47,6 +62,18 @@ def _open_folder(uri: str, rest: str, on_event: EventSink) -> Source:
     return FolderSource(uri, path, on_event, **options)
 
 
+def _open_gentl(uri: str, rest: str, on_event: EventSink) -> Source:
+    from inspector.cameras.gentl import open_gentl
+
+    return open_gentl(uri, rest, on_event)
+
+
+def _open_aravis(uri: str, rest: str, on_event: EventSink) -> Source:
+    from inspector.cameras.aravis import open_aravis
+
+    return open_aravis(uri, rest, on_event)
+
+
 SCHEMES: dict[str, Callable[[str, str, EventSink], Source]] = {
     "usb": _open_usb,
     "file": _open_file,
@@ -55,6 +82,9 @@ SCHEMES: dict[str, Callable[[str, str, EventSink], Source]] = {
     "rtsps": _open_stream,
     "http": _open_stream,
     "https": _open_stream,
+    "gentl": _open_gentl,
+    "gige": _open_aravis,
+    "aravis": _open_aravis,
 }
 
 

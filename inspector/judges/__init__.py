@@ -21,6 +21,13 @@ __all__ = ["ENGINES", "Judge", "JudgeChain", "build_chain", "engine_class", "mak
 
 ENGINES: dict[str, str] = {
     "transformers": "inspector.judges.transformers:TransformersJudge",
+    "openai-compatible": "inspector.judges.openai_compat:OpenAICompatibleJudge",
+    "openai": "inspector.judges.openai:OpenAIJudge",
+    "anthropic": "inspector.judges.anthropic:AnthropicJudge",
+    "gemini": "inspector.judges.gemini:GeminiJudge",
+    "lmdeploy": "inspector.judges.lmdeploy:LMDeployJudge",
+    "ovis2": "inspector.judges.ovis2:Ovis2Judge",
+    "reference": "inspector.judges.reference:ReferenceJudge",
 }
 
 
@@ -59,4 +66,4 @@ def build_chain(recipe: Recipe, source: str) -> JudgeChain:
         make_judge(entry, recipe, f"recipe {source}: engines.{i}")
         for i, entry in enumerate(recipe.engines)
     ]
-    return JudgeChain(judges)
+    return JudgeChain(judges, recipe.chain)

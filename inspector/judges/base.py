@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.domain import JudgeAttempt, Verdict, unsure, utc_now
+from inspector.judges.privacy import outbound
 from inspector.judges.prompt import Prompt, Reference, build_prompt
 from inspector.recipes import Recipe
 from inspector.verdicts import BoxConvention, ImageGeometry, read_verdict
@@ -34,8 +35,9 @@ class EngineSettings(BaseModel):
 
     engine: str
     model: str
-    max_new_tokens: int = 512
+    max_new_tokens: int = Field(default=512, gt=0, le=32768)
     box_convention: BoxConvention | None = None  # None: the model family's own
+    timeout_s: float | None = Field(default=None, gt=0)  # None: the recipe's `chain.timeout_s`
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class Generation:
     completion_tokens: int | None = None
     model_width: int | None = None  # the part image's size after the engine's own resizing
     model_height: int | None = None
+    cost_usd: float | None = None  # estimated, where the engine knows a price
 
 
 class Judge:
@@ -59,6 +62,7 @@ class Judge:
         self.recipe = recipe
         self.model_id = settings.model
         self.model_revision: str | None = None
+        self.endpoint: str | None = None  # the server an engine calls, recorded per attempt
         self._references: list[Reference] | None = None
 
     # Engines implement these two.
@@ -71,23 +75,46 @@ class Judge:
     def box_convention(self) -> BoxConvention:
         return self.settings.box_convention or BoxConvention.XYXY_1000
 
+    def check(self) -> str | None:
+        """Why this engine cannot run here, found without loading a model; None if it can.
+
+        `inspector models --check` asks it (after checking the engine's packages); engines add
+        what they know: no GPU, no API key, a server that does not answer.
+        """
+        return None
+
+    def timeout_s(self) -> float | None:
+        """Seconds one attempt may take: the engine entry's, else the recipe chain's."""
+        return self.settings.timeout_s or self.recipe.chain.timeout_s
+
     def set_references(self, images: list[np.ndarray]) -> None:
         self._references = [Reference.of(image) for image in images]
 
     def judge(self, image: np.ndarray) -> Verdict:
         """Judge one image of a part under the recipe: one attempt, recorded whatever happens."""
+        return self.judge_once(image)[0]
+
+    def judge_once(self, image: np.ndarray, hint: str = "") -> tuple[Verdict, Exception | None]:
+        """`judge`, and the exception that ended the attempt (the chain retries some).
+
+        `hint` is said to the model just before the part's image (a screen's marks, say).
+        """
         started_at = utc_now()
         start = time.perf_counter()
         convention = self.box_convention()
         prompt_hash = ""
+        sent = False
         try:
-            prompt = build_prompt(self.recipe, image, self._references or [], convention)
+            prompt = build_prompt(self.recipe, image, self._references or [], convention, hint)
+            if self.leaves_site:  # here, so that no engine can send more than the recipe allows
+                prompt = outbound(prompt, self.recipe.privacy)
             prompt_hash = prompt.sha256()
+            sent = True
             generation = self._generate(prompt, convention)
         except Exception as exc:  # a model crash is a verdict for a person, not a dead station
             log.warning("%s %s failed: %s", self.engine, self.model_id, exc, exc_info=True)
-            attempt = self._attempt(started_at, start, prompt_hash, error=_describe(exc))
-            return unsure(f"{self.engine} could not judge: {_describe(exc)}", (attempt,))
+            attempt = self._attempt(started_at, start, prompt_hash, sent, error=_describe(exc))
+            return unsure(f"{self.engine} could not judge: {_describe(exc)}", (attempt,)), exc
         geometry = prompt.geometry
         if generation.model_width and generation.model_height:
             geometry = ImageGeometry(
@@ -102,15 +129,17 @@ class Judge:
             started_at,
             start,
             prompt_hash,
+            sent,
             raw_text=generation.text,
             prompt_tokens=generation.prompt_tokens,
             completion_tokens=generation.completion_tokens,
             outcome=verdict.outcome,
+            cost_usd=generation.cost_usd,
         )
-        return verdict.with_attempts((attempt,))
+        return verdict.with_attempts((attempt,)), None
 
     def _attempt(
-        self, started_at, start: float, prompt_hash: str, **fields: object
+        self, started_at, start: float, prompt_hash: str, sent: bool, **fields: object
     ) -> JudgeAttempt:
         return JudgeAttempt(
             engine=self.engine,
@@ -119,8 +148,9 @@ class Judge:
             prompt_hash=prompt_hash,
             started_at=started_at,
             latency_ms=(time.perf_counter() - start) * 1000.0,
-            # Once a prompt was built the request went out, answered or not.
-            image_left_site=self.leaves_site and bool(prompt_hash),
+            # Once the engine was called the request went out, answered or not.
+            image_left_site=self.leaves_site and sent,
+            endpoint=self.endpoint,
             **fields,  # type: ignore[arg-type]
         )
 

@@ -19,6 +19,12 @@ from inspector.domain import Region
 from inspector.recipes import Recipe
 from inspector.verdicts import BoxConvention, ImageGeometry
 
+# Said to a model after the reference screen handed a part on with its suspect regions outlined.
+SUSPECTS_MARKED = (
+    "Regions outlined in magenta differ from the images of good parts: look at them closely. "
+    "The outlines were drawn by the inspection system; they are not part of the part."
+)
+
 SYSTEM = (
     "You are a meticulous visual quality inspector on a production line. You judge one part "
     "at a time from its image and answer only with the JSON object asked for."
@@ -126,6 +132,7 @@ def build_prompt(
     image: np.ndarray,
     references: list[Reference],
     convention: BoxConvention,
+    hint: str = "",
 ) -> Prompt:
     """The prompt for one part: references of good parts (cropped like the part), then the part."""
     roi = recipe.roi.as_region() if recipe.roi else None
@@ -143,6 +150,8 @@ def build_prompt(
             same_camera = ref.image.shape[:2] == image.shape[:2]
             ref_crop = crop_to(ref.image, roi)[0] if same_camera else ref.image
             parts.append(ImagePart(ref_crop, "reference", ref.sha256))
+    if hint:
+        parts.append(TextPart(hint))
     parts.append(TextPart("The part to inspect:"))
     parts.append(ImagePart(crop, "part"))
     parts.append(TextPart(instructions(recipe, convention)))

@@ -22,7 +22,9 @@ from inspector.config import Settings
 from inspector.domain import Frame, Outcome, Region, Verdict, utc_now
 from inspector.errors import InputError, InspectorError
 from inspector.recipes import Recipe
-from inspector.store import database
+from inspector.store import audit, database, recipe_log, users
+from inspector.store import audit_schema as _audit_tables  # noqa: F401 (on Base)
+from inspector.store import evaluation_schema as _evaluation_tables  # noqa: F401 (on Base)
 from inspector.store.evidence import EncodedImage, EvidenceStore
 from inspector.store.schema import (
     DefectRow,
@@ -68,26 +70,43 @@ class InspectionRecord:
 
 
 class Store:
-    def __init__(self, engine: Engine, evidence: EvidenceStore) -> None:
+    def __init__(
+        self, engine: Engine, evidence: EvidenceStore, actor: users.Identity | None = None
+    ) -> None:
         self.engine = engine
         self.evidence = evidence
+        # Who records inspections and recipe versions through this store (the audit trail's
+        # user): the station's service account unless a logged-in person opened it.
+        self.actor = actor or users.Identity(users.SERVICE_ACCOUNT, users.Role.SERVICE, "")
 
     @classmethod
-    def open(cls, settings: Settings, evidence_format: str = "jpeg") -> Store:
-        """Connect, and apply any migration not yet applied."""
+    def open(
+        cls,
+        settings: Settings,
+        evidence_format: str = "jpeg",
+        actor: str | users.Identity = users.SERVICE_ACCOUNT,
+    ) -> Store:
+        """Connect, apply any migration not yet applied, and check the acting account."""
         try:
             engine = database.connect(settings.database_url)
             database.upgrade(engine)
+            if isinstance(actor, str):
+                actor = users.ensure_service_account(engine, actor)
         except SQLAlchemyError as exc:
             reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
             raise StoreError(f"database {_safe_url(settings.database_url)}: {reason}") from None
-        return cls(engine, EvidenceStore(settings.evidence_dir, evidence_format))
+        return cls(engine, EvidenceStore(settings.evidence_dir, evidence_format), actor)
 
     def close(self) -> None:
         self.engine.dispose()
 
-    def recipe_version_id(self, recipe: Recipe, references: list[np.ndarray]) -> int:
-        """The row of this exact recipe, created on first use with its reference images."""
+    def recipe_version_id(
+        self, recipe: Recipe, references: list[np.ndarray], actor: users.Identity | None = None
+    ) -> int:
+        """The row of this exact recipe, created on first use with its reference images.
+
+        Creating one takes the right to save recipes (`actor`, else the store's); it is audited.
+        """
         content = recipe.to_yaml()
         encoded = [self.evidence.encode(image) for image in references]
         ref_hashes = " ".join(e.sha256 for e in encoded)
@@ -107,19 +126,18 @@ class Store:
                     f"recipe {recipe.name!r} version {recipe.version} is already recorded with "
                     "different content; raise its `version` so both stay on record"
                 )
+            (actor or self.actor).require(users.Permission.SAVE_RECIPE)
             for image in encoded:
                 self.evidence.write(image)
-            row = RecipeVersionRow(
-                name=recipe.name,
-                version=recipe.version,
-                sha256=digest,
-                content=content,
-                reference_sha256=ref_hashes,
-                created_at=utc_now(),
-            )
-            session.add(row)
-            session.commit()
-            return row.id
+        row = {
+            "name": recipe.name,
+            "version": recipe.version,
+            "sha256": digest,
+            "content": content,
+            "reference_sha256": ref_hashes,
+            "created_at": utc_now(),
+        }
+        return recipe_log.save_recipe_version(self.engine, actor or self.actor, row)
 
     def record_inspection(
         self,
@@ -186,6 +204,8 @@ class Store:
                 "error": a.error,
                 "outcome": a.outcome.value if a.outcome else None,
                 "image_left_site": a.image_left_site,
+                "cost_usd": a.cost_usd,
+                "endpoint": a.endpoint,
             }
             for i, a in enumerate(verdict.attempts)
         ]
@@ -199,6 +219,9 @@ class Store:
                     for row in rows:
                         row["inspection_id"] = inspection_id
                     connection.execute(insert(table), rows)
+            audit.record_inspection(
+                connection, self.actor.name, inspection_id, inspection, defects, attempts
+            )
         return inspection_id
 
     def history(self, limit: int = 50) -> list[InspectionRecord]:

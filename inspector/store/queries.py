@@ -281,3 +281,48 @@ def latest_version(engine: Engine, name: str) -> int | None:
     with engine.connect() as connection:
         query = select(func.max(RecipeVersionRow.version)).where(RecipeVersionRow.name == name)
         return connection.execute(query).scalar_one_or_none()
+
+
+def review_queue(engine: Engine, limit: int = 200) -> list[HistoryRow]:
+    """FAIL and UNSURE inspections no person has decided yet, oldest first (first in, first out)."""
+    from inspector.store.audit_schema import OverrideRow
+
+    query = (
+        _base(_ROW_COLUMNS)
+        .where(InspectionRow.outcome.in_([Outcome.FAIL.value, Outcome.UNSURE.value]))
+        .where(~exists().where(OverrideRow.inspection_id == InspectionRow.id))
+        .order_by(InspectionRow.id)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return [_history_row(values) for values in connection.execute(query)]
+
+
+@dataclass(frozen=True)
+class OverrideDetail:
+    outcome: Outcome
+    previous: Outcome
+    reason: str
+    user_name: str
+    created_at: datetime
+
+
+def overrides_of(engine: Engine, inspection_id: int) -> list[OverrideDetail]:
+    from inspector.store.audit_schema import OverrideRow
+
+    query = (
+        select(
+            OverrideRow.outcome,
+            OverrideRow.previous_outcome,
+            OverrideRow.reason,
+            OverrideRow.user_name,
+            OverrideRow.created_at,
+        )
+        .where(OverrideRow.inspection_id == inspection_id)
+        .order_by(OverrideRow.id)
+    )
+    with engine.connect() as connection:
+        return [
+            OverrideDetail(Outcome(o), Outcome(p), r, u, c)
+            for o, p, r, u, c in connection.execute(query)
+        ]

@@ -128,3 +128,5 @@ class JudgeAttemptRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(8))
     image_left_site: Mapped[bool] = mapped_column(Boolean)
+    cost_usd: Mapped[float | None] = mapped_column(Float)  # migration 0002
+    endpoint: Mapped[str | None] = mapped_column(String(300))  # migration 0002

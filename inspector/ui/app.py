@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from inspector.config import Settings, StationProfile
 from inspector.errors import InspectorError
-from inspector.store import Store
+from inspector.store import Store, users
+from inspector.ui.login_dialog import LoginDialog
 
 
 def dark_palette() -> QPalette:
@@ -52,7 +53,14 @@ def run_window(
     except InspectorError as exc:
         QMessageBox.critical(None, "Inspector", f"{exc}\n\nCheck the database in the settings.")
         return exc.exit_code
-    window = MainWindow(settings, profile, store, source, recipe)
+    identity = None
+    if users.has_people(store.engine):  # a site with accounts: every session is someone's
+        login = LoginDialog(store.engine)
+        if login.exec() != LoginDialog.DialogCode.Accepted:
+            store.close()
+            return 0
+        identity = login.identity
+    window = MainWindow(settings, profile, store, source, recipe, identity)
     window.show()
     if autostart:
         window.station.start()

@@ -161,6 +161,7 @@ class HistoryView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.verticalHeader().setVisible(False)
+        self.table.setWordWrap(False)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
 
         self.detail = InspectionDetailView(self.store)
@@ -188,6 +189,7 @@ class HistoryView(QWidget):
         self._refresh_recipes()
         self.model.set_filter(self.current_filter())
         self.count_label.setText(f"{self.model.total} inspections")
+        self.table.resizeColumnsToContents()
 
     def _refresh_recipes(self) -> None:
         current = self.recipe.currentText()
@@ -258,6 +260,14 @@ class InspectionDetailView(QWidget):
             f"part {escape(row.part_id or '-')}<br>"
             f"Defects: {escape(defects) or 'none'}<br>Evidence SHA-256: {detail.evidence_sha256}"
         )
+        decisions = queries.overrides_of(self.store.engine, inspection_id)
+        if decisions:
+            lines = "<br>".join(
+                f"<b>{escape(d.user_name)} decided {d.outcome.value}</b> "
+                f"({d.created_at:%Y-%m-%d %H:%M} UTC): {escape(d.reason)}"
+                for d in decisions
+            )
+            self.summary.setText(self.summary.text() + "<br>" + lines)
         self.raw.setPlainText("\n\n".join(a.raw_text or (a.error or "") for a in detail.attempts))
         self.attempts.setRowCount(len(detail.attempts))
         for i, a in enumerate(detail.attempts):

@@ -8,9 +8,11 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 from inspector.config import Settings, StationProfile
 from inspector.runner import StationRunner
 from inspector.store import Store
+from inspector.store.users import Identity
 from inspector.ui.bridge import StationBridge
 from inspector.ui.history_view import HistoryView
 from inspector.ui.recipe_editor import RecipeEditor
+from inspector.ui.review_view import ReviewView
 from inspector.ui.settings_view import SettingsView
 from inspector.ui.station_view import StationView
 from inspector.ui.stats_view import StatsView
@@ -18,16 +20,26 @@ from inspector.ui.stats_view import StatsView
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, settings: Settings, profile: StationProfile, store: Store, source: str, recipe: str
+        self,
+        settings: Settings,
+        profile: StationProfile,
+        store: Store,
+        source: str,
+        recipe: str,
+        identity: Identity | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("Inspector")
         self.store = store
+        self.identity = identity  # the person logged in; None while the site has no accounts
         self.runner = StationRunner(store)
         self.bridge = StationBridge(self)
         self.station = StationView(self.runner, self.bridge, source, recipe, profile.trigger)
         self.history = HistoryView(store)
-        self.recipes = RecipeEditor(store, settings.data_dir / "recipes", self._live_frame)
+        self.review = ReviewView(store, lambda: self.identity)
+        self.recipes = RecipeEditor(
+            store, settings.data_dir / "recipes", self._live_frame, lambda: self.identity
+        )
         self.stats = StatsView(store)
         self.settings_view = SettingsView(
             StationProfile(source, recipe, profile.trigger, profile.data_dir, profile.database_url)
@@ -35,6 +47,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.station, "Station")
         self.tabs.addTab(self.history, "History")
+        self.tabs.addTab(self.review, "Review")
         self.tabs.addTab(self.recipes, "Recipe")
         self.tabs.addTab(self.stats, "Statistics")
         self.tabs.addTab(self.settings_view, "Settings")
@@ -48,7 +61,10 @@ class MainWindow(QMainWindow):
         self.bridge.recorded.connect(lambda _: self._mark_stale())
         self._stale = True
         url = store.engine.url.render_as_string(hide_password=True)
-        self.statusBar().addPermanentWidget(QLabel(f"Data: {settings.data_dir}   DB: {url}"))
+        who = f"{identity.full_name or identity.name} ({identity.role})" if identity else "no login"
+        self.statusBar().addPermanentWidget(
+            QLabel(f"User: {who}   Data: {settings.data_dir}   DB: {url}")
+        )
         try:
             self.recipes.open(recipe)
         except Exception as exc:  # a broken recipe must not keep the window from opening
@@ -60,7 +76,7 @@ class MainWindow(QMainWindow):
 
     def _mark_stale(self) -> None:
         self._stale = True
-        if self.tabs.currentWidget() in (self.history, self.stats):
+        if self.tabs.currentWidget() in (self.history, self.stats, self.review):
             self._tab_changed(self.tabs.currentIndex())
 
     def _tab_changed(self, index: int) -> None:
@@ -69,6 +85,8 @@ class MainWindow(QMainWindow):
             self.history.apply_filters()
         elif widget is self.stats:
             self.stats.refresh()
+        elif widget is self.review:
+            self.review.refresh()
 
     def _settings_saved(self, profile: StationProfile) -> None:
         if self.runner.station is None:

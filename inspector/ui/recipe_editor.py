@@ -40,6 +40,7 @@ from inspector.recipes import Recipe, load_recipe, parse_recipe
 from inspector.runner import read_image_or_explain
 from inspector.store import Store
 from inspector.store.queries import latest_version
+from inspector.store.users import Identity, Permission
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.messages import plain, show_error
 from inspector.ui.workers import Task
@@ -47,7 +48,9 @@ from inspector.ui.workers import Task
 SEVERITIES = [s.value for s in Severity]
 
 
-def save_new_version(recipe: Recipe, recipes_dir: Path, store: Store) -> tuple[Recipe, Path]:
+def save_new_version(
+    recipe: Recipe, recipes_dir: Path, store: Store, actor: Identity | None = None
+) -> tuple[Recipe, Path]:
     """Write the recipe as the next version of its name, references copied beside it."""
     # Always above both the version it was based on and any recorded: an edit never reuses one.
     version = max(latest_version(store.engine, recipe.name) or 0, recipe.version) + 1
@@ -65,20 +68,25 @@ def save_new_version(recipe: Recipe, recipes_dir: Path, store: Store) -> tuple[R
     target = folder / f"v{version}.yaml"
     if target.exists():
         raise InputError(f"recipe {target}: this version already exists; it is never overwritten")
+    (actor or store.actor).require(Permission.SAVE_RECIPE)  # before anything is written
     target.write_text(saved.to_yaml(), encoding="utf-8")
-    recorded = load_recipe(target)  # what the station will read, references resolved
-    store.recipe_version_id(
-        recorded, [read_image_or_explain(p, "reference") for p in recorded.references]
-    )
+    try:
+        recorded = load_recipe(target)  # what the station will read, references resolved
+        images = [read_image_or_explain(p, "reference") for p in recorded.references]
+        store.recipe_version_id(recorded, images, actor=actor)
+    except BaseException:
+        target.unlink(missing_ok=True)  # no file for a version the record does not have
+        raise
     return recorded, target
 
 
 class RecipeEditor(QWidget):
     saved = Signal(str)  # path of the new version
 
-    def __init__(self, store: Store, recipes_dir: Path, frame_source=None) -> None:
+    def __init__(self, store: Store, recipes_dir: Path, frame_source=None, identity=None) -> None:
         super().__init__()
         self.store = store
+        self.identity = identity or (lambda: None)  # who saves; None: the store's account
         self.recipes_dir = recipes_dir
         self.frame_source = frame_source  # a callable giving the latest live frame, or None
         self.path: Path | None = None
@@ -294,7 +302,7 @@ class RecipeEditor(QWidget):
     def save(self) -> Path | None:
         try:
             recipe = self.recipe_from_form()
-            _, path = save_new_version(recipe, self.recipes_dir, self.store)
+            _, path = save_new_version(recipe, self.recipes_dir, self.store, self.identity())
         except Exception as exc:
             self.result.setText(plain(exc))
             self.result.setStyleSheet("color:#ff8a80;")

@@ -8,6 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -19,6 +20,8 @@ from sqlalchemy.exc import ArgumentError
 
 from inspector.cameras import SCHEMES
 from inspector.config import StationProfile
+from inspector.errors import InspectorError
+from inspector.judges import keys
 
 SOURCE_HELP = (
     "usb:0 · rtsp://user:pass@host/path · http://host/stream.mjpg · a video file · "
@@ -81,10 +84,53 @@ class SettingsView(QWidget):
         layout.addWidget(
             QLabel(
                 "Models are chosen per recipe (Recipe tab, Engines). Cloud API keys are read "
-                "from the environment or the OS keyring, never from this form."
+                "from the environment or the OS keyring; they are never written to the "
+                "database, the logs or the settings file."
             )
         )
+        keys_form = QFormLayout()
+        self.key_edits: dict[str, QLineEdit] = {}
+        self.key_status: dict[str, QLabel] = {}
+        for provider in keys.ENV_VARS:
+            edit = QLineEdit()
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+            edit.setPlaceholderText(f"{provider} API key")
+            store = QPushButton("Store in keyring")
+            store.clicked.connect(lambda _=False, p=provider: self.store_key(p))
+            status = QLabel("")
+            row = QHBoxLayout()
+            row.addWidget(edit, 1)
+            row.addWidget(store)
+            row.addWidget(status)
+            keys_form.addRow(f"{provider.capitalize()} key", row)
+            self.key_edits[provider] = edit
+            self.key_status[provider] = status
+        layout.addLayout(keys_form)
+        self.key_message = QLabel("")
+        self.key_message.setWordWrap(True)
+        layout.addWidget(self.key_message)
+        self.refresh_keys()
         layout.addStretch(1)
+
+    def refresh_keys(self) -> None:
+        """Where each provider's key would come from, never the key itself."""
+        for provider, label in self.key_status.items():
+            label.setText(keys.key_source(provider) or "not set")
+
+    def store_key(self, provider: str) -> bool:
+        edit = self.key_edits[provider]
+        try:
+            keys.store_in_keyring(provider, edit.text())
+        except InspectorError as exc:
+            self.key_message.setStyleSheet("color:#ff8a80;")
+            self.key_message.setText(str(exc))
+            return False
+        finally:
+            edit.clear()  # the key does not stay on screen (or in a screenshot)
+        self.key_message.setStyleSheet("color:#7bd88f;")
+        self.key_message.setText(f"{provider} key stored in the OS keyring.")
+        self.refresh_keys()
+        return True
 
     def profile(self) -> StationProfile:
         return StationProfile(

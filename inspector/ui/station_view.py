@@ -217,6 +217,8 @@ class StationView(QWidget):
         if recipe.roi is not None:
             self._roi = (recipe.roi.x, recipe.roi.y, recipe.roi.width, recipe.roi.height)
         self.engine_label.setText(station.chain.description)
+        self.camera_label.setText(f"running: {station.source.uri}")
+        self.camera_label.setStyleSheet("")
         self._set_status(f"Running {recipe.name} v{recipe.version} ({station.policy}).")
         self._set_running(True)
 

@@ -1,0 +1,136 @@
+"""`anthropic`: Claude (Sonnet 4 and others) through the Messages API. Cloud.
+
+Images go as base64 image blocks. Structured output goes through a tool: the model is made to
+call `record_verdict`, whose input schema is the verdict, and the call's input is the answer.
+A refusal (`stop_reason: refusal`) has no tool call: its text is recorded and the part is UNSURE.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Literal
+
+from inspector.errors import EngineUnavailable
+from inspector.judges.base import Generation, Judge, Progress
+from inspector.judges.keys import api_key, key_source, where_to_put
+from inspector.judges.prompt import Prompt, TextPart
+from inspector.judges.remote import (
+    DEFAULT_TIMEOUT_S,
+    RemoteSettings,
+    cost_usd,
+    encode_image,
+    endpoint_of,
+    sdk_failure,
+)
+from inspector.judges.structured import verdict_schema
+from inspector.verdicts import BoxConvention
+
+TOOL_NAME = "record_verdict"
+
+
+class AnthropicSettings(RemoteSettings):
+    engine: Literal["anthropic"] = "anthropic"
+    base_url: str | None = None  # unset: https://api.anthropic.com
+    # Sent only when set: newer Claude models fix their own sampling, and this SDK no longer
+    # has the parameter (it goes in the request body as the API documents it).
+    temperature: float | None = None
+
+
+class AnthropicJudge(Judge):
+    engine = "anthropic"
+    Settings = AnthropicSettings
+    settings: AnthropicSettings
+    leaves_site = True
+
+    def __init__(self, settings: AnthropicSettings, recipe) -> None:
+        super().__init__(settings, recipe)
+        self._client = None
+        self._key: str | None = None
+        self.endpoint = endpoint_of(settings.base_url or "https://api.anthropic.com")
+
+    def load(self, progress: Progress | None = None) -> None:
+        if self._client is not None:
+            return
+        try:
+            import anthropic
+        except ImportError:
+            raise EngineUnavailable(
+                "the anthropic engine needs the anthropic package: pip install 'inspector[cloud]'"
+            ) from None
+        self._key = api_key("anthropic", self.settings.api_key_env)
+        self._client = anthropic.Anthropic(
+            api_key=self._key,
+            base_url=self.settings.base_url,
+            timeout=self._timeout(),
+            max_retries=0,  # the chain retries, honouring Retry-After, and records each try
+        )
+
+    def check(self) -> str | None:
+        if key_source("anthropic", self.settings.api_key_env) is None:
+            return f"no API key: {where_to_put('anthropic', self.settings.api_key_env)}"
+        return None
+
+    def _timeout(self) -> float:
+        return self.timeout_s() or DEFAULT_TIMEOUT_S
+
+    def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+        import anthropic
+
+        if self._client is None:
+            self.load()
+        try:
+            response = self._client.messages.create(**self.request(prompt))
+        except anthropic.AnthropicError as exc:
+            raise sdk_failure(exc, anthropic, self.endpoint, self._timeout(), self._key) from None
+        usage = response.usage
+        prompt_tokens = usage.input_tokens if usage else None
+        completion_tokens = usage.output_tokens if usage else None
+        return Generation(
+            text=answer_text(response),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=cost_usd(self.settings, prompt_tokens, completion_tokens),
+        )
+
+    def request(self, prompt: Prompt) -> dict:
+        """The Messages API request for a prompt."""
+        content: list[dict] = []
+        for part in prompt.parts:
+            if isinstance(part, TextPart):
+                content.append({"type": "text", "text": part.text})
+            else:
+                data, mime = encode_image(part, self.settings.image_format)
+                source = {
+                    "type": "base64",
+                    "media_type": mime,
+                    "data": base64.b64encode(data).decode("ascii"),
+                }
+                content.append({"type": "image", "source": source})
+        tool = {
+            "name": TOOL_NAME,
+            "description": "Record the inspection verdict for the part in the image.",
+            "input_schema": verdict_schema(self.recipe),
+        }
+        request = {
+            "model": self.settings.model,
+            "max_tokens": self.settings.max_new_tokens,
+            "system": prompt.system,
+            "messages": [{"role": "user", "content": content}],
+            "tools": [tool],
+            "tool_choice": {"type": "tool", "name": TOOL_NAME},
+        }
+        if self.settings.temperature is not None:
+            request["extra_body"] = {"temperature": self.settings.temperature}
+        return request
+
+
+def answer_text(response) -> str:
+    """The verdict tool's input as JSON; without a tool call, the text the model wrote."""
+    texts = []
+    for block in response.content or []:
+        if block.type == "tool_use" and block.name == TOOL_NAME:
+            return json.dumps(block.input)
+        if block.type == "text":
+            texts.append(block.text)
+    return "".join(texts)

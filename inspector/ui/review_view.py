@@ -1,0 +1,134 @@
+"""The review queue: FAIL and UNSURE parts waiting for a person to confirm or override.
+
+A decision is a new signed record linked to the inspection (inspector.store.overrides); the
+model's verdict stays as it was recorded, and both show in the history and every export.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.errors import InspectorError
+from inspector.store import Store, queries
+from inspector.store.overrides import override_verdict
+from inspector.store.users import Identity
+from inspector.ui.history_view import InspectionDetailView
+from inspector.ui.login_dialog import SignatureDialog
+
+
+class ReviewView(QWidget):
+    def __init__(self, store: Store, identity: Callable[[], Identity | None]) -> None:
+        super().__init__()
+        self.store = store
+        self.identity = identity
+        self.items = QListWidget()
+        self.items.currentRowChanged.connect(self._selected)
+        self.detail = InspectionDetailView(store)
+        self.confirm_button = QPushButton("Confirm FAIL")
+        self.confirm_button.setToolTip("The part is bad: confirm the failure, signed")
+        self.pass_button = QPushButton("Override to PASS")
+        self.pass_button.setToolTip("The part is good: overrule the model, signed, with a reason")
+        self.confirm_button.clicked.connect(lambda: self.decide("FAIL"))
+        self.pass_button.clicked.connect(lambda: self.decide("PASS"))
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.confirm_button)
+        buttons.addWidget(self.pass_button)
+        right = QVBoxLayout()
+        right.addWidget(self.detail, 1)
+        right.addLayout(buttons)
+        right.addWidget(self.message)
+        right_widget = QWidget()
+        right_widget.setLayout(right)
+        self.count = QLabel("")
+        left = QVBoxLayout()
+        left.addWidget(self.count)
+        left.addWidget(self.items, 1)
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        splitter = QSplitter()
+        splitter.addWidget(left_widget)
+        splitter.addWidget(right_widget)
+        splitter.setSizes([380, 820])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.rows: list[queries.HistoryRow] = []
+        self.dialog_factory = SignatureDialog  # tests fill the dialog the way a person would
+
+    def refresh(self) -> None:
+        self.rows = queries.review_queue(self.store.engine)
+        self.items.blockSignals(True)
+        self.items.clear()
+        for row in self.rows:
+            text = (
+                f"#{row.id}  {row.outcome.value:<6}  {row.captured_at:%Y-%m-%d %H:%M:%S}  "
+                f"{row.part_id or ''}"
+            )
+            self.items.addItem(QListWidgetItem(text))
+        self.items.blockSignals(False)
+        self.count.setText(f"{len(self.rows)} parts waiting for review")
+        if self.rows:
+            self.items.setCurrentRow(0)
+        self._update_buttons()
+
+    def _selected(self, index: int) -> None:
+        if 0 <= index < len(self.rows):
+            self.detail.show_inspection(self.rows[index].id)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        who = self.identity()
+        has_item = 0 <= self.items.currentRow() < len(self.rows)
+        for button in (self.confirm_button, self.pass_button):
+            button.setEnabled(has_item and who is not None)
+        if who is None:
+            self.message.setText(
+                "Log in to review. No accounts yet? An administrator creates them: "
+                "`inspector user add NAME --role operator`."
+            )
+
+    def decide(self, outcome: str) -> bool:
+        who = self.identity()
+        index = self.items.currentRow()
+        if who is None or not 0 <= index < len(self.rows):
+            return False
+        inspection_id = self.rows[index].id
+        dialog = self.dialog_factory(who, inspection_id, outcome, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        try:
+            override_verdict(
+                self.store.engine,
+                who,
+                dialog.password.text(),
+                inspection_id,
+                dialog.outcome.currentText(),
+                dialog.reason.text(),
+                dialog.meaning.currentText(),
+            )
+        except InspectorError as exc:
+            self.message.setStyleSheet("color:#ff8a80;")
+            self.message.setText(str(exc))
+            return False
+        finally:
+            dialog.password.clear()
+        self.message.setStyleSheet("color:#7bd88f;")
+        self.message.setText(
+            f"Inspection {inspection_id}: {dialog.outcome.currentText()} "
+            f"({dialog.meaning.currentText()}), signed by {who.name}."
+        )
+        self.refresh()
+        return True
