@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from inspector import models_cli, records_cli
+from inspector import models_cli, parts_cli, records_cli
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 DEMO_RECIPE = ASSETS / "demo" / "recipe.yaml"
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     _cameras_parser(commands)
     records_cli.add_commands(commands)  # user, audit, override, recipe, export, purge, setting
     models_cli.add_command(commands, default_recipe=str(DEMO_RECIPE))
+    parts_cli.add_command(commands)
     return parser
 
 
@@ -108,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             "cameras": _cameras,
             **records_cli.HANDLERS,
             "models": models_cli.run,
+            "parts": parts_cli.run,
         }[args.command]
         return handler(args, settings)
     except InspectorError as exc:

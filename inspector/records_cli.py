@@ -421,11 +421,9 @@ def _export(args, settings) -> int:
 
     if args.export_command == "verify":
         return _export_verify(args, settings)
-    from inspector.domain import Outcome, utc_now
-    from inspector.errors import InputError
-    from inspector.export.output import sha256_file
-    from inspector.store import export_log, records
-    from inspector.store.users import Permission
+    from inspector.domain import Outcome
+    from inspector.exporting import export_records
+    from inspector.store import records
 
     where = records.RecordFilter(
         since=_when(args.since, "--since"),
@@ -434,75 +432,25 @@ def _export(args, settings) -> int:
         outcome=Outcome(args.outcome) if args.outcome else None,
         lot=args.lot,
     )
-    out = Path(args.out)
     store = _open(settings)
     try:
         actor = _login(args, store)
-        actor.require(Permission.EXPORT)
-        head, where = records.as_of(store.engine, where)  # records as of this chain head
-        total = records.count(store.engine, where)
-        stream = records.iter_records(store.engine, where)
-        progress = _progress("exported")
-        about = {
-            "created_at": utc_now().isoformat().replace("+00:00", "Z"),
-            "created_by": f"{actor.full_name} ({actor.name})",
-            "filters": where.describe(),
-            "chain_head": {"seq": head.seq, "hash": head.hash},
-        }
-        try:
-            count = _write(args, store, where, about, stream, out, progress, total)
-            digest = sha256_file(out)
-        except OSError as exc:
-            raise InputError(f"export to {out}: cannot write it ({exc.strerror or exc})") from None
-        seq = export_log.log_export(
-            store.engine,
+        done = export_records(
+            store,
             actor,
             args.export_command,
-            out.name,
-            digest,
-            count,
-            where.describe(),
-            head,
+            Path(args.out),
+            where,
+            _progress("exported"),
+            getattr(args, "max_rows", 500),
         )
     finally:
         store.close()
     print(
-        f"exported {count} records to {out} (sha256 {digest}); chain head {head}; "
-        f"audit entry #{seq}"
+        f"exported {done.records} records to {done.path} (sha256 {done.sha256}); "
+        f"chain head {done.chain_head}; audit entry #{done.audit_seq}"
     )
     return 0
-
-
-def _write(args, store, where, about, stream, out, progress, total) -> int:
-    """Write one export file; returns how many records it holds."""
-    from inspector.store import records
-
-    if args.export_command == "csv":
-        from inspector.export.csv_file import write_csv
-
-        return write_csv(stream, out, progress, total)
-    elif args.export_command == "jsonl":
-        from inspector.export.jsonl import write_jsonl
-
-        return write_jsonl(stream, out, progress, total)
-    elif args.export_command == "bundle":
-        from inspector.export.bundle import write_bundle
-
-        return write_bundle(stream, out, store.evidence.root, about, progress, total).records
-    else:
-        from inspector.export.pdf_report import write_pdf
-        from inspector.store import recipe_log
-
-        summary = records.summary(store.engine, where)
-        approvals = []
-        for r in summary["recipes"]:
-            for v in recipe_log.list_versions(store.engine, r["name"]):
-                if v.version == r["version"]:
-                    signed = [s.as_dict() for s in v.signatures]
-                    approvals.append({"name": v.name, "version": v.version, "signatures": signed})
-        return write_pdf(
-            stream, out, store.evidence.root, summary, about, approvals, args.max_rows, progress
-        )
 
 
 def _export_verify(args, settings) -> int:

@@ -79,6 +79,8 @@ def test_the_window_runs_the_demo_camera_through_a_tiny_model(
     assert detail.image.image_size == (640, 640)  # the evidence file, read back
     assert detail.attempts.rowCount() == 1
     assert detail.attempts.item(0, 0).text() == "transformers"
+    view.trigger()  # a folder gives every part; there is nothing to trigger, and it says so
+    assert "runs free" in view.status.text()
     view.stop()
     qtbot.waitUntil(lambda: "Stopped" in view.status.text(), timeout=30_000)
     assert window.runner.station is None
@@ -311,3 +313,43 @@ def test_an_operator_cannot_save_a_recipe_from_the_window(window_factory, tiny_m
     assert window.recipes.save() is None
     assert "may not save recipe versions" in window.recipes.result.text()
     assert not list((tmp_path / "data" / "recipes").rglob("v*.yaml"))
+
+
+def test_export_from_the_window_is_audited_and_cancel_leaves_nothing(
+    window_factory, tmp_path, qtbot
+):
+    import tests.scripted_judge as scripted
+    from inspector.store import audit
+
+    answers = [scripted.FAIL_ANSWER, scripted.PASS_ANSWER]
+    recipe = recipe_file(tmp_path, [{"engine": "scripted", "answers": answers}])
+    window = window_factory(str(recipe))
+    _, operator = _people(window.store)
+    window.station.start()
+    qtbot.waitUntil(lambda: window.station.counters.total == 12, timeout=30_000)
+    history = window.history
+    history.apply_filters()
+
+    # Nobody logged in: an export is refused, it needs a person to sign it into the trail.
+    assert history.export(tmp_path / "anon.csv", "csv") is None
+    assert "Log in to export" in history.count_label.text()
+
+    window.identity = operator
+    history.outcome.setCurrentText("FAIL")
+    out = tmp_path / "fails.csv"
+    task = history.export(out, "csv")
+    qtbot.waitUntil(lambda: "exported" in history.count_label.text(), timeout=30_000)
+    assert "exported 6 records to fails.csv" in history.count_label.text()
+    lines = out.read_text().splitlines()
+    assert len(lines) == 1 + 6
+    [entry] = audit.entries(window.store.engine, limit=1)  # the newest entry
+    assert (entry.action, entry.user_name, entry.entity_id) == ("export.made", "otto", "csv")
+    del task
+
+    cancelled = tmp_path / "cancelled.jsonl"
+    task = history.export(cancelled, "jsonl", start=False)
+    task.cancel()  # as the Cancel button of the progress dialog does
+    task.start()
+    task._thread.join(30)
+    assert not cancelled.exists()
+    assert not list(tmp_path.glob(".cancelled.jsonl.*"))

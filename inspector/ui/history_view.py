@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QProgressDialog,
     QPushButton,
     QSplitter,
     QTableView,
@@ -25,9 +29,14 @@ from PySide6.QtWidgets import (
 
 from inspector.cameras.images import UnreadableImage, read_image
 from inspector.domain import Outcome
+from inspector.exporting import export_records
 from inspector.store import Store, queries
 from inspector.store.queries import HistoryRow, InspectionFilter
+from inspector.store.records import RecordFilter
+from inspector.store.users import Identity
 from inspector.ui.image_view import ImageView, Overlay
+from inspector.ui.messages import show_error
+from inspector.ui.workers import Task
 
 PAGE = 200
 ROOT = QModelIndex()  # a table has one parent: the invalid index
@@ -43,6 +52,12 @@ OUTCOME_FILTERS = {
     "FAIL": (Outcome.FAIL,),
     "UNSURE": (Outcome.UNSURE,),
     "FAIL or UNSURE": (Outcome.FAIL, Outcome.UNSURE),
+}
+EXPORT_FILTERS = {
+    "CSV (*.csv)": "csv",
+    "JSON Lines (*.jsonl)": "jsonl",
+    "PDF report (*.pdf)": "pdf",
+    "Evidence bundle (*.zip)": "bundle",
 }
 PERIODS = {
     "Any time": None,
@@ -123,12 +138,18 @@ class HistoryModel(QAbstractTableModel):
         return None
 
 
+class ExportCancelled(Exception):
+    """Raised from the progress callback when a person presses Cancel."""
+
+
 class HistoryView(QWidget):
     inspection_selected = Signal(int)
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, identity: Callable[[], Identity | None] = lambda: None):
         super().__init__()
         self.store = store
+        self.identity = identity
+        self.export_task: Task | None = None
         self.model = HistoryModel(store, self)
         self._build()
         self.apply_filters()
@@ -149,8 +170,12 @@ class HistoryView(QWidget):
         self.lot.returnPressed.connect(self.apply_filters)
         apply = QPushButton("Apply")
         apply.clicked.connect(self.apply_filters)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("CSV, JSON Lines, PDF report or evidence bundle")
+        self.export_button.clicked.connect(self._export_dialog)
         for widget in (self.period, self.outcome, self.recipe, self.engine, self.lot, apply):
             filters.addWidget(widget)
+        filters.addWidget(self.export_button)
         self.count_label = QLabel("")
         filters.addWidget(self.count_label, 1)
 
@@ -190,6 +215,63 @@ class HistoryView(QWidget):
         self.model.set_filter(self.current_filter())
         self.count_label.setText(f"{self.model.total} inspections")
         self.table.resizeColumnsToContents()
+
+    # -- export ----------------------------------------------------------------------------
+    def record_filter(self) -> RecordFilter:
+        """The export's selection: the table's filters (one outcome at most, lot as typed)."""
+        f = self.current_filter()
+        return RecordFilter(
+            since=f.since,
+            recipe=f.recipe,
+            outcome=f.outcomes[0] if len(f.outcomes) == 1 else None,
+            lot=f.lot_or_serial,
+        )
+
+    def _export_dialog(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(self, "Export", "", ";;".join(EXPORT_FILTERS))
+        if path:
+            self.export(Path(path), EXPORT_FILTERS[chosen])
+
+    def export(self, path: Path, fmt: str, start: bool = True) -> Task | None:
+        """Export in the background with a progress dialog that can cancel it."""
+        actor = self.identity()
+        if actor is None:
+            self.count_label.setText(
+                "Log in to export: each export is entered in the audit trail under the name "
+                "of the person who made it."
+            )
+            return None
+        dialog = QProgressDialog(f"Exporting to {path.name}…", "Cancel", 0, 0, self)
+        dialog.setWindowTitle("Export")
+        dialog.setMinimumDuration(300)
+        where = self.record_filter()
+
+        def work(progress):
+            def report(count: int, total: int | None) -> None:
+                if task.cancelled:
+                    raise ExportCancelled()
+                progress(f"{count} / {total if total is not None else '?'}")
+
+            return export_records(self.store, actor, fmt, path, where, report)
+
+        task = Task(work, self)
+        dialog.canceled.connect(task.cancel)
+        task.progress.connect(lambda text: dialog.setLabelText(f"Exported {text} records"))
+        task.finished.connect(lambda result: self._exported(dialog, result))
+        task.failed.connect(lambda exc: self._export_failed(dialog, exc))
+        self.export_task = task
+        return task.start() if start else task
+
+    def _exported(self, dialog, result) -> None:
+        dialog.reset()
+        self.count_label.setText(
+            f"exported {result.records} records to {result.path.name} "
+            f"(audit entry #{result.audit_seq})"
+        )
+
+    def _export_failed(self, dialog, exc: BaseException) -> None:
+        dialog.reset()
+        show_error(self, "Export", exc)
 
     def _refresh_recipes(self) -> None:
         current = self.recipe.currentText()

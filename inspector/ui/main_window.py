@@ -35,7 +35,7 @@ class MainWindow(QMainWindow):
         self.runner = StationRunner(store)
         self.bridge = StationBridge(self)
         self.station = StationView(self.runner, self.bridge, source, recipe, profile.trigger)
-        self.history = HistoryView(store)
+        self.history = HistoryView(store, lambda: self.identity)
         self.review = ReviewView(store, lambda: self.identity)
         self.recipes = RecipeEditor(
             store, settings.data_dir / "recipes", self._live_frame, lambda: self.identity

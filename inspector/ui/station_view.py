@@ -245,8 +245,13 @@ class StationView(QWidget):
 
     def trigger(self) -> None:
         station = self.runner.station
-        if station is not None and hasattr(station, "trigger"):
-            station.trigger()
+        if station is None:
+            return
+        if not station.trigger():
+            self._set_status(
+                "This camera runs free: a trigger needs `trigger: {mode: software}` in the "
+                "recipe's camera section (files and folders give every part anyway)."
+            )
 
     # -- station events --------------------------------------------------------------------
     def _on_recorded(self, event: InspectionRecorded) -> None:
