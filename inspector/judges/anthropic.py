@@ -12,11 +12,11 @@ import json
 from typing import Literal
 
 from inspector.errors import EngineUnavailable
-from inspector.judges.base import Generation, Judge, Progress
-from inspector.judges.keys import api_key, key_source, where_to_put
+from inspector.judges.base import Generation, Progress
+from inspector.judges.keys import api_key
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import (
-    DEFAULT_TIMEOUT_S,
+    CloudJudge,
     RemoteSettings,
     cost_usd,
     encode_image,
@@ -37,11 +37,10 @@ class AnthropicSettings(RemoteSettings):
     temperature: float | None = None
 
 
-class AnthropicJudge(Judge):
+class AnthropicJudge(CloudJudge):
     engine = "anthropic"
     Settings = AnthropicSettings
     settings: AnthropicSettings
-    leaves_site = True
 
     def __init__(self, settings: AnthropicSettings, recipe) -> None:
         super().__init__(settings, recipe)
@@ -65,14 +64,6 @@ class AnthropicJudge(Judge):
             timeout=self._timeout(),
             max_retries=0,  # the chain retries, honouring Retry-After, and records each try
         )
-
-    def check(self) -> str | None:
-        if key_source("anthropic", self.settings.api_key_env) is None:
-            return f"no API key: {where_to_put('anthropic', self.settings.api_key_env)}"
-        return None
-
-    def _timeout(self) -> float:
-        return self.timeout_s() or DEFAULT_TIMEOUT_S
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         import anthropic

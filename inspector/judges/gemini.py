@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Literal
 
 from inspector.errors import EngineUnavailable
-from inspector.judges.base import Generation, Judge, Progress
+from inspector.judges.base import Generation, Progress
 from inspector.judges.failures import CallFailed, retry_after, status_message
-from inspector.judges.keys import api_key, key_source, redact, where_to_put
+from inspector.judges.keys import api_key, redact
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import (
-    DEFAULT_TIMEOUT_S,
+    CloudJudge,
     RemoteSettings,
     cost_usd,
     encode_image,
@@ -34,11 +34,10 @@ class GeminiSettings(RemoteSettings):
     thinking_budget: int | None = None  # tokens Gemini 2.5 may think; unset: the model's own
 
 
-class GeminiJudge(Judge):
+class GeminiJudge(CloudJudge):
     engine = "gemini"
     Settings = GeminiSettings
     settings: GeminiSettings
-    leaves_site = True
 
     def __init__(self, settings: GeminiSettings, recipe) -> None:
         super().__init__(settings, recipe)
@@ -69,14 +68,6 @@ class GeminiJudge(Judge):
         )
         # No retry_options: the SDK does not retry; the chain does, and records each try.
         self._client = genai.Client(api_key=self._key, http_options=options)
-
-    def check(self) -> str | None:
-        if key_source("gemini", self.settings.api_key_env) is None:
-            return f"no API key: {where_to_put('gemini', self.settings.api_key_env)}"
-        return None
-
-    def _timeout(self) -> float:
-        return self.timeout_s() or DEFAULT_TIMEOUT_S
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         from google.genai import errors

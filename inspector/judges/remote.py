@@ -13,9 +13,9 @@ from urllib.parse import urlsplit, urlunsplit
 import cv2
 import numpy as np
 
-from inspector.judges.base import EngineSettings
+from inspector.judges.base import EngineSettings, Judge
 from inspector.judges.failures import CallFailed, retry_after, status_message
-from inspector.judges.keys import redact
+from inspector.judges.keys import key_source, redact, where_to_put
 from inspector.judges.prompt import ImagePart
 
 DEFAULT_TIMEOUT_S = 60.0  # a server engine's limit per attempt when the recipe sets none
@@ -30,6 +30,21 @@ class RemoteSettings(EngineSettings):
     price_per_mtok: tuple[float, float] | None = None
     # The environment variable that holds the API key, if not the provider's usual one.
     api_key_env: str | None = None
+
+
+class CloudJudge(Judge):
+    """A cloud provider's engine: the image leaves the site, and an API key opens the door."""
+
+    leaves_site = True
+    settings: RemoteSettings
+
+    def check(self) -> str | None:
+        if key_source(self.engine, self.settings.api_key_env) is None:
+            return f"no API key: {where_to_put(self.engine, self.settings.api_key_env)}"
+        return None
+
+    def _timeout(self) -> float:
+        return self.timeout_s() or DEFAULT_TIMEOUT_S
 
 
 def encode_image(part: ImagePart, image_format: str) -> tuple[bytes, str]:
