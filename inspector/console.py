@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from inspector.domain import Frame, Verdict
@@ -15,7 +16,13 @@ def _time(frame_or_record) -> str:
 
 
 def _defects(verdict: Verdict) -> str:
-    return ", ".join(d.class_name for d in verdict.defects) or "-"
+    return _count_names(d.class_name for d in verdict.defects)
+
+
+def _count_names(names) -> str:
+    """`open, short x3`: each class once, with how often it was found."""
+    counts = Counter(names)
+    return ", ".join(f"{n} x{c}" if c > 1 else n for n, c in counts.items()) or "-"
 
 
 def verdict_dict(
@@ -112,7 +119,7 @@ def history_table(records: list[InspectionRecord]) -> list[str]:
     lines = [f"{'id':>6}  {'time (UTC)':<24} {'outcome':<7} {'recipe':<20} {'defects':<24} part"]
     for r in records:
         recipe = f"{r.recipe} v{r.recipe_version}"
-        defects = ", ".join(r.defects) or "-"
+        defects = _count_names(r.defects)
         lines.append(
             f"{r.id:>6}  {_time(r):<24} {r.outcome.value:<7} {recipe:<20} {defects:<24} "
             f"{r.part_id or ''}"
