@@ -175,15 +175,17 @@ def _open_store(settings, evidence_format: str = "jpeg"):
 
 
 def _progress(message: str) -> None:
-    print(f"inspector: {message}", file=sys.stderr, flush=True)
+    from inspector.interrupts import say
+
+    say(message)
 
 
 def _run(args, settings) -> int:
-    import signal
     import threading
 
     from inspector import console
     from inspector.cameras import SourceEvent
+    from inspector.interrupts import run_until_stopped
     from inspector.runner import StationRunner
     from inspector.station import InspectionRecorded, RecordFailed, StationStopped
 
@@ -211,25 +213,10 @@ def _run(args, settings) -> int:
     except BaseException:
         store.close()
         raise
-    interrupts = 0
-
-    def on_interrupt(signum, frame) -> None:
-        nonlocal interrupts
-        interrupts += 1
-        if interrupts > 1:
-            _progress("stopping now")
-            raise KeyboardInterrupt
-        _progress("stopping after the part in progress (Ctrl-C again to quit now)")
-        station.stop()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    signal.signal(signal.SIGTERM, on_interrupt)
     try:
-        while not done.wait(0.2):
-            pass
+        run_until_stopped(station.stop, done)
         station.wait()
     finally:
-        signal.signal(signal.SIGINT, previous)
         store.close()
     _progress(console.summary_line(station.stats))
     return 0

@@ -10,8 +10,6 @@ Only argparse at import; the command imports the station when it runs.
 
 from __future__ import annotations
 
-import sys
-
 
 def add_command(commands) -> None:
     parts = commands.add_parser(
@@ -38,18 +36,15 @@ def add_command(commands) -> None:
 
 def run(args, settings) -> int:
     import json
-    import signal
     import threading
 
     from inspector.cameras import open_source
     from inspector.cameras.settings import configure
+    from inspector.interrupts import run_until_stopped, say
     from inspector.multiview import MultiViewStation, MultiViewStopped, PartInspected, View
     from inspector.runner import prepare_judge
     from inspector.station import TriggerPolicy
     from inspector.store import Store
-
-    def say(message: str) -> None:
-        print(f"inspector: {message}", file=sys.stderr, flush=True)
 
     store = Store.open(settings)
     opened = []
@@ -106,18 +101,11 @@ def run(args, settings) -> int:
 
     station.subscribe(on_event)
 
-    def on_interrupt(signum, frame) -> None:
-        say("stopping after the part in progress")
-        station.stop()
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
         station.start()
-        while not done.wait(0.2):
-            pass
+        run_until_stopped(station.stop, done)
         station.wait()
     finally:
-        signal.signal(signal.SIGINT, previous)
         store.close()
     stats = station.stats
     say(

@@ -17,6 +17,7 @@ from inspector.cameras.settings import configure
 from inspector.errors import InputError
 from inspector.recipes import CameraSettings
 from tests.peers import free_port, rtsp_server
+from tests.test_cameras import read_until_reconnected
 
 
 @pytest.fixture
@@ -107,12 +108,7 @@ def test_rtsp_reconnects_after_the_server_dies_and_comes_back(server):
         server.kill()
         restart = threading.Timer(2.0, server.start)
         restart.start()
-        deadline = time.monotonic() + 40
-        while time.monotonic() < deadline:
-            frame = source.read()
-            assert frame is not None
-            if any(e.state is SourceState.CONNECTED for e in events):
-                break
+        frame = read_until_reconnected(source, events, seconds=40)
         restart.join()
     finally:
         source.close()

@@ -92,6 +92,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def read_until_reconnected(source, events: list, seconds: float):
+    """Read through a loss: buffered frames, then the reconnection; the first frame after it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        frame = source.read()
+        assert frame is not None
+        if any(e.state is SourceState.CONNECTED for e in events):
+            return frame
+    raise AssertionError(f"no reconnection within {seconds} s: {[e.state for e in events]}")
+
+
 @pytest.fixture
 def mjpeg(shared_data):
     frames = []
@@ -182,13 +193,7 @@ def test_a_stream_that_dies_is_reconnected_and_reported(mjpeg):
         mjpeg.stop()
         restart = threading.Timer(2.5, mjpeg.start)
         restart.start()
-        # Frames already buffered may still arrive; then the loss, then frames again.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            frame = source.read()
-            assert frame is not None
-            if any(e.state is SourceState.CONNECTED for e in events):
-                break
+        frame = read_until_reconnected(source, events, seconds=30)
         restart.join()
     finally:
         source.close()

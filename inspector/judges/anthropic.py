@@ -17,10 +17,9 @@ from inspector.judges.keys import api_key
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import (
     CloudJudge,
-    RemoteSettings,
+    CloudSettings,
     cost_usd,
     encode_image,
-    endpoint_of,
     sdk_failure,
 )
 from inspector.judges.structured import verdict_schema
@@ -29,9 +28,8 @@ from inspector.verdicts import BoxConvention
 TOOL_NAME = "record_verdict"
 
 
-class AnthropicSettings(RemoteSettings):
+class AnthropicSettings(CloudSettings):
     engine: Literal["anthropic"] = "anthropic"
-    base_url: str | None = None  # unset: https://api.anthropic.com
     # Sent only when set: newer Claude models fix their own sampling, and this SDK no longer
     # has the parameter (it goes in the request body as the API documents it).
     temperature: float | None = None
@@ -39,14 +37,9 @@ class AnthropicSettings(RemoteSettings):
 
 class AnthropicJudge(CloudJudge):
     engine = "anthropic"
+    default_base_url = "https://api.anthropic.com"
     Settings = AnthropicSettings
     settings: AnthropicSettings
-
-    def __init__(self, settings: AnthropicSettings, recipe) -> None:
-        super().__init__(settings, recipe)
-        self._client = None
-        self._key: str | None = None
-        self.endpoint = endpoint_of(settings.base_url or "https://api.anthropic.com")
 
     def load(self, progress: Progress | None = None) -> None:
         if self._client is not None:

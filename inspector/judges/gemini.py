@@ -17,18 +17,16 @@ from inspector.judges.keys import api_key, redact
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import (
     CloudJudge,
-    RemoteSettings,
+    CloudSettings,
     cost_usd,
     encode_image,
-    endpoint_of,
 )
 from inspector.judges.structured import verdict_schema
 from inspector.verdicts import BoxConvention
 
 
-class GeminiSettings(RemoteSettings):
+class GeminiSettings(CloudSettings):
     engine: Literal["gemini"] = "gemini"
-    base_url: str | None = None  # unset: https://generativelanguage.googleapis.com
     api_version: str | None = None  # unset: the SDK's (v1beta)
     temperature: float = 0.0
     thinking_budget: int | None = None  # tokens Gemini 2.5 may think; unset: the model's own
@@ -36,16 +34,9 @@ class GeminiSettings(RemoteSettings):
 
 class GeminiJudge(CloudJudge):
     engine = "gemini"
+    default_base_url = "https://generativelanguage.googleapis.com"
     Settings = GeminiSettings
     settings: GeminiSettings
-
-    def __init__(self, settings: GeminiSettings, recipe) -> None:
-        super().__init__(settings, recipe)
-        self._client = None
-        self._key: str | None = None
-        self.endpoint = endpoint_of(
-            settings.base_url or "https://generativelanguage.googleapis.com"
-        )
 
     def box_convention(self) -> BoxConvention:
         return self.settings.box_convention or BoxConvention.YXYX_1000

@@ -19,18 +19,16 @@ from typing import Literal
 from pydantic import Field
 
 from inspector.errors import EngineUnavailable
-from inspector.judges.base import EngineSettings, Generation, Judge, Progress
+from inspector.judges.base import Generation, Judge, Progress
+from inspector.judges.local_model import LocalModelSettings, placement
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.verdicts import BoxConvention
 
 IMAGE_PLACEHOLDER = "<image>"
 
 
-class Ovis2Settings(EngineSettings):
+class Ovis2Settings(LocalModelSettings):
     engine: Literal["ovis2"] = "ovis2"
-    revision: str | None = None
-    device: str = "auto"  # auto: CUDA when present, else CPU
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     trust_remote_code: bool = False  # must be true: Ovis2 runs the code in its checkpoint
     max_partition: int | None = Field(default=None, ge=1, le=16)  # unset: 9, or 4 per image
     multimodal_max_length: int = Field(default=32768, ge=1024)
@@ -168,16 +166,3 @@ def conversation(prompt: Prompt) -> tuple[list[dict], list]:
 def decode(tokenizer, token_ids) -> str:
     """The new tokens as text, without special tokens (Ovis2 wraps no thinking in them)."""
     return tokenizer.decode(token_ids, skip_special_tokens=True).strip()
-
-
-def placement(torch, device: str, dtype: str) -> tuple[str, object]:
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    elif device.startswith("cuda") and not torch.cuda.is_available():
-        raise EngineUnavailable(
-            f"the recipe asks for device {device}, but this machine has no usable CUDA GPU; "
-            "set `device: auto` or `device: cpu`"
-        )
-    if dtype == "auto":
-        return device, torch.bfloat16 if device.startswith("cuda") else torch.float32
-    return device, getattr(torch, dtype)

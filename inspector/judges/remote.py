@@ -7,7 +7,7 @@ No SDK is imported here: each engine imports its own, when it builds its client.
 from __future__ import annotations
 
 import base64
-from typing import Literal
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import cv2
@@ -32,11 +32,25 @@ class RemoteSettings(EngineSettings):
     api_key_env: str | None = None
 
 
+class CloudSettings(RemoteSettings):
+    base_url: str | None = None  # unset: the provider's own API
+
+
 class CloudJudge(Judge):
-    """A cloud provider's engine: the image leaves the site, and an API key opens the door."""
+    """A cloud provider's engine: the image leaves the site, and an API key opens the door.
+
+    Engines build their SDK's client in `load`, into `_client`, with the key in `_key`.
+    """
 
     leaves_site = True
-    settings: RemoteSettings
+    default_base_url: ClassVar[str]
+    settings: CloudSettings
+
+    def __init__(self, settings: CloudSettings, recipe) -> None:
+        super().__init__(settings, recipe)
+        self._client = None
+        self._key: str | None = None
+        self.endpoint = endpoint_of(settings.base_url or self.default_base_url)
 
     def check(self) -> str | None:
         if key_source(self.engine, self.settings.api_key_env) is None:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Literal
 
 from inspector.errors import EngineUnavailable
-from inspector.judges.base import EngineSettings, Generation, Judge, Progress
+from inspector.judges.base import Generation, Judge, Progress
+from inspector.judges.local_model import LocalModelSettings, placement
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.verdicts import BoxConvention
 
@@ -26,12 +27,8 @@ _PIXEL_BOX_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl"})
 _THINK_MARKERS = frozenset({"◁think▷", "◁/think▷", "<think>", "</think>"})
 
 
-class TransformersSettings(EngineSettings):
+class TransformersSettings(LocalModelSettings):
     engine: Literal["transformers"] = "transformers"
-    revision: str | None = None
-    device: str = "auto"  # auto: CUDA when present, else CPU; or "cpu", "cuda:1" ...
-    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    trust_remote_code: bool = False
 
 
 class TransformersJudge(Judge):
@@ -61,7 +58,7 @@ class TransformersJudge(Judge):
                 "pip install 'inspector[local]'"
             ) from None
         name = self.settings.model
-        device, dtype = self._placement(torch)
+        device, dtype = placement(torch, self.settings.device, self.settings.dtype)
         local = Path(name).expanduser()
         if local.exists() and not (local / "config.json").is_file():
             raise EngineUnavailable(f"model {name}: this folder is not a model (no config.json)")
@@ -160,21 +157,6 @@ class TransformersJudge(Judge):
         patch = int(getattr(image_processor, "patch_size", 14))
         _, rows, cols = (int(v) for v in grid[-1])  # the part is the last image of the prompt
         return cols * patch, rows * patch
-
-    def _placement(self, torch) -> tuple[str, object]:
-        device = self.settings.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        elif device.startswith("cuda") and not torch.cuda.is_available():
-            raise EngineUnavailable(
-                f"the recipe asks for device {device}, but this machine has no usable CUDA GPU; "
-                "set `device: auto` or `device: cpu`"
-            )
-        if self.settings.dtype == "auto":
-            dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-        else:
-            dtype = getattr(torch, self.settings.dtype)
-        return device, dtype
 
 
 def _load_failure(name: str, is_local: bool, exc: Exception) -> str:
