@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from inspector.cameras import open_source  # noqa: E402
 from inspector.recipes import CameraSettings  # noqa: E402
-from tests.peers import fake_gv_camera, free_port, rtsp_server  # noqa: E402
-from tests.peers.rtsp_server import read_stamp  # noqa: E402
+from tests.support.peers import fake_gv_camera, free_port, rtsp_server  # noqa: E402
+from tests.support.peers.rtsp_server import read_stamp  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "deeppcb" / "defect"
 

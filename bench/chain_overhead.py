@@ -30,12 +30,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from inspector.judges import JudgeChain, build_chain  # noqa: E402
-from inspector.judges.openai_compat import chat_messages  # noqa: E402
+from inspector.judges.engines.openai_compat import chat_messages  # noqa: E402
 from inspector.judges.prompt import build_prompt  # noqa: E402
 from inspector.judges.structured import SCHEMA_NAME, verdict_schema  # noqa: E402
 from inspector.recipes import ChainPolicy, parse_recipe  # noqa: E402
-from tests.serving import SERVED_FAMILY, TransformersServer  # noqa: E402
-from tests.tiny_models import build_tiny_model  # noqa: E402
+from tests.support.serving import SERVED_FAMILY, TransformersServer  # noqa: E402
+from tests.support.tiny_models import build_tiny_model  # noqa: E402
 
 TARGET = 1.05
 MAX_TOKENS = 16
@@ -128,7 +128,7 @@ def main() -> None:
 
 def client_side_ms(recipe, image: np.ndarray, judge, calls: int = 50) -> float:
     """Prompt with ROI crop, image encoding and reading an answer, without any server."""
-    from inspector.verdicts import read_verdict
+    from inspector.judges.answers import read_verdict
 
     answer = '{"outcome": "PASS", "defects": [], "confidence": 0.9, "reason": "clean"}'
     start = time.perf_counter()

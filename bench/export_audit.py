@@ -35,14 +35,16 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 
 from inspector.config import Settings  # noqa: E402
-from inspector.store import Store, audit, digests  # noqa: E402
-from inspector.store.audit_schema import (  # noqa: E402
+from inspector.store import Store  # noqa: E402
+from inspector.store.audit import digests  # noqa: E402
+from inspector.store.audit import trail as audit  # noqa: E402
+from inspector.store.audit.audit_tables import (  # noqa: E402
     AuditEntryRow,
     OverrideRow,
     SignatureRow,
 )
-from inspector.store.chain import canonical_json, entry_hash  # noqa: E402
-from inspector.store.schema import DefectRow, InspectionRow, JudgeAttemptRow  # noqa: E402
+from inspector.store.audit.hash_chain import canonical_json, entry_hash  # noqa: E402
+from inspector.store.tables import DefectRow, InspectionRow, JudgeAttemptRow  # noqa: E402
 
 CHUNK = 5000
 RAW = '{"outcome": "FAIL", "defects": [{"class": "scratch", "box": [10, 20, 110, 220]}]}'
@@ -254,7 +256,7 @@ def _child(kind: str, folder: Path, out: Path, n: int, traced: bool) -> dict:
 
 
 def verify_figures(folder: Path) -> None:
-    from inspector.store import verify
+    from inspector.store.audit import verify
 
     store = Store.open(_settings(folder))
     started = time.perf_counter()

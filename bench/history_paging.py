@@ -24,7 +24,7 @@ from inspector.config import Settings
 from inspector.domain import Outcome
 from inspector.recipes import parse_recipe
 from inspector.store import Store, queries
-from inspector.store.schema import InspectionRow
+from inspector.store.tables import InspectionRow
 
 OUTCOMES = [Outcome.PASS.value] * 8 + [Outcome.FAIL.value, Outcome.UNSURE.value]
 

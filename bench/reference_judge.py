@@ -34,8 +34,8 @@ from inspector.evaluation import metrics  # noqa: E402
 from inspector.judges import make_judge  # noqa: E402
 from inspector.judges.golden import GoldenSet  # noqa: E402
 from inspector.recipes import parse_recipe  # noqa: E402
-from inspector.store.evaluations import EvaluationResult  # noqa: E402
-from tests.pcb_frames import pairs, recaptured  # noqa: E402
+from inspector.store.evaluations.runs import EvaluationResult  # noqa: E402
+from tests.support.pcb_frames import pairs, recaptured  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 GOOD_SHARE = 0.95

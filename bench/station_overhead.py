@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import tests.scripted_judge  # noqa: E402,F401 - registers the scripted engine
+import tests.support.scripted_judge  # noqa: E402,F401 - registers the scripted engine
 from bench.memory_source import MemorySource  # noqa: E402
 from inspector.config import Settings  # noqa: E402
 from inspector.judges import build_chain  # noqa: E402

@@ -32,7 +32,7 @@ from inspector.judges.prompt import build_prompt  # noqa: E402
 from inspector.recipes import parse_recipe  # noqa: E402
 from inspector.station import Station, TriggerPolicy  # noqa: E402
 from inspector.store import Store  # noqa: E402
-from tests.tiny_models import build_tiny_model  # noqa: E402
+from tests.support.tiny_models import build_tiny_model  # noqa: E402
 
 MAX_NEW_TOKENS = 16
 

@@ -9,7 +9,7 @@ import pytest
 from inspector.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = ROOT.parent / "shared" / "data"
+TEST_DATA = ROOT / "tests" / "data"  # ships with the repository: DeepPCB pairs (MIT, see LICENSE)
 POSTGRES_URL = os.environ.get(
     "INSPECTOR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -19,10 +19,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"no test data at {SHARED_DATA} (a user's checkout has no shared/)")
-    return SHARED_DATA
+def test_data() -> Path:
+    return TEST_DATA
 
 
 def _postgres_schema_url() -> tuple[str, str]:
@@ -72,7 +70,7 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
     """Tiny random-weight checkpoints of each real architecture, built once per session."""
     pytest.importorskip("torch")
     pytest.importorskip("transformers")
-    from tests.tiny_models import FAMILIES, build_tiny_model
+    from tests.support.tiny_models import FAMILIES, build_tiny_model
 
     root = tmp_path_factory.mktemp("tiny-models")
     return {family: build_tiny_model(family, root / family) for family in FAMILIES}

@@ -19,10 +19,10 @@ from inspector.domain import Verdict, unsure
 from inspector.errors import InputError
 from inspector.evaluation.datasets import Dataset, Sample
 from inspector.judges.base import Progress
-from inspector.runner import prepare_judge
+from inspector.station.runner import prepare_judge
 from inspector.store import Store
-from inspector.store import evaluations as runs
-from inspector.store.evaluations import EvaluationResult, EvaluationRun
+from inspector.store.evaluations import runs
+from inspector.store.evaluations.runs import EvaluationResult, EvaluationRun
 
 # (input, output) price per million tokens, by model id or engine name.
 Prices = Mapping[str, tuple[float, float]]

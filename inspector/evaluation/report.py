@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from inspector.errors import InputError
-from inspector.store.evaluations import EvaluationRun
+from inspector.store.evaluations.runs import EvaluationRun
 
 _W, _H, _PAD = 560, 320, 48  # the curve's SVG canvas and margin
 

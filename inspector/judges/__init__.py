@@ -20,14 +20,14 @@ from inspector.recipes import Recipe
 __all__ = ["ENGINES", "Judge", "JudgeChain", "build_chain", "engine_class", "make_judge"]
 
 ENGINES: dict[str, str] = {
-    "transformers": "inspector.judges.transformers:TransformersJudge",
-    "openai-compatible": "inspector.judges.openai_compat:OpenAICompatibleJudge",
-    "openai": "inspector.judges.openai:OpenAIJudge",
-    "anthropic": "inspector.judges.anthropic:AnthropicJudge",
-    "gemini": "inspector.judges.gemini:GeminiJudge",
-    "lmdeploy": "inspector.judges.lmdeploy:LMDeployJudge",
-    "ovis2": "inspector.judges.ovis2:Ovis2Judge",
-    "reference": "inspector.judges.reference:ReferenceJudge",
+    "transformers": "inspector.judges.engines.transformers:TransformersJudge",
+    "openai-compatible": "inspector.judges.engines.openai_compat:OpenAICompatibleJudge",
+    "openai": "inspector.judges.engines.openai:OpenAIJudge",
+    "anthropic": "inspector.judges.engines.anthropic:AnthropicJudge",
+    "gemini": "inspector.judges.engines.gemini:GeminiJudge",
+    "lmdeploy": "inspector.judges.engines.lmdeploy:LMDeployJudge",
+    "ovis2": "inspector.judges.engines.ovis2:Ovis2Judge",
+    "reference": "inspector.judges.engines.reference:ReferenceJudge",
 }
 
 

@@ -18,10 +18,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.domain import JudgeAttempt, Verdict, unsure, utc_now
+from inspector.judges.answers import BoxConvention, ImageGeometry, read_verdict
 from inspector.judges.privacy import outbound
 from inspector.judges.prompt import Prompt, Reference, build_prompt
 from inspector.recipes import Recipe
-from inspector.verdicts import BoxConvention, ImageGeometry, read_verdict
 
 log = logging.getLogger(__name__)
 

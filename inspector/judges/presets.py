@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inspector.verdicts import BoxConvention
+from inspector.judges.answers import BoxConvention
 
 WORKSTATION_GB = 24  # one workstation GPU (RTX 4090 / L4 class)
 

@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from inspector.domain import Region
+from inspector.judges.answers import BoxConvention, ImageGeometry
 from inspector.recipes import Recipe
-from inspector.verdicts import BoxConvention, ImageGeometry
 
 # Said to a model after the reference screen handed a part on with its suspect regions outlined.
 SUSPECTS_MARKED = (

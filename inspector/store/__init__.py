@@ -22,11 +22,13 @@ from inspector.config import Settings
 from inspector.domain import Frame, Outcome, Region, Verdict, utc_now
 from inspector.errors import InputError, InspectorError
 from inspector.recipes import Recipe
-from inspector.store import audit, database, recipe_log, users
-from inspector.store import audit_schema as _audit_tables  # noqa: F401 (on Base)
-from inspector.store import evaluation_schema as _evaluation_tables  # noqa: F401 (on Base)
+from inspector.store import database
+from inspector.store.audit import audit_tables as _audit_tables  # noqa: F401 (on Base)
+from inspector.store.audit import recipe_log, users
+from inspector.store.audit import trail as audit
+from inspector.store.evaluations import evaluation_tables as _evaluation_tables  # noqa: F401 (on Base)
 from inspector.store.evidence import EncodedImage, EvidenceStore
-from inspector.store.schema import (
+from inspector.store.tables import (
     DefectRow,
     InspectionRow,
     JudgeAttemptRow,

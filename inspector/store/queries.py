@@ -14,7 +14,7 @@ from sqlalchemy import Engine, Select, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from inspector.domain import Outcome
-from inspector.store.schema import DefectRow, InspectionRow, JudgeAttemptRow, RecipeVersionRow
+from inspector.store.tables import DefectRow, InspectionRow, JudgeAttemptRow, RecipeVersionRow
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def latest_version(engine: Engine, name: str) -> int | None:
 
 def review_queue(engine: Engine, limit: int = 200) -> list[HistoryRow]:
     """FAIL and UNSURE inspections no person has decided yet, oldest first (first in, first out)."""
-    from inspector.store.audit_schema import OverrideRow
+    from inspector.store.audit.audit_tables import OverrideRow
 
     query = (
         _base(_ROW_COLUMNS)
@@ -308,7 +308,7 @@ class OverrideDetail:
 
 
 def overrides_of(engine: Engine, inspection_id: int) -> list[OverrideDetail]:
-    from inspector.store.audit_schema import OverrideRow
+    from inspector.store.audit.audit_tables import OverrideRow
 
     query = (
         select(

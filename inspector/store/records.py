@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Select, and_, func, select
 
 from inspector.domain import Outcome
-from inspector.store import digests, signatures
-from inspector.store.audit import HEAD_ID, ChainHead
-from inspector.store.audit_schema import AuditHeadRow, OverrideRow
-from inspector.store.chain import utc_text
+from inspector.store.audit import digests, signatures
+from inspector.store.audit.audit_tables import AuditHeadRow, OverrideRow
+from inspector.store.audit.hash_chain import utc_text
+from inspector.store.audit.trail import HEAD_ID, ChainHead
 from inspector.store.evidence import FORMATS
-from inspector.store.schema import DefectRow, InspectionRow, JudgeAttemptRow, RecipeVersionRow
+from inspector.store.tables import DefectRow, InspectionRow, JudgeAttemptRow, RecipeVersionRow
 
 _i = InspectionRow.__table__
 _d = DefectRow.__table__

@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from inspector.config import Settings, StationProfile
 from inspector.errors import InspectorError
-from inspector.store import Store, users
+from inspector.store import Store
+from inspector.store.audit import users
 from inspector.ui.login_dialog import LoginDialog
 
 

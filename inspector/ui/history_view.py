@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
 
 from inspector.cameras.images import UnreadableImage, read_image
 from inspector.domain import Outcome
-from inspector.exporting import export_records
+from inspector.export.service import export_records
 from inspector.store import Store, queries
+from inspector.store.audit.users import Identity
 from inspector.store.queries import HistoryRow, InspectionFilter
 from inspector.store.records import RecordFilter
-from inspector.store.users import Identity
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.messages import show_error
 from inspector.ui.workers import Task

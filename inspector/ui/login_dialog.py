@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
 from sqlalchemy import Engine
 
 from inspector.errors import InspectorError
-from inspector.store import users
-from inspector.store.signatures import Meaning
+from inspector.store.audit import users
+from inspector.store.audit.signatures import Meaning
 
 
 class LoginDialog(QDialog):

@@ -6,9 +6,9 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
 from inspector.config import Settings, StationProfile
-from inspector.runner import StationRunner
+from inspector.station.runner import StationRunner
 from inspector.store import Store
-from inspector.store.users import Identity
+from inspector.store.audit.users import Identity
 from inspector.ui.bridge import StationBridge
 from inspector.ui.history_view import HistoryView
 from inspector.ui.recipe_editor import RecipeEditor

@@ -37,10 +37,10 @@ from inspector.domain import Severity
 from inspector.errors import InputError
 from inspector.judges import build_chain
 from inspector.recipes import Recipe, load_recipe, parse_recipe
-from inspector.runner import read_image_or_explain
+from inspector.station.runner import read_image_or_explain
 from inspector.store import Store
+from inspector.store.audit.users import Identity, Permission
 from inspector.store.queries import latest_version
-from inspector.store.users import Identity, Permission
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.messages import plain, show_error
 from inspector.ui.workers import Task

@@ -1,6 +1,6 @@
 """The review queue: FAIL and UNSURE parts waiting for a person to confirm or override.
 
-A decision is a new signed record linked to the inspection (inspector.store.overrides); the
+A decision is a new signed record linked to the inspection (inspector.store.audit.overrides); the
 model's verdict stays as it was recorded, and both show in the history and every export.
 """
 
@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 
 from inspector.errors import InspectorError
 from inspector.store import Store, queries
-from inspector.store.overrides import override_verdict
-from inspector.store.users import Identity
+from inspector.store.audit.overrides import override_verdict
+from inspector.store.audit.users import Identity
 from inspector.ui.history_view import InspectionDetailView
 from inspector.ui.login_dialog import SignatureDialog
 

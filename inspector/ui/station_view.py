@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from inspector.cameras import SourceEvent, SourceState
 from inspector.domain import Outcome
-from inspector.runner import StationRunner
 from inspector.station import InspectionRecorded, StationStopped
+from inspector.station.runner import StationRunner
 from inspector.ui.bridge import StationBridge
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.messages import plain

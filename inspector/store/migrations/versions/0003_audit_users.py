@@ -12,7 +12,7 @@ them for entries.
 import sqlalchemy as sa
 from alembic import op
 
-from inspector.store.chain import GENESIS, canonical_json, entry_hash
+from inspector.store.audit.hash_chain import GENESIS, canonical_json, entry_hash
 
 revision = "0003"
 down_revision = "0001"
@@ -101,7 +101,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_inspections_evidence_sha256", ["evidence_sha256"], unique=False)
 
     # Entry #1. Frozen here as it was first written: later code may add fields, never change
-    # how this entry hashes (inspector.store.chain).
+    # how this entry hashes (inspector.store.audit.hash_chain).
     from datetime import UTC, datetime
 
     bind = op.get_bind()

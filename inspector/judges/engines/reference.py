@@ -1,0 +1,227 @@
+"""`reference`: compare the part with golden images of good parts. No model weights, any CPU.
+
+It aligns the part to the most alike golden image (ORB features and a homography, refined with
+ECC), compares it with the variation model learnt from the good images (inspector.judges.golden)
+and reports the regions that leave the tolerance band as boxes in source pixels. Its "answer" is
+a JSON verdict like a model's, read by the same parser, and keeps the score and the alignment
+for the record.
+
+Three uses:
+- alone, where golden samples exist: a frame scoring above `threshold` FAILs with a defect of
+  class `defect_class` (list that class in the recipe, or the pass rule makes it UNSURE);
+- as the demo's offline judge (assets/demo/recipe-reference.yaml);
+- as a screen (`screen: true`) in front of a vision-language model: a frame scoring at most
+  `threshold` is clean beyond doubt and PASSes without a model call; any other frame goes on to
+  the next engine with the suspect regions outlined on its image (JudgeChain's `Screen`).
+
+The golden images are the recipe's `references`, or the engine's own `references` (files,
+folders or glob patterns, relative to the working directory), e.g. many good images for the
+screen and two for the model's few-shot prompt.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import threading
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+from pydantic import Field
+
+from inspector.domain import Verdict
+from inspector.errors import InputError
+from inspector.judges.answers import BoxConvention
+from inspector.judges.base import EngineSettings, Generation, Judge, Progress
+from inspector.judges.golden import Comparison, GoldenSet, Options
+from inspector.judges.prompt import Prompt, crop_to
+
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
+_MARK = (255, 0, 255)  # magenta: rare on parts, plain to a model
+_MARK_PAD = 6  # the outline sits this far outside the region, not over it
+
+
+class ReferenceSettings(EngineSettings):
+    engine: Literal["reference"] = "reference"
+    model: str = "golden-template"
+    references: tuple[str, ...] = ()  # empty: the recipe's references
+    screen: bool = False
+    # Scores are in units of the good images' spread; a frame scores above `threshold` when a
+    # region of `min_defect_area` pixels deviates more than that.
+    threshold: float = Field(default=3.0, gt=0)
+    min_defect_area: int = Field(default=20, ge=1)
+    align: Literal["auto", "features", "ecc", "none"] = "auto"
+    misalignment_px: float = Field(default=1.5, ge=0)  # alignment error the tolerance allows
+    min_tolerance: float = Field(default=8.0, gt=0)  # grey levels: the least spread of a pixel
+    blur: int = Field(default=3, ge=0)
+    highpass_sigma: float = Field(default=0.0, ge=0)  # > 0: ignore shading (surfaces)
+    defect_class: str = Field(default="deviation", min_length=1, max_length=64)
+    max_defects: int = Field(default=20, ge=1)
+
+
+class ReferenceJudge(Judge):
+    engine = "reference"
+    Settings = ReferenceSettings
+    settings: ReferenceSettings
+
+    def __init__(self, settings: ReferenceSettings, recipe) -> None:
+        super().__init__(settings, recipe)
+        self._lock = threading.Lock()
+        self._golden: dict[tuple, GoldenSet] = {}
+        self._own = bool(settings.references)
+        if self._own:  # read now: a wrong path stops the command before anything is recorded
+            super().set_references(_read_images(settings.references))
+        self._revise()
+
+    def set_references(self, images: list[np.ndarray]) -> None:
+        if self._own:
+            return
+        super().set_references(images)
+        with self._lock:
+            self._golden.clear()
+        self._revise()
+
+    def box_convention(self) -> BoxConvention:
+        return BoxConvention.PIXELS
+
+    def load(self, progress: Progress | None = None) -> None:
+        references = self._references or []
+        if not references:
+            raise InputError(
+                "the reference engine needs images of good parts: list them under the recipe's "
+                "`references:` or the engine's own `references:`"
+            )
+        if progress:
+            progress(f"reference: learning from {len(references)} images of good parts")
+        # Built now for frames the size of the references (the usual case), so the first part
+        # is judged at line speed; frames of another size build their own on first sight.
+        roi = self.recipe.roi.as_region() if self.recipe.roi else None
+        shape = references[0].image.shape[:2]
+        images = [
+            crop_to(r.image, roi)[0] if r.image.shape[:2] == shape else r.image for r in references
+        ]
+        self._golden_for([r.sha256 for r in references], images)
+
+    def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+        images = prompt.images
+        part = images[-1].image
+        refs = [p for p in images if p.role == "reference"]
+        if not refs:
+            raise RuntimeError("no images of good parts to compare with")
+        golden = self._golden_for([p.sha256 for p in refs], [p.image for p in refs])
+        comparison = golden.compare(part, self.settings.threshold)
+        answer = self._answer(golden, comparison)
+        return Generation(
+            text=json.dumps(answer), model_width=part.shape[1], model_height=part.shape[0]
+        )
+
+    def hand_on(self, image: np.ndarray, verdict: Verdict) -> np.ndarray | None:
+        """In screen mode, the frame for the next engine, the suspect regions outlined (the
+        chain's `Screen`); None when judging alone: the verdict stands."""
+        if not self.settings.screen:
+            return None
+        boxes = [d.box for d in verdict.defects if d.box is not None]
+        if not boxes:
+            return image
+        marked = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
+        thickness = max(2, round(max(marked.shape[:2]) / 400))
+        for box in boxes:
+            top_left = (box.x0 - _MARK_PAD, box.y0 - _MARK_PAD)
+            bottom_right = (box.x1 - 1 + _MARK_PAD, box.y1 - 1 + _MARK_PAD)
+            color = _MARK if marked.shape[2] == 3 else (*_MARK, 255)
+            cv2.rectangle(marked, top_left, bottom_right, color, thickness)
+        return marked
+
+    # ------------------------------------------------------------------------------------------
+    def _answer(self, golden: GoldenSet, comparison: Comparison) -> dict:
+        s = self.settings
+        alignment = comparison.alignment
+        answer: dict = {
+            "score": None if not alignment.ok else round(comparison.score, 4),
+            "threshold": s.threshold,
+            "golden": comparison.model,
+            "alignment": alignment.method,
+            "inliers": alignment.inliers,
+        }
+        if not alignment.ok:
+            why = f"could not align the part to a golden image ({alignment.note})"
+            return {"outcome": "UNSURE", "defects": [], "reason": why, **answer}
+        defects = [
+            {
+                "class": "suspect" if s.screen else s.defect_class,
+                "box": [round(v) for v in golden.to_frame(region.box, alignment)],
+                "strength": round(region.strength, 2),
+            }
+            for region in comparison.regions[: s.max_defects]
+        ]
+        score = comparison.score
+        if score <= s.threshold:
+            outcome = "PASS"
+            reason = f"matches the golden image (score {score:.2f} <= {s.threshold:g})"
+            if s.screen:
+                reason = f"clean beyond doubt: {reason}"
+        elif s.screen:
+            outcome = "UNSURE"
+            reason = f"suspect (score {score:.2f} > {s.threshold:g}): handed on to the next engine"
+        else:
+            outcome = "FAIL"
+            count = len(comparison.regions)
+            regions = "1 region deviates" if count == 1 else f"{count} regions deviate"
+            reason = f"{regions} from the golden image (score {score:.2f} > {s.threshold:g})"
+        return {"outcome": outcome, "defects": defects, "reason": reason, **answer}
+
+    def _golden_for(self, hashes: list[str], images: list[np.ndarray]) -> GoldenSet:
+        """The golden set of these references, cut as the prompt cut them (to the ROI or not)."""
+        key = tuple((sha, image.shape) for sha, image in zip(hashes, images, strict=True))
+        with self._lock:
+            golden = self._golden.get(key)
+            if golden is None:
+                golden = GoldenSet(images, self._options())
+                self._golden[key] = golden
+            return golden
+
+    def _options(self) -> Options:
+        s = self.settings
+        return Options(
+            align=s.align,
+            misalignment_px=s.misalignment_px,
+            min_tolerance=s.min_tolerance,
+            blur=s.blur if s.blur % 2 == 1 else s.blur + 1,
+            highpass_sigma=s.highpass_sigma,
+            min_area=s.min_defect_area,
+        )
+
+    def _revise(self) -> None:
+        """The model revision on record: which golden images, compared how."""
+        digest = hashlib.sha256(self.settings.model_dump_json().encode())
+        for reference in self._references or []:
+            digest.update(reference.sha256.encode())
+        self.model_revision = digest.hexdigest()[:16]
+
+
+def _read_images(entries: tuple[str, ...]) -> list[np.ndarray]:
+    paths: list[Path] = []
+    for entry in entries:
+        path = Path(entry).expanduser()
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
+        elif any(c in entry for c in "*?["):
+            found = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+        else:
+            found = [path] if path.is_file() else []
+        if not found:
+            raise InputError(
+                f"reference engine: `references` entry {entry!r} names no image (give files, "
+                "folders or glob patterns of good parts, relative to the working directory)"
+            )
+        paths.extend(found)
+    images = []
+    for path in paths:
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise InputError(f"reference engine: cannot read {path} as an image")
+        images.append(image)
+    return images

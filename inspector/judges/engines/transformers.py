@@ -1,0 +1,221 @@
+"""`transformers`: any image-text-to-text checkpoint, in process. The embedded default.
+
+Gemma 3, Qwen2.5-VL, InternVL3 (-hf), Llama 3.2 Vision and others load through AutoProcessor and
+AutoModelForImageTextToText, from a local folder or a hub id. torch and transformers are imported
+here only, when the model loads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Literal
+
+from inspector.errors import EngineUnavailable
+from inspector.judges.answers import BoxConvention
+from inspector.judges.base import Generation, Judge, Progress
+from inspector.judges.local_model import LocalModelSettings, placement
+from inspector.judges.prompt import Prompt, TextPart
+
+log = logging.getLogger(__name__)
+
+# Families trained to give boxes in pixels of the image as their processor resized it.
+_PIXEL_BOX_FAMILIES = frozenset({"qwen2_vl", "qwen2_5_vl"})
+_THINK_MARKERS = frozenset({"◁think▷", "◁/think▷", "<think>", "</think>"})
+
+
+class TransformersSettings(LocalModelSettings):
+    engine: Literal["transformers"] = "transformers"
+
+
+class TransformersJudge(Judge):
+    engine = "transformers"
+    Settings = TransformersSettings
+    settings: TransformersSettings
+
+    def __init__(self, settings: TransformersSettings, recipe) -> None:
+        super().__init__(settings, recipe)
+        self._model = None
+        self._processor = None
+        self._tokenizer = None
+        self._drop_tokens: list[str] = []
+        self._model_type = ""
+        self._lock = threading.Lock()  # one generate at a time on one model
+
+    def load(self, progress: Progress | None = None) -> None:
+        if self._model is not None:
+            return
+        say = progress or (lambda message: None)
+        try:
+            import torch
+            from transformers import AutoModelForImageTextToText, AutoProcessor
+        except ImportError as exc:
+            raise EngineUnavailable(
+                f"the transformers engine needs torch and transformers ({exc.name} is missing): "
+                "pip install 'inspector[local]'"
+            ) from None
+        name = self.settings.model
+        device, dtype = placement(torch, self.settings.device, self.settings.dtype)
+        local = Path(name).expanduser()
+        if local.exists() and not (local / "config.json").is_file():
+            raise EngineUnavailable(f"model {name}: this folder is not a model (no config.json)")
+        source = str(local) if local.exists() else name
+        options = {
+            "revision": self.settings.revision,
+            "trust_remote_code": self.settings.trust_remote_code,
+        }
+        if not local.exists() and not _in_hub_cache(name, self.settings.revision):
+            _check_hub_reachable(name)
+            say(f"downloading {name} (first use; several GB, once)")
+        say(f"loading {name} on {device} ({str(dtype).removeprefix('torch.')})")
+        try:
+            processor = AutoProcessor.from_pretrained(source, **options)
+            model = AutoModelForImageTextToText.from_pretrained(source, dtype=dtype, **options)
+        except (OSError, ValueError, KeyError) as exc:
+            raise EngineUnavailable(_load_failure(name, local.exists(), exc)) from None
+        self._model = model.to(device).eval()
+        self._processor = processor
+        self._tokenizer = getattr(processor, "tokenizer", processor)
+        self._drop_tokens = [
+            t for t in self._tokenizer.all_special_tokens if t not in _THINK_MARKERS
+        ]
+        self._model_type = getattr(model.config, "model_type", "")
+        self.model_revision = self.settings.revision or _revision(model.config, local)
+        say(f"loaded {name} ({self._model_type}, revision {self.model_revision})")
+
+    def box_convention(self) -> BoxConvention:
+        if self.settings.box_convention is not None:
+            return self.settings.box_convention
+        if self._model_type in _PIXEL_BOX_FAMILIES:
+            return BoxConvention.PIXELS
+        return BoxConvention.XYXY_1000
+
+    def encode(self, prompt: Prompt):
+        """The model's inputs for a prompt: token ids with the images' tokens, pixel values."""
+        from PIL import Image
+
+        if self._model is None:
+            self.load()
+        content = []
+        for part in prompt.parts:
+            if isinstance(part, TextPart):
+                content.append({"type": "text", "text": part.text})
+            else:
+                content.append({"type": "image", "image": Image.fromarray(part.rgb())})
+        messages = [
+            # A plain string: every family's template reads it (Mllama's prints a list as is).
+            {"role": "system", "content": prompt.system},
+            {"role": "user", "content": content},
+        ]
+        return self._processor.apply_chat_template(
+            messages,
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
+        ).to(self._model.device, dtype=self._model.dtype)
+
+    def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+        import torch
+
+        inputs = self.encode(prompt)
+        model = self._model
+        prompt_length = inputs["input_ids"].shape[1]
+        with self._lock, torch.inference_mode():
+            output = model.generate(
+                **inputs,
+                max_new_tokens=self.settings.max_new_tokens,
+                do_sample=False,
+            )
+        new_tokens = output[0, prompt_length:]
+        text = self._decode(new_tokens)
+        width, height = self._model_image_size(inputs)
+        return Generation(
+            text=text,
+            prompt_tokens=int(prompt_length),
+            completion_tokens=int(new_tokens.numel()),
+            model_width=width,
+            model_height=height,
+        )
+
+    def _decode(self, tokens) -> str:
+        """Keep thinking markers (the parser needs them) and drop every other special token."""
+        text = self._tokenizer.decode(tokens, skip_special_tokens=False)
+        for special in self._drop_tokens:
+            text = text.replace(special, "")
+        return text.strip()
+
+    def _model_image_size(self, inputs) -> tuple[int | None, int | None]:
+        """The part image's size as the processor resized it, for pixel-box families."""
+        grid = inputs.get("image_grid_thw")
+        if grid is None or self._model_type not in _PIXEL_BOX_FAMILIES:
+            return None, None
+        image_processor = self._processor.image_processor
+        patch = int(getattr(image_processor, "patch_size", 14))
+        _, rows, cols = (int(v) for v in grid[-1])  # the part is the last image of the prompt
+        return cols * patch, rows * patch
+
+
+def _load_failure(name: str, is_local: bool, exc: Exception) -> str:
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if is_local:
+        return f"model {name}: cannot load it from this folder ({first_line})"
+    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    hint = " (HF_HUB_OFFLINE=1 is set)" if offline else ""
+    return (
+        f"model {name}: not in the local cache and it cannot be downloaded{hint}; "
+        "give a local model folder in the recipe's `engines`, or connect this station once"
+    )
+
+
+def _in_hub_cache(name: str, revision: str | None) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(name, "config.json", revision=revision)
+    return isinstance(cached, str)
+
+
+def _check_hub_reachable(name: str) -> None:
+    """Fail in a second, not after half a minute of retries, on a station with no network."""
+    import socket
+    from urllib.parse import urlparse
+
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise EngineUnavailable(_load_failure(name, False, OSError("offline")))
+    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or ""
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError:
+        raise EngineUnavailable(
+            f"model {name}: not downloaded yet, and {host} cannot be reached from this station; "
+            "give a local model folder in the recipe's `engines`, or connect the station once"
+        ) from None
+
+
+def _revision(config, local: Path) -> str | None:
+    """The hub commit, or for a local folder a fingerprint of its files.
+
+    The fingerprint covers names, sizes and the first and last MiB of each file: it tells a
+    swapped or re-exported model apart at no cost, where a full hash of tens of GB would delay
+    every start.
+    """
+    commit = getattr(config, "_commit_hash", None)
+    if commit:
+        return commit
+    if not local.is_dir():
+        return None
+    digest = hashlib.sha256()
+    for path in sorted(local.iterdir()):
+        if not path.is_file():
+            continue
+        size = path.stat().st_size
+        digest.update(f"{path.name}\0{size}\0".encode())
+        with path.open("rb") as handle:
+            digest.update(handle.read(1 << 20))
+            if size > 2 << 20:
+                handle.seek(-(1 << 20), os.SEEK_END)
+                digest.update(handle.read())
+    return "local-" + digest.hexdigest()[:16]

@@ -1,0 +1,89 @@
+"""Site settings kept in the database, so every station sees the same; changes are audited."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from inspector.domain import utc_now
+from inspector.errors import InputError
+from inspector.store.audit import digests
+from inspector.store.audit import trail as audit
+from inspector.store.audit.audit_tables import SiteSettingRow
+from inspector.store.audit.users import Identity, Permission, acting
+
+_settings = SiteSettingRow.__table__
+
+
+class SiteSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # How long inspection records are kept; `inspector purge` with no --older-than uses it.
+    # None: forever (nothing is purged unless asked for).
+    retention_days: int | None = Field(default=None, ge=1)
+    # Whether a station's service account may put a recipe version on record by running it.
+    # False: only versions an engineer saved (`inspector recipe save`) can run.
+    station_saves_recipes: bool = True
+
+
+def load(bind: Engine | Connection) -> SiteSettings:
+    query = select(_settings.c.key, _settings.c.value)
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            rows = connection.execute(query).all()
+    else:
+        rows = bind.execute(query).all()
+    known = SiteSettings.model_fields
+    return SiteSettings(**{k: json.loads(v) for k, v in rows if k in known})
+
+
+def _parse(text: str) -> object:
+    if text.strip().lower() in ("none", "null", ""):
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def set_setting(
+    engine: Engine, actor: Identity, key: str, value: str, reason: str = ""
+) -> tuple[object, object]:
+    """Change one setting; returns (old value, new value)."""
+    if key not in SiteSettings.model_fields:
+        known = ", ".join(SiteSettings.model_fields)
+        raise InputError(f"setting {key!r}: no such setting; the settings are {known}")
+    actor.require(Permission.CHANGE_SETTINGS)
+    with audit.audited(engine) as connection:
+        by = acting(connection, actor, Permission.CHANGE_SETTINGS)
+        current = load(connection)
+        try:
+            changed = SiteSettings(**{**current.model_dump(), key: _parse(value)})
+        except ValidationError as exc:
+            problem = exc.errors()[0]["msg"]
+            raise InputError(f"setting {key} = {value!r}: {problem}") from None
+        old, new = getattr(current, key), getattr(changed, key)
+        row = {
+            "key": key,
+            "value": json.dumps(new),
+            "changed_at": utc_now(),
+            "changed_by": by.name,
+        }
+        exists = connection.execute(select(_settings.c.key).where(_settings.c.key == key)).first()
+        if exists:
+            connection.execute(update(_settings).where(_settings.c.key == key).values(**row))
+        else:
+            connection.execute(insert(_settings), row)
+        audit.append(
+            connection,
+            by.name,
+            "setting.changed",
+            "setting",
+            key,
+            old={"value": old},
+            new={"value": new, "sha256": digests.setting(row)},
+            reason=reason,
+        )
+    return old, new

@@ -1,0 +1,334 @@
+"""Users, roles and what each role may do; logins. Every change is an audit entry.
+
+Passwords are kept as scrypt hashes (hashlib.scrypt, standard library): a 16-byte random salt
+per user, N=2**15, r=8, p=1, 32-byte key, about 32 MiB and 0.1 s per check, so a stolen
+database costs an attacker that much per guess. The parameters are stored with each hash and
+can be raised later without invalidating old ones.
+
+An `Identity` is the acting user the interface passes to every operation that changes a record.
+Operations take it as a claim and check it again inside their transaction (`acting`): a user
+disabled or demoted a second ago can do nothing more.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from inspector.domain import utc_now
+from inspector.errors import InputError, InspectorError
+from inspector.store.audit import digests
+from inspector.store.audit import trail as audit
+from inspector.store.audit.audit_tables import UserRow
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES, SALT_BYTES = 2**15, 8, 1, 32, 16
+MIN_PASSWORD = 8
+SERVICE_ACCOUNT = "station"  # the headless station records as this account unless told otherwise
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+
+_users = UserRow.__table__
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    ENGINEER = "engineer"
+    ADMIN = "admin"
+    SERVICE = "service"  # a station running headless; cannot log in
+
+
+class Permission(StrEnum):
+    RECORD_INSPECTION = "record inspections"
+    SAVE_RECIPE = "save recipe versions"
+    APPROVE_RECIPE = "approve recipes"
+    OVERRIDE_VERDICT = "override verdicts"
+    EXPORT = "export records"
+    MANAGE_USERS = "manage users"
+    CHANGE_SETTINGS = "change settings"
+    PURGE = "purge records"
+
+
+_OPERATOR = {Permission.RECORD_INSPECTION, Permission.OVERRIDE_VERDICT, Permission.EXPORT}
+_ENGINEER = _OPERATOR | {Permission.SAVE_RECIPE, Permission.APPROVE_RECIPE}
+GRANTS: dict[Role, frozenset[Permission]] = {
+    # A station registers the recipe it runs on first use (the `station_saves_recipes` setting
+    # can take that away, so that only recipes an engineer saved can run).
+    Role.SERVICE: frozenset({Permission.RECORD_INSPECTION, Permission.SAVE_RECIPE}),
+    Role.OPERATOR: frozenset(_OPERATOR),
+    Role.ENGINEER: frozenset(_ENGINEER),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+class PermissionDenied(InspectorError):
+    exit_code = 4
+
+
+class LoginFailed(InspectorError):
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    role: Role
+    full_name: str
+
+    def can(self, permission: Permission) -> bool:
+        return permission in GRANTS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            allowed = ", ".join(r.value for r in Role if permission in GRANTS[r])
+            raise PermissionDenied(
+                f"user {self.name} ({self.role.value}) may not {permission.value}; "
+                f"that takes the role {allowed}"
+            )
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    name: str
+    full_name: str
+    role: Role
+    disabled: bool
+    created_at: datetime
+
+
+# -- passwords ---------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    salt = secrets.token_bytes(SALT_BYTES)
+    key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    b64 = base64.b64encode
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt).decode()}${b64(key).decode()}"
+
+
+def check_password(password: str, stored: str | None) -> bool:
+    if not stored:
+        _scrypt(password, b"\0" * SALT_BYTES, SCRYPT_N, SCRYPT_R, SCRYPT_P)  # same time
+        return False
+    scheme, n, r, p, salt, key = stored.split("$")
+    if scheme != "scrypt":
+        return False
+    expected = base64.b64decode(key)
+    actual = _scrypt(password, base64.b64decode(salt), int(n), int(r), int(p), len(expected))
+    return hmac.compare_digest(actual, expected)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, size: int = KEY_BYTES) -> bytes:
+    memory = 128 * r * (n + p + 2) + (1 << 20)
+    return hashlib.scrypt(
+        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=memory, dklen=size
+    )
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def _row(connection: Connection, name: str) -> dict | None:
+    row = connection.execute(select(_users).where(_users.c.name == name)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def _identity(row: dict) -> Identity:
+    return Identity(row["name"], Role(row["role"]), row["full_name"])
+
+
+def list_users(engine: Engine) -> list[UserInfo]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(_users).order_by(_users.c.name)).mappings().all()
+    return [
+        UserInfo(r["name"], r["full_name"], Role(r["role"]), r["disabled"], r["created_at"])
+        for r in rows
+    ]
+
+
+def has_people(bind: Engine | Connection) -> bool:
+    """Whether any account other than a service account exists (bootstrap is over)."""
+    query = select(_users.c.id).where(_users.c.role != Role.SERVICE.value).limit(1)
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return connection.execute(query).first() is not None
+    return bind.execute(query).first() is not None
+
+
+def acting(connection: Connection, identity: Identity, permission: Permission) -> Identity:
+    """The identity as the database knows it now, allowed `permission`, or PermissionDenied."""
+    row = _row(connection, identity.name)
+    if row is None or row["disabled"]:
+        state = "unknown" if row is None else "disabled"
+        raise PermissionDenied(f"user {identity.name} is {state}")
+    current = _identity(row)
+    current.require(permission)
+    return current
+
+
+# -- logins ------------------------------------------------------------------------------
+
+
+def authenticate(engine: Engine, name: str, password: str) -> Identity:
+    """The identity of a user whose password matches; each try is an audit entry."""
+    with engine.connect() as connection:
+        row = _row(connection, name)
+    matches = check_password(password, row["password_hash"] if row else None)
+    if row is None:
+        failure = "unknown user"
+    elif row["role"] == Role.SERVICE.value:
+        failure = "a service account cannot log in"
+    elif not matches:
+        failure = "wrong password"
+    elif row["disabled"]:
+        failure = "user disabled"
+    else:
+        failure = None
+    with audit.audited(engine) as connection:
+        action = "user.login_failed" if failure else "user.login"
+        audit.append(connection, name, action, "user", name[:100], reason=failure or "")
+    if failure == "user disabled":
+        raise LoginFailed(f"user {name} is disabled; an administrator can tell why")
+    if failure:
+        raise LoginFailed(f"login failed for {name!r}: wrong user name or password")
+    return _identity(row)
+
+
+def check_signer(engine: Engine, identity: Identity, password: str) -> None:
+    """An electronic signature's password check: the signer types the password again."""
+    with engine.connect() as connection:
+        row = _row(connection, identity.name)
+    if row is not None and not row["disabled"] and check_password(password, row["password_hash"]):
+        return
+    failure = "wrong password" if row else "unknown user"
+    with audit.audited(engine) as connection:
+        audit.append(
+            connection, identity.name, "signature.failed", "user", identity.name, reason=failure
+        )
+    raise LoginFailed(f"signature refused: wrong password for {identity.name}")
+
+
+# -- changes -----------------------------------------------------------------------------
+
+
+def add_user(
+    engine: Engine,
+    actor: Identity | None,
+    name: str,
+    role: str,
+    password: str | None,
+    full_name: str = "",
+    reason: str = "",
+) -> Identity:
+    """Add an account. With no actor, only the first administrator (bootstrap) may be added."""
+    if not NAME_PATTERN.match(name):
+        raise InputError(
+            f"user name {name!r}: use letters, digits and . _ @ - (at most 64, "
+            "starting with a letter or digit)"
+        )
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise InputError(f"role {role!r}: use one of {', '.join(r.value for r in Role)}") from None
+    if actor is not None:
+        actor.require(Permission.MANAGE_USERS)  # before saying anything about the password
+    stored = None
+    if role_ is not Role.SERVICE:
+        if password is None or len(password) < MIN_PASSWORD:
+            raise InputError(f"password for {name}: at least {MIN_PASSWORD} characters")
+        stored = hash_password(password)
+    with audit.audited(engine) as connection:
+        if actor is None:
+            if has_people(connection) or role_ is not Role.ADMIN:
+                raise PermissionDenied(
+                    "adding a user takes an administrator (give --user NAME); without one, "
+                    "only the first administrator can be added"
+                )
+            by, reason = name, reason or "first administrator (bootstrap)"
+        else:
+            by = acting(connection, actor, Permission.MANAGE_USERS).name
+        return _insert(connection, by, name, role_, stored, full_name or name, reason)
+
+
+def ensure_service_account(engine: Engine, name: str = SERVICE_ACCOUNT) -> Identity:
+    """The identity of a station's service account, created on the station's first start."""
+    with engine.connect() as connection:
+        row = _row(connection, name)
+    if row is None:
+        with audit.audited(engine) as connection:
+            row = _row(connection, name)
+            if row is None:
+                reason = "service account created on the station's first start"
+                return _insert(connection, "system", name, Role.SERVICE, None, name, reason)
+    if row["role"] != Role.SERVICE.value:
+        raise PermissionDenied(
+            f"{name} is a person's account, not a service account; a station records as a "
+            "service account (log in to act as a person)"
+        )
+    if row["disabled"]:
+        raise PermissionDenied(f"the service account {name} is disabled; nothing is recorded")
+    return _identity(row)
+
+
+def _insert(
+    connection: Connection,
+    by: str,
+    name: str,
+    role: Role,
+    stored: str | None,
+    full_name: str,
+    reason: str,
+) -> Identity:
+    if _row(connection, name) is not None:
+        raise InputError(f"user {name} exists already; pick another name")
+    row = {
+        "name": name,
+        "full_name": full_name,
+        "role": role.value,
+        "password_hash": stored,
+        "disabled": False,
+        "created_at": utc_now(),
+    }
+    connection.execute(insert(_users), row)
+    new = {"name": name, "full_name": full_name, "role": role.value, "disabled": False}
+    new["sha256"] = digests.user(row)
+    audit.append(connection, by, "user.added", "user", name, new=new, reason=reason)
+    return Identity(name, role, full_name)
+
+
+def disable_user(engine: Engine, actor: Identity, name: str, reason: str = "") -> None:
+    with audit.audited(engine) as connection:
+        by = acting(connection, actor, Permission.MANAGE_USERS)
+        row = _row(connection, name)
+        if row is None:
+            raise InputError(f"user {name}: no such user (see `inspector user list`)")
+        if row["disabled"]:
+            raise InputError(f"user {name} is disabled already")
+        if row["role"] == Role.ADMIN.value:
+            others = connection.execute(
+                select(_users.c.id).where(
+                    _users.c.role == Role.ADMIN.value,
+                    _users.c.disabled.is_(False),
+                    _users.c.name != name,
+                )
+            ).first()
+            if others is None:
+                raise InputError(f"user {name} is the last administrator; add another first")
+        connection.execute(update(_users).where(_users.c.name == name).values(disabled=True))
+        new = {"disabled": True, "sha256": digests.user({**row, "disabled": True})}
+        audit.append(
+            connection,
+            by.name,
+            "user.disabled",
+            "user",
+            name,
+            old={"disabled": False},
+            new=new,
+            reason=reason,
+        )

@@ -1,0 +1,187 @@
+"""The station with the real store, real sources and the scripted judge (through the registry)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+from sqlalchemy import text
+
+import tests.support.scripted_judge as scripted
+from inspector.cameras import open_source
+from inspector.domain import Outcome
+from inspector.judges import build_chain
+from inspector.recipes import load_recipe
+from inspector.station import (
+    FrameDropped,
+    InspectionRecorded,
+    Station,
+    StationStopped,
+    TriggerPolicy,
+)
+from inspector.store import Store
+from tests.conftest import recipe_file
+
+
+def _folder(tmp_path, count: int):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i in range(count):
+        image = np.full((120, 160, 3), 40, np.uint8)
+        cv2.putText(image, str(i), (50, 80), cv2.FONT_HERSHEY_SIMPLEX, 2, (255, 255, 255), 3)
+        cv2.imwrite(str(folder / f"{i:03d}.png"), image)
+    return folder
+
+
+def _station(tmp_path, settings, uri, policy, **engine):
+    path = recipe_file(tmp_path, [{"engine": "scripted", **engine}])
+    recipe = load_recipe(path)
+    chain = build_chain(recipe, str(path))
+    store = Store.open(settings)
+    version = store.recipe_version_id(recipe, [])
+    events = []
+    source = open_source(uri, on_event=events.append)
+    station = Station(source, chain, recipe, version, store, policy)
+    station.subscribe(events.append)
+    return station, store, events, chain.judges[0]
+
+
+def _recorded(events):
+    return [e for e in events if isinstance(e, InspectionRecorded)]
+
+
+def test_triggered_judges_every_part_in_order_and_records_it(tmp_path, settings):
+    folder = _folder(tmp_path, 12)
+    answers = (scripted.PASS_ANSWER, scripted.FAIL_ANSWER)
+    station, store, events, _ = _station(
+        tmp_path,
+        settings,
+        f"folder:{folder}",
+        TriggerPolicy.TRIGGERED,
+        answers=answers,
+        delay_s=0.02,
+    )
+    station.start()
+    assert station.wait(timeout=60)
+    recorded = _recorded(events)
+    assert [e.frame.part_id for e in recorded] == [f"{i:03d}" for i in range(12)]
+    assert [e.verdict.outcome for e in recorded] == [Outcome.PASS, Outcome.FAIL] * 6
+    assert station.stats.dropped == 0
+    assert station.stats.captured == station.stats.judged == station.stats.recorded == 12
+    assert station.stats.backpressure_waits > 0  # the folder is faster than a 20 ms judge
+    assert isinstance(events[-1], StationStopped)
+    with store.engine.connect() as connection:
+        outcomes = connection.execute(text("SELECT outcome FROM inspections ORDER BY id")).scalars()
+        assert list(outcomes) == ["PASS", "FAIL"] * 6
+        assert connection.execute(text("SELECT count(*) FROM judge_attempts")).scalar() == 12
+        boxes = connection.execute(text("SELECT x0, y0, x1, y1 FROM defects")).all()
+    # 0-1000 box [100, 100, 200, 200] on a 160x120 image: x 16..32, y 12..24.
+    assert set(boxes) == {(16, 12, 32, 24)}
+    for record in store.history(limit=100):
+        assert record.evidence_path.is_file()
+    store.close()
+
+
+def test_free_run_judges_the_newest_frame_and_counts_every_drop(tmp_path, sqlite_settings):
+    folder = _folder(tmp_path, 3)
+    station, store, events, _ = _station(
+        tmp_path,
+        sqlite_settings,
+        f"folder:{folder}?loop=1&fps=100",
+        TriggerPolicy.FREE_RUN,
+        delay_s=0.1,
+    )
+    station.start()
+    time.sleep(1.0)
+    station.stop()
+    assert station.wait(timeout=30)
+    stats = station.stats
+    drops = [e for e in events if isinstance(e, FrameDropped)]
+    assert stats.dropped > 0 and len(drops) == stats.dropped
+    assert stats.captured == stats.judged + stats.dropped  # every frame judged or counted
+    assert stats.recorded == stats.judged == store.count()
+    sequences = [e.frame.sequence for e in _recorded(events)]
+    assert sequences == sorted(sequences)
+    assert max(b - a for a, b in itertools.pairwise(sequences)) > 1
+    store.close()
+
+
+def test_stop_records_the_part_in_flight_and_every_queued_part(tmp_path, sqlite_settings):
+    folder = _folder(tmp_path, 10)
+    station, store, events, judge = _station(
+        tmp_path, sqlite_settings, f"folder:{folder}", TriggerPolicy.TRIGGERED
+    )
+    judge.gate = threading.Event()  # hold the model inside its first call
+    station.start()
+    deadline = time.monotonic() + 10
+    # The judge holds the first part and the camera waits behind a full queue.
+    while (judge.calls == 0 or station.stats.backpressure_waits == 0) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.01)
+    station.stop()
+    judge.gate.set()
+    assert station.wait(timeout=30)
+    stats = station.stats
+    assert stats.judged == 1
+    assert stats.not_judged >= 1
+    assert stats.recorded == stats.captured == stats.judged + stats.not_judged
+    outcomes = [e.verdict.outcome for e in _recorded(events)]
+    assert outcomes[0] is Outcome.PASS
+    assert set(outcomes[1:]) == {Outcome.UNSURE}
+    reasons = {e.verdict.reason for e in _recorded(events)[1:]}
+    assert reasons == {"station stopped before this part was judged"}
+    assert store.count() == stats.recorded
+    store.close()
+
+
+def test_a_model_crash_becomes_an_unsure_record_and_the_station_goes_on(tmp_path, sqlite_settings):
+    folder = _folder(tmp_path, 4)
+    station, store, events, _ = _station(
+        tmp_path, sqlite_settings, f"folder:{folder}", TriggerPolicy.TRIGGERED, fail_every=2
+    )
+    station.start()
+    assert station.wait(timeout=30)
+    recorded = _recorded(events)
+    assert [e.verdict.outcome for e in recorded] == [Outcome.PASS, Outcome.UNSURE] * 2
+    crashed = recorded[1].verdict
+    assert crashed.attempts[0].error == "RuntimeError: scripted model crash"
+    assert "could not judge" in crashed.reason
+    with store.engine.connect() as connection:
+        errors = connection.execute(
+            text("SELECT error FROM judge_attempts WHERE error IS NOT NULL")
+        ).scalars()
+        assert list(errors) == ["RuntimeError: scripted model crash"] * 2
+    store.close()
+
+
+def test_a_broken_listener_does_not_stop_inspection(tmp_path, sqlite_settings):
+    folder = _folder(tmp_path, 3)
+    station, store, _, _ = _station(
+        tmp_path, sqlite_settings, f"folder:{folder}", TriggerPolicy.TRIGGERED
+    )
+
+    def broken(event):
+        raise ValueError("observer bug")
+
+    station.subscribe(broken)
+    station.start()
+    assert station.wait(timeout=30)
+    assert station.stats.recorded == 3
+    store.close()
+
+
+@pytest.mark.parametrize("policy", list(TriggerPolicy))
+def test_roi_outside_the_image_is_unsure_not_pass(tmp_path, sqlite_settings, policy):
+    folder = _folder(tmp_path, 2)
+    path = recipe_file(
+        tmp_path, [{"engine": "scripted"}], roi={"x": 500, "y": 500, "width": 10, "height": 10}
+    )
+    recipe = load_recipe(path)
+    verdict = build_chain(recipe, str(path)).judge(cv2.imread(str(folder / "000.png")))
+    assert verdict.outcome is Outcome.UNSURE
+    assert "outside" in verdict.reason

@@ -1,0 +1,56 @@
+"""A judge engine that answers from a script, for testing the station, the store and the CLI.
+
+It goes through the real registry and the real base class (prompt, parser, attempt record);
+only the model is replaced. Engines themselves are tested against tiny real models.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from typing import Literal
+
+from inspector.judges import register
+from inspector.judges.answers import BoxConvention
+from inspector.judges.base import EngineSettings, Generation, Judge
+from inspector.judges.prompt import Prompt
+
+PASS_ANSWER = '{"outcome": "PASS", "defects": [], "confidence": 0.95, "reason": "clean"}'
+FAIL_ANSWER = (
+    '{"outcome": "FAIL", "defects": [{"class": "scratch", "box": [100, 100, 200, 200], '
+    '"confidence": 0.9}], "confidence": 0.9, "reason": "a scratch"}'
+)
+
+
+class ScriptedSettings(EngineSettings):
+    engine: Literal["scripted"] = "scripted"
+    model: str = "script"
+    answers: tuple[str, ...] = (PASS_ANSWER,)
+    delay_s: float = 0.0
+    fail_every: int = 0  # raise on every n-th call (0: never)
+
+
+class ScriptedJudge(Judge):
+    engine = "scripted"
+    Settings = ScriptedSettings
+    settings: ScriptedSettings
+
+    def __init__(self, settings, recipe) -> None:
+        super().__init__(settings, recipe)
+        self._answers = itertools.cycle(settings.answers)
+        self.calls = 0
+        self.gate: threading.Event | None = None  # a test may hold the judge mid-call
+
+    def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+        self.calls += 1
+        if self.gate is not None:
+            self.gate.wait(10)
+        if self.settings.delay_s:
+            time.sleep(self.settings.delay_s)
+        if self.settings.fail_every and self.calls % self.settings.fail_every == 0:
+            raise RuntimeError("scripted model crash")
+        return Generation(text=next(self._answers), prompt_tokens=10, completion_tokens=5)
+
+
+register("scripted", "tests.support.scripted_judge:ScriptedJudge")
