@@ -62,9 +62,7 @@ def test_help_answers_without_importing_torch_or_transformers():
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_run_inspects_a_video_end_to_end_with_each_family(
-    family, tiny_models, test_data, tmp_path
-):
+def test_run_inspects_a_video_end_to_end_with_each_family(family, tiny_models, test_data, tmp_path):
     video = make_video(test_data, tmp_path / "line.avi", count=4, size=(320, 240))
     model = {"engine": "transformers", "model": str(tiny_models[family]), "max_new_tokens": 8}
     recipe = recipe_file(tmp_path, [model])
