@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -26,6 +25,7 @@ from inspector.store import Store
 from inspector.store.evaluations import runs
 from inspector.store.evaluations.runs import EvaluationResult
 from tests.conftest import ROOT
+from tests.support import textures
 from tests.support.pcb_frames import pairs, recaptured
 
 
@@ -211,20 +211,13 @@ def test_eval_on_deeppcb_prints_and_records_the_figures(test_data, tmp_path):
     assert "miss rate" in shown.stdout and "confusion" in shown.stdout
 
 
-def _tile_subset(test_data: Path, folder: Path) -> tuple[Path, Path]:
-    root = test_data / "magnetic-tile"
-    with (root / "index.csv").open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    good = [r for r in rows if r["label"] == "good"]
-    defective = [r for r in rows if r["label"] != "good"]
-    references = [root / r["image"] for r in good[:40:4]]
-    tested = good[1:40:4] + defective[::20]  # 10 good, 10 defective of every class
-    folder.mkdir(parents=True, exist_ok=True)
-    table = folder / "tiles.csv"
-    with table.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["image", "class"])
-        writer.writerows([str(root / r["image"]), r["class"]] for r in tested)
+def _tile_subset(folder: Path) -> tuple[Path, Path]:
+    """Textured tiles made here (magnetic-tile cannot ship): 10 good and 10 with a drawn defect
+    (scratch, hole, stain), in a CSV with a `class` column; good tiles of other seeds as the
+    references. Returns the CSV and the recipe."""
+    tested = textures.tiles(folder / "images", good=10, defective=10, kind="noise")
+    references = textures.references(folder / "references", 10, kind="noise")
+    table = textures.table(folder / "tiles.csv", tested, label_column="class")
     recipe = {
         "name": "tiles",
         "version": 1,
@@ -238,9 +231,9 @@ def _tile_subset(test_data: Path, folder: Path) -> tuple[Path, Path]:
     return table, path
 
 
-def test_a_run_interrupted_resumes_where_it_stopped(test_data, tmp_path, settings):
-    table, recipe = _tile_subset(test_data, tmp_path / "tiles")
-    dataset = read_dataset(table, good_label="MT_Free", label_column="class")
+def test_a_run_interrupted_resumes_where_it_stopped(tmp_path, settings):
+    table, recipe = _tile_subset(tmp_path / "tiles")
+    dataset = read_dataset(table, good_label="good", label_column="class")
     assert len(dataset.samples) == 20
     store = Store.open(settings)
     try:
@@ -263,7 +256,7 @@ def test_a_run_interrupted_resumes_where_it_stopped(test_data, tmp_path, setting
         assert sorted(r.image for r in results) == sorted(s.name for s in dataset.samples)
         figures = metrics.compute(results)
         print(
-            f"\nmagnetic-tile subset (20 images): accuracy {figures['accuracy']:.2f}, miss rate "
+            f"\ntextured tiles (20 images): accuracy {figures['accuracy']:.2f}, miss rate "
             f"{figures['miss_rate']:.2f}, overkill {figures['overkill']:.2f}, screen AUROC "
             f"{figures['screen']['auroc']:.2f}"
         )
@@ -282,20 +275,14 @@ def test_a_run_interrupted_resumes_where_it_stopped(test_data, tmp_path, setting
         store.close()
 
 
-def test_ctrl_c_resume_and_compare_from_the_command_line(test_data, tmp_path):
-    # A folder per class, as magnetic-tile ships (the PNG masks beside the images are skipped):
-    # a third of it, copied, to keep the test short.
-    source = test_data / "magnetic-tile"
+def test_ctrl_c_resume_and_compare_from_the_command_line(tmp_path):
+    # A folder per class with a good class, as magnetic-tile ships (the PNG masks beside the
+    # images are skipped), of textured tiles made here: enough that the run is still going when
+    # Ctrl-C arrives after the first image.
     tiles = tmp_path / "tiles"
-    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
-        (tiles / folder.name).mkdir(parents=True)
-        for image in sorted(folder.glob("*.jpg"))[::3]:
-            shutil.copy(image, tiles / folder.name / image.name)
-            shutil.copy(
-                image.with_suffix(".png"), tiles / folder.name / image.with_suffix(".png").name
-            )
+    textures.tiles(tiles, good=60, defective=60, kind="woven")
     total = sum(1 for _ in tiles.glob("*/*.jpg"))
-    references = sorted((source / "MT_Free").glob("*.jpg"))[1::3]  # not among those tested
+    references = textures.references(tmp_path / "references", 10, kind="woven")
     recipe = {
         "name": "tiles",
         "version": 1,
@@ -307,7 +294,7 @@ def test_ctrl_c_resume_and_compare_from_the_command_line(test_data, tmp_path):
     recipe_path = tmp_path / "tiles.yaml"
     recipe_path.write_text(yaml.safe_dump(recipe))
     data = tmp_path / "data"
-    args = ["eval", str(tiles), "--recipe", str(recipe_path), "--good-label", "MT_Free"]
+    args = ["eval", str(tiles), "--recipe", str(recipe_path), "--good-label", "good"]
     env = {**os.environ, "INSPECTOR_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
     env.pop("INSPECTOR_DATABASE_URL", None)
     process = subprocess.Popen(
