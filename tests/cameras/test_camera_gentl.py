@@ -4,9 +4,6 @@ three virtual 400x400 cameras), loaded exactly as a vendor's producer is."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -24,7 +21,8 @@ from inspector.recipes import CameraSettings, load_recipe
 from inspector.station import InspectionRecorded, Station, TriggerPolicy
 from inspector.station.runner import StationRunner
 from inspector.store import Store
-from tests.conftest import ROOT, recipe_file
+from tests.conftest import recipe_file
+from tests.support import command_line
 from tests.support.peers import need
 
 
@@ -42,11 +40,8 @@ def producer_dir():
         yield folder
 
 
-def _cli(*args: str, env: dict | None = None, code: str | None = None):
-    command = [sys.executable, "-c", code] if code else [sys.executable, "-m", "inspector", *args]
-    return subprocess.run(
-        command, capture_output=True, text=True, timeout=120, cwd=ROOT, env=env or os.environ
-    )
+def _cli(*args: str, code: str | None = None):
+    return command_line.python(code) if code else command_line.inspector(*args, timeout=120)
 
 
 def test_inspector_cameras_lists_every_gentl_device_with_a_uri_that_opens(producer_dir, tmp_path):

@@ -4,8 +4,6 @@ Aravis's own `arv-fake-gv-camera-0.8`, and a GvFakeCamera streaming real PCB ima
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 
@@ -19,7 +17,8 @@ from inspector.judges import build_chain
 from inspector.recipes import CameraSettings, load_recipe
 from inspector.station import InspectionRecorded, Station, TriggerPolicy
 from inspector.store import Store
-from tests.conftest import ROOT, recipe_file
+from tests.conftest import recipe_file
+from tests.support import command_line
 from tests.support.peers import fake_gv_camera, gige_camera
 
 
@@ -43,13 +42,7 @@ def _wait_for(condition, timeout_s: float, what: str) -> None:
 
 
 def test_a_gige_camera_is_discovered_opened_and_its_features_changed(fake_camera, tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "inspector", "--data-dir", str(tmp_path), "cameras", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+    result = command_line.inspector("--data-dir", str(tmp_path), "cameras", "--json", timeout=60)
     assert result.returncode == 0, result.stderr
     gige = [c for c in json.loads(result.stdout)["cameras"] if c["family"] == "gige"]
     assert [c["uri"] for c in gige] == ["gige:127.0.0.1"]

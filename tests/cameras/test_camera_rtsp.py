@@ -16,8 +16,7 @@ from inspector.cameras.capture import CaptureSource, rtsp_settings
 from inspector.cameras.settings import configure
 from inspector.errors import InputError
 from inspector.recipes import CameraSettings
-from tests.cameras.test_cameras import read_until_reconnected
-from tests.support.peers import free_port, rtsp_server
+from tests.support.peers import free_port, read_until_reconnected, rtsp_server
 
 
 @pytest.fixture

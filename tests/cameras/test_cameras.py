@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,20 +15,9 @@ from inspector.cameras import SourceState, open_source
 from inspector.cameras.base import Backoff
 from inspector.cameras.capture import CaptureSource
 from inspector.errors import InputError
-
-
-def _pcb_images(test_data: Path, count: int) -> list[Path]:
-    return sorted((test_data / "deeppcb" / "defect").glob("*.jpg"))[:count]
-
-
-def make_video(test_data: Path, path: Path, count: int = 6, size=(320, 240)) -> Path:
-    """An MJPEG AVI made of real PCB images, as a line camera's recording would be."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, size)
-    assert writer.isOpened()
-    for image_path in _pcb_images(test_data, count):
-        writer.write(cv2.resize(cv2.imread(str(image_path)), size))
-    writer.release()
-    return path
+from tests.support.pcb_frames import make_video, pcb_images
+from tests.support.peers import read_until_reconnected
+from tests.support.ports import free_port
 
 
 class MjpegServer:
@@ -39,7 +26,7 @@ class MjpegServer:
     def __init__(self, frames: list[bytes], port: int = 0, fps: float = 20.0) -> None:
         self.frames = frames
         self.fps = fps
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self._server: ThreadingHTTPServer | None = None
         self._stop = threading.Event()
 
@@ -86,27 +73,10 @@ class MjpegServer:
             self._server = None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def read_until_reconnected(source, events: list, seconds: float):
-    """Read through a loss: buffered frames, then the reconnection; the first frame after it."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        frame = source.read()
-        assert frame is not None
-        if any(e.state is SourceState.CONNECTED for e in events):
-            return frame
-    raise AssertionError(f"no reconnection within {seconds} s: {[e.state for e in events]}")
-
-
 @pytest.fixture
 def mjpeg(test_data):
     frames = []
-    for path in _pcb_images(test_data, 4):
+    for path in pcb_images(test_data, 4):
         _, data = cv2.imencode(".jpg", cv2.resize(cv2.imread(str(path)), (320, 240)))
         frames.append(data.tobytes())
     server = MjpegServer(frames)

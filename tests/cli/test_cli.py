@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.cameras.test_cameras import make_video
 from tests.conftest import ROOT, recipe_file
+from tests.support.command_line import inspector, python, start
+from tests.support.pcb_frames import make_video
 from tests.support.tiny_models import FAMILIES
-
-
-def inspector(*args: str, data_dir: Path, timeout: float = 180, **popen) -> subprocess.Popen:
-    env = {**os.environ, "INSPECTOR_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
-    env.pop("INSPECTOR_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "inspector", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=ROOT,
-        **popen,
-    )
 
 
 def _rows(data_dir: Path, sql: str) -> list[tuple]:
@@ -56,7 +41,7 @@ def test_help_answers_without_importing_torch_or_transformers():
         "print(sorted(m for m in ('torch', 'transformers', 'cv2', 'sqlalchemy') "
         "if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = python(code)
     assert "usage: inspector" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
@@ -152,25 +137,10 @@ def test_kill_9_mid_run_loses_no_printed_verdict(tiny_models, test_data, tmp_pat
     recipe = recipe_file(tmp_path, [model])
     data = tmp_path / "data"
     frames = test_data / "deeppcb" / "defect"
-    env = {**os.environ, "INSPECTOR_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
-    station = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "inspector",
-            "run",
-            "--json",
-            "--recipe",
-            str(recipe),
-            "--source",
-            f"folder:{frames}?loop=1",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    station = start(
+        "run", "--json", "--recipe", str(recipe), "--source", f"folder:{frames}?loop=1",
+        data_dir=data, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     printed = []
     deadline = time.monotonic() + 120
     try:
@@ -206,26 +176,10 @@ def test_ctrl_c_stops_cleanly_and_reports(tiny_models, tmp_path):
     recipe = recipe_file(tmp_path, [model])
     data = tmp_path / "data"
     camera = ROOT / "assets" / "demo" / "camera"
-    env = {**os.environ, "INSPECTOR_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
-    station = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "inspector",
-            "run",
-            "--recipe",
-            str(recipe),
-            "--source",
-            f"folder:{camera}?loop=1&fps=20",
-            "--trigger",
-            "free-run",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    station = start(
+        "run", "--recipe", str(recipe), "--source", f"folder:{camera}?loop=1&fps=20",
+        "--trigger", "free-run", data_dir=data,
+    )  # fmt: skip
     first = station.stdout.readline()
     assert "UNSURE" in first
     station.send_signal(signal.SIGINT)

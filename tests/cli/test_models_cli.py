@@ -3,34 +3,26 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT, recipe_file
-from tests.support.serving import free_port
+from tests.conftest import recipe_file
+from tests.support.command_line import inspector as run_inspector
+from tests.support.command_line import python
+from tests.support.ports import free_port
 
 HEAVY = ("torch", "transformers", "openai", "anthropic", "google.genai", "keyring", "lmdeploy")
 
 
-def inspector(*args: str, env: dict | None = None, data_dir=None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
-    if data_dir is not None:
-        environment["INSPECTOR_DATA_DIR"] = str(data_dir)
-    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY"):
-        if not env or name not in env:
-            environment.pop(name, None)
-    environment["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"  # no stored keys
-    return subprocess.run(
-        [sys.executable, "-m", "inspector", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=environment,
-        cwd=ROOT,
-    )
+API_KEYS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+
+
+def inspector(*args: str, env: dict | None = None, data_dir=None):
+    """The CLI with no API key but those in `env`, and no stored key (keyring fails)."""
+    given = env or {}
+    keys = {name: given.get(name) for name in API_KEYS}  # None: unset
+    keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    return run_inspector(*args, data_dir=data_dir, env={**keys, **given, **keyring}, timeout=120)
 
 
 @pytest.mark.parametrize("args", [["--help"], ["models"]])
@@ -40,10 +32,7 @@ def test_help_and_the_preset_list_import_no_engine_package(args, tmp_path):
         f"try:\n    cli.main({args!r})\nexcept SystemExit:\n    pass\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))"
     )
-    env = {**os.environ, "INSPECTOR_DATA_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env
-    )
+    result = python(code, data_dir=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from tests.cli.test_cli import inspector
 from tests.conftest import ROOT
+from tests.support.command_line import inspector
 
 DEMO = ROOT / "assets" / "demo"
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import cv2
@@ -24,8 +21,8 @@ from inspector.evaluation.evaluate import Interrupted, evaluate
 from inspector.store import Store
 from inspector.store.evaluations import runs
 from inspector.store.evaluations.runs import EvaluationResult
-from tests.conftest import ROOT
-from tests.support import textures
+from tests.support import command_line, textures
+from tests.support.command_line import inspector as _inspector
 from tests.support.pcb_frames import pairs, recaptured
 
 
@@ -124,13 +121,6 @@ def test_the_three_data_set_layouts(tmp_path):
         read_dataset(table)
     with pytest.raises(InputError, match="not found"):
         read_dataset(tmp_path / "nowhere")
-
-
-def _inspector(*args: str, data_dir: Path, **popen):
-    env = {**os.environ, "INSPECTOR_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1"}
-    env.pop("INSPECTOR_DATABASE_URL", None)
-    command = [sys.executable, "-m", "inspector", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=180, env=env, cwd=ROOT)
 
 
 def _pcb_set(test_data: Path, folder: Path) -> tuple[Path, Path]:
@@ -295,12 +285,7 @@ def test_ctrl_c_resume_and_compare_from_the_command_line(tmp_path):
     recipe_path.write_text(yaml.safe_dump(recipe))
     data = tmp_path / "data"
     args = ["eval", str(tiles), "--recipe", str(recipe_path), "--good-label", "good"]
-    env = {**os.environ, "INSPECTOR_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
-    env.pop("INSPECTOR_DATABASE_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "inspector", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT,
-    )  # fmt: skip
+    process = command_line.start(*args, data_dir=data)
     line = ""
     while "judged 1/" not in line:  # the first image is judged: stop it there
         line = process.stderr.readline()

@@ -63,3 +63,18 @@ def recaptured(template: np.ndarray, seed: int) -> np.ndarray:
 
 def overlaps(a: tuple, b: tuple) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def pcb_images(test_data: Path, count: int) -> list[Path]:
+    """The first `count` tested (defective) DeepPCB boards, in name order."""
+    return sorted((test_data / "deeppcb" / "defect").glob("*.jpg"))[:count]
+
+
+def make_video(test_data: Path, path: Path, count: int = 6, size=(320, 240)) -> Path:
+    """An MJPEG AVI made of real PCB images, as a line camera's recording would be."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, size)
+    assert writer.isOpened()
+    for image_path in pcb_images(test_data, count):
+        writer.write(cv2.resize(cv2.imread(str(image_path)), size))
+    writer.release()
+    return path

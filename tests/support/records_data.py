@@ -7,13 +7,9 @@ attempts with errors and fallbacks, missing fields, text outside ASCII, and back
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 from sqlalchemy.engine import make_url
@@ -33,8 +29,8 @@ from inspector.domain import (
 from inspector.recipes import parse_recipe
 from inspector.store import Store, Timings
 from inspector.store.audit import users
+from tests.support import command_line
 
-ROOT = Path(__file__).resolve().parent.parent
 RECIPE = {
     "name": "bracket",
     "version": 1,
@@ -148,23 +144,14 @@ def plain_sql(settings: Settings, *statements: str) -> None:
 
 def inspector(settings: Settings, *args: str, user: str | None = None, stdin: str | None = None):
     """The CLI in a process of its own, on these settings, acting as `user` when given."""
-    env = {
-        **os.environ,
-        "INSPECTOR_DATA_DIR": str(settings.data_dir),
-        "INSPECTOR_DATABASE_URL": settings.database_url,
-    }
-    env.pop("INSPECTOR_USER", None)
-    env.pop("INSPECTOR_PASSWORD", None)
+    env = {}
     if user is not None:
-        env["INSPECTOR_USER"] = user
-        env["INSPECTOR_PASSWORD"] = PASSWORDS.get(user, "")
-    return subprocess.run(
-        [sys.executable, "-m", "inspector", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
+        env = {"INSPECTOR_USER": user, "INSPECTOR_PASSWORD": PASSWORDS.get(user, "")}
+    return command_line.inspector(
+        *args,
+        data_dir=settings.data_dir,
+        database_url=settings.database_url,
         env=env,
-        cwd=ROOT,
+        timeout=120,
         input=stdin,
-        stdin=None if stdin is not None else subprocess.DEVNULL,
     )

@@ -12,13 +12,15 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+
+from inspector.cameras import SourceState
+from tests.support.ports import free_port  # noqa: F401 - the camera tests' and benches' port
 
 HERE = Path(__file__).resolve().parent
 FAKE_GV_CAMERA = "arv-fake-gv-camera-0.8"
@@ -48,12 +50,6 @@ def python_with(*typelibs: str) -> str | None:
         if done.returncode == 0:
             return python
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Peer:
@@ -152,3 +148,14 @@ def _gvcp_answers() -> bool:
     except Exception:
         return False
     return True
+
+
+def read_until_reconnected(source, events: list, seconds: float):
+    """Read through a loss: buffered frames, then the reconnection; the first frame after it."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        frame = source.read()
+        assert frame is not None
+        if any(e.state is SourceState.CONNECTED for e in events):
+            return frame
+    raise AssertionError(f"no reconnection within {seconds} s: {[e.state for e in events]}")
