@@ -1,3 +1,9 @@
+"""Fixtures every test shares: the shipped test data, settings on a blank SQLite file and a
+fresh PostgreSQL schema, tiny real models, and an environment without the user's INSPECTOR_*
+variables (INSPECTOR_TEST_POSTGRES, which names the test database, is read once at import).
+Helpers a test imports live in tests/support/, never in a test file.
+"""
+
 from __future__ import annotations
 
 import os
@@ -16,6 +22,16 @@ POSTGRES_URL = os.environ.get(
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True)
+def _no_inspector_environment(monkeypatch) -> None:
+    """Tests never inherit the user's INSPECTOR_* variables (a developer's
+    INSPECTOR_DATABASE_URL would send a test's records to their database); a test that wants
+    one sets it itself. The CLI runner (tests/support/command_line.py) builds its children's
+    environment without them too."""
+    for name in [n for n in os.environ if n.startswith("INSPECTOR_")]:
+        monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")
