@@ -15,8 +15,14 @@ from inspector.cameras.settings import configure
 from inspector.domain import Outcome
 from inspector.judges import build_chain
 from inspector.recipes import CameraSettings, load_recipe
-from inspector.station import InspectionRecorded
-from inspector.station.multiview import MultiViewStation, MultiViewStopped, PartInspected, View
+from inspector.station import (
+    InspectionRecorded,
+    PartInspected,
+    Station,
+    StationStopped,
+    TriggerPolicy,
+    View,
+)
 from inspector.store import Store
 from tests.conftest import recipe_file
 from tests.support.peers import gige_camera, need
@@ -83,7 +89,7 @@ def test_two_cameras_give_one_verdict_per_part_and_each_view_its_record(
         prompt="Inspect the side for solder bridges.",
         roi={"x": 0, "y": 0, "width": 200, "height": 200},
     )
-    station = MultiViewStation([top, side], store, sync_window_s=0.5)
+    station = Station([top, side], store, TriggerPolicy.TRIGGERED, sync_window_s=0.5)
     station.subscribe(events.append)
 
     def parts():
@@ -120,7 +126,7 @@ def test_two_cameras_give_one_verdict_per_part_and_each_view_its_record(
     # Each view judged with its own prompt.
     hashes = {v.view: v.verdict.attempts[0].prompt_hash for v in parts()[0].views}
     assert hashes["top"] != hashes["side"]
-    assert isinstance(events[-1], MultiViewStopped) and events[-1].stats.missing_views == 1
+    assert isinstance(events[-1], StationStopped) and events[-1].stats.missing_views == 1
 
     with store.engine.connect() as connection:
         rows = connection.execute(
@@ -155,7 +161,7 @@ def test_folders_pair_their_nth_images_into_parts(tmp_path, sqlite_settings):
             View(name, source, recipe, store.recipe_version_id(recipe, []), build_chain(recipe, ""))
         )
     events = []
-    station = MultiViewStation(views, store)
+    station = Station(views, store, TriggerPolicy.TRIGGERED)
     station.subscribe(events.append)
     station.start()
     assert station.wait(30)
