@@ -11,8 +11,10 @@ time, one frame (or none) per view:
 With one view a part is simply the next frame. How a lane fills is the trigger policy: in
 free-run it holds only the newest frame (an older one is handed back to be counted as dropped);
 triggered, it holds up to `queue_size` frames and the camera waits for room (backpressure).
-Once the station stops, nothing waits for a slow view or a window: what is queued is handed
-out, and `next_part` returns None when every lane has ended and is empty.
+Once the station stops, a camera waiting for room queues its frame anyway and ends; parts are
+still gathered the same way (a view's last frame may arrive just after the stop, and it belongs
+to its part, not to a part of its own), and `next_part` returns None when every lane has ended
+and is empty.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from inspector.domain import Frame
@@ -54,24 +56,24 @@ class Lanes:
         self._files = all(not v.source.live for v in views)
         self._changed = threading.Condition()
 
-    def offer(self, index: int, frame: Frame) -> tuple[Frame | None, bool]:
-        """Queue a view's frame; returns the frame it replaced (free-run) and whether the
-        camera had to wait for room (triggered)."""
+    def offer(self, index: int, frame: Frame, waiting: Callable[[], None]) -> Frame | None:
+        """Queue a view's frame; returns the frame it replaced (free-run). Triggered, a full
+        lane makes the camera wait for room, and `waiting` is called as the wait begins."""
         lane = self._lanes[index]
-        dropped, waited = None, False
+        dropped = None
         with self._changed:
             if self._free_run:
                 if lane.frames:
                     dropped = lane.frames.popleft()
-            else:
+            elif len(lane.frames) >= self._queue_size:
+                waiting()
                 # Backpressure: the camera waits for the judge. Once stopping, the frame is
                 # queued anyway: the part was seen, and it is recorded (UNSURE) at the drain.
                 while len(lane.frames) >= self._queue_size and not self._stopping.is_set():
-                    waited = True
                     self._changed.wait(0.1)
             lane.frames.append(frame)
             self._changed.notify_all()
-        return dropped, waited
+        return dropped
 
     def end(self, index: int) -> None:
         """The view's source has ended (or the station stops): no more frames from it."""
@@ -95,7 +97,7 @@ class Lanes:
             if len(lanes) == 1:
                 taken: list[Frame | None] = [lanes[0].frames.popleft()]
             elif self._files:
-                while not self._stopping.is_set() and not self._heads_ready():
+                while not self._heads_ready():
                     self._changed.wait(0.1)
                 taken = [lane.frames.popleft() if lane.frames else None for lane in lanes]
             else:
@@ -109,7 +111,7 @@ class Lanes:
     def _within_window(self) -> list[Frame | None]:
         first = min(lane.frames[0].captured_monotonic_ns for lane in self._lanes if lane.frames)
         deadline = time.monotonic() + self._window_ns / 1e9
-        while not self._stopping.is_set() and not self._heads_ready():
+        while not self._heads_ready():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break

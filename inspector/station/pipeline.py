@@ -193,16 +193,17 @@ class Station:
                 with self._stats_lock:
                     self.stats.captured += 1
                 self._emit(FrameCaptured(frame, view.name))
-                dropped, waited = self._lanes.offer(index, frame)
+                dropped = self._lanes.offer(index, frame, self._count_wait)
                 if dropped is not None:
                     self._count_drop(view, dropped)
-                elif waited:
-                    with self._stats_lock:
-                        self.stats.backpressure_waits += 1
         except Exception:
             log.exception("capture from %s failed", view.source.uri)
         finally:
             self._lanes.end(index)
+
+    def _count_wait(self) -> None:
+        with self._stats_lock:
+            self.stats.backpressure_waits += 1
 
     def _count_drop(self, view: View, frame: Frame) -> None:
         with self._stats_lock:

@@ -120,24 +120,22 @@ def test_stop_records_the_part_in_flight_and_every_queued_part(tmp_path, sqlite_
     judge.gate = threading.Event()  # hold the model inside its first call
     station.start()
     deadline = time.monotonic() + 10
-    # The judge holds the first part and the camera waits behind a full queue.
-    while (judge.calls == 0 or station.stats.backpressure_waits == 0) and (
-        time.monotonic() < deadline
-    ):
+    # The judge holds part 1, parts 2-5 fill the queue (4 places), and the camera waits with
+    # part 6: it can read no further until the judge takes a part.
+    while (judge.calls == 0 or station.stats.captured < 6) and time.monotonic() < deadline:
         time.sleep(0.01)
     station.stop()
     judge.gate.set()
     assert station.wait(timeout=30)
     stats = station.stats
-    assert stats.judged == 1
-    assert stats.not_judged >= 1
-    assert stats.recorded == stats.captured == stats.judged + stats.not_judged
+    assert (stats.captured, stats.judged, stats.not_judged, stats.recorded) == (6, 1, 5, 6)
+    assert stats.backpressure_waits >= 1 and stats.dropped == 0
     outcomes = [e.verdict.outcome for e in _recorded(events)]
     assert outcomes[0] is Outcome.PASS
     assert set(outcomes[1:]) == {Outcome.UNSURE}
     reasons = {e.verdict.reason for e in _recorded(events)[1:]}
     assert reasons == {"station stopped before this part was judged"}
-    assert store.count() == stats.recorded
+    assert store.count() == 6
     store.close()
 
 
