@@ -1,4 +1,4 @@
-"""What the command line prints: one line per verdict, tables, and JSON shapes."""
+"""What the command line prints: one line per verdict or per part, tables, and JSON shapes."""
 
 from __future__ import annotations
 
