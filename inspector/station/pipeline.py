@@ -118,19 +118,6 @@ class Station:
         view = View(SINGLE_VIEW, source, recipe, recipe_version_id, chain)
         return cls([view], store, policy, queue_size)
 
-    # -- the one view of a single-camera station -------------------------------------------
-    @property
-    def source(self) -> Source:
-        return self.views[0].source
-
-    @property
-    def recipe(self) -> Recipe:
-        return self.views[0].recipe
-
-    @property
-    def chain(self) -> JudgeChain:
-        return self.views[0].chain
-
     # -- observers -------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)

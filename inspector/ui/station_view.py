@@ -317,9 +317,10 @@ class StationView(QWidget):
         self.live.set_views([v.name for v in views])
         self.camera_label.setStyleSheet("")
         if len(views) == 1:
-            recipe = station.recipe
-            self.engine_label.setText(station.chain.description)
-            self.camera_label.setText(f"running: {station.source.uri}")
+            [view] = views
+            recipe = view.recipe
+            self.engine_label.setText(view.chain.description)
+            self.camera_label.setText(f"running: {view.source.uri}")
             self._set_status(f"Running {recipe.name} v{recipe.version} ({station.policy}).")
         else:
             self.engine_label.setText("\n".join(f"{v.name}: {v.chain.description}" for v in views))
@@ -367,9 +368,27 @@ class StationView(QWidget):
         judged = [r for r in event.views if r.verdict is not None]
         if judged:
             self.last_verdict = judged[0]
-        outcome = event.outcome
-        self.counters.add(outcome)
-        self._show_banner(outcome, outcome.value)
+        self.counters.add(event.outcome)
+        self._show_banner(event.outcome, event.outcome.value)
+        self._show_reason(event, judged)
+        latencies = [(r.view, r.timings.judge_ms) for r in judged if r.timings is not None]
+        if len(latencies) == 1:
+            self.latency_label.setText(f"{latencies[0][1]:.0f} ms")
+        elif latencies:
+            self.latency_label.setText("  ".join(f"{v} {ms:.0f} ms" for v, ms in latencies))
+        self._show_counts()
+        for result in event.views:
+            if result.frame is None:
+                self.live.set_outcome(result.view, None, "no frame")
+                continue
+            self._last_results[result.view] = result
+            if result.verdict is not None:
+                outcome = result.verdict.outcome
+                self.live.set_outcome(result.view, outcome, outcome.value)
+            self._show(result.view, result.frame.image, _boxes(result))
+
+    def _show_reason(self, event: PartInspected, judged: list[ViewResult]) -> None:
+        """One view: its verdict's reason and who decided; several: the part's, then each's."""
         if len(event.views) == 1 and judged:
             verdict = judged[0].verdict
             defects = ", ".join(d.class_name for d in verdict.defects)
@@ -377,19 +396,16 @@ class StationView(QWidget):
             decided = verdict.decided_by
             if decided is not None:
                 self.engine_label.setText(f"{decided.engine}: {decided.model_id}")
-        else:
-            lines = [f"Part {event.part_id}: {event.reason}"]
-            for result in judged:
-                defects = ", ".join(d.class_name for d in result.verdict.defects)
-                lines.append(
-                    f"{result.view}: {result.verdict.reason}" + (f" ({defects})" if defects else "")
-                )
-            self.reason.setText("\n".join(lines))
-        latencies = [(r.view, r.timings.judge_ms) for r in judged if r.timings is not None]
-        if len(latencies) == 1:
-            self.latency_label.setText(f"{latencies[0][1]:.0f} ms")
-        elif latencies:
-            self.latency_label.setText("  ".join(f"{v} {ms:.0f} ms" for v, ms in latencies))
+            return
+        lines = [f"Part {event.part_id}: {event.reason}"]
+        for result in judged:
+            defects = ", ".join(d.class_name for d in result.verdict.defects)
+            lines.append(
+                f"{result.view}: {result.verdict.reason}" + (f" ({defects})" if defects else "")
+            )
+        self.reason.setText("\n".join(lines))
+
+    def _show_counts(self) -> None:
         c = self.counters
         for name, value in (
             ("Total", c.total),
@@ -399,14 +415,6 @@ class StationView(QWidget):
         ):
             self.count_labels[name].setText(str(value))
         self.count_labels["Yield"].setText(f"{c.yield_percent:.1f} %")
-        for result in event.views:
-            if result.frame is None:
-                self.live.set_outcome(result.view, None, "no frame")
-                continue
-            self._last_results[result.view] = result
-            if result.verdict is not None:
-                self.live.set_outcome(result.view, result.verdict.outcome, result.verdict.outcome)
-            self._show(result.view, result.frame.image, _boxes(result))
 
     def _on_source_event(self, event: SourceEvent) -> None:
         self.camera_label.setText(f"{event.state}: {event.message}")
