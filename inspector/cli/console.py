@@ -1,4 +1,4 @@
-"""What the command line prints: one line per verdict, tables, and JSON shapes."""
+"""What the command line prints: one line per verdict or per part, tables, and JSON shapes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from inspector.domain import Frame, Verdict
-from inspector.station import InspectionRecorded, StationStats
+from inspector.station import InspectionRecorded, PartInspected, StationStats
 from inspector.store import InspectionRecord, Timings
 
 
@@ -90,6 +90,39 @@ def summary_line(stats: StationStats) -> str:
     if stats.record_failures:
         parts.append(f"{stats.record_failures} NOT RECORDED (see the log)")
     return "stopped: " + ", ".join(parts)
+
+
+def part_dict(event: PartInspected) -> dict:
+    return {
+        "part_id": event.part_id,
+        "outcome": event.outcome.value,
+        "reason": event.reason,
+        "views": [
+            {
+                "view": r.view,
+                "outcome": r.verdict.outcome.value if r.verdict else None,
+                "inspection_id": r.inspection_id,
+            }
+            for r in event.views
+        ],
+    }
+
+
+def part_line(event: PartInspected, as_json: bool = False) -> str:
+    """One part seen by several views: its outcome, then each view's."""
+    if as_json:
+        return json.dumps(part_dict(event))
+    views = "  ".join(
+        f"{r.view}={r.verdict.outcome.value if r.verdict else 'no frame'}" for r in event.views
+    )
+    return f"part {event.part_id}  {event.outcome.value:<6}  {views}"
+
+
+def parts_summary_line(stats: StationStats) -> str:
+    return (
+        f"stopped: {stats.parts} parts, {stats.recorded} views recorded, "
+        f"{stats.missing_views} views without a frame"
+    )
 
 
 def record_dict(record: InspectionRecord) -> dict:

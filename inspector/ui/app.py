@@ -44,7 +44,12 @@ def application() -> QApplication:
 
 
 def run_window(
-    settings: Settings, profile: StationProfile, source: str, recipe: str, autostart: bool = True
+    settings: Settings,
+    profile: StationProfile,
+    source: str,
+    recipe: str,
+    autostart: bool = True,
+    views: list | None = None,  # ViewPlans: several cameras per part (`--view`)
 ) -> int:
     from inspector.ui.main_window import MainWindow
 
@@ -62,6 +67,7 @@ def run_window(
             return 0
         identity = login.identity
     window = MainWindow(settings, profile, store, source, recipe, identity)
+    window.station.set_views(views or [])
     window.show()
     if autostart:
         window.station.start()

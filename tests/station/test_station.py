@@ -19,9 +19,11 @@ from inspector.recipes import load_recipe
 from inspector.station import (
     FrameDropped,
     InspectionRecorded,
+    PartInspected,
     Station,
     StationStopped,
     TriggerPolicy,
+    View,
 )
 from inspector.store import Store
 from tests.conftest import recipe_file
@@ -37,15 +39,15 @@ def _folder(tmp_path, count: int):
     return folder
 
 
-def _station(tmp_path, settings, uri, policy, **engine):
-    path = recipe_file(tmp_path, [{"engine": "scripted", **engine}])
+def _station(tmp_path, settings, uri, policy, recipe_fields=None, **engine):
+    path = recipe_file(tmp_path, [{"engine": "scripted", **engine}], **(recipe_fields or {}))
     recipe = load_recipe(path)
     chain = build_chain(recipe, str(path))
     store = Store.open(settings)
     version = store.recipe_version_id(recipe, [])
     events = []
     source = open_source(uri, on_event=events.append)
-    station = Station(source, chain, recipe, version, store, policy)
+    station = Station([View("camera", source, recipe, version, chain)], store, policy)
     station.subscribe(events.append)
     return station, store, events, chain.judges[0]
 
@@ -118,24 +120,22 @@ def test_stop_records_the_part_in_flight_and_every_queued_part(tmp_path, sqlite_
     judge.gate = threading.Event()  # hold the model inside its first call
     station.start()
     deadline = time.monotonic() + 10
-    # The judge holds the first part and the camera waits behind a full queue.
-    while (judge.calls == 0 or station.stats.backpressure_waits == 0) and (
-        time.monotonic() < deadline
-    ):
+    # The judge holds part 1, parts 2-5 fill the queue (4 places), and the camera waits with
+    # part 6: it can read no further until the judge takes a part.
+    while (judge.calls == 0 or station.stats.captured < 6) and time.monotonic() < deadline:
         time.sleep(0.01)
     station.stop()
     judge.gate.set()
     assert station.wait(timeout=30)
     stats = station.stats
-    assert stats.judged == 1
-    assert stats.not_judged >= 1
-    assert stats.recorded == stats.captured == stats.judged + stats.not_judged
+    assert (stats.captured, stats.judged, stats.not_judged, stats.recorded) == (6, 1, 5, 6)
+    assert stats.backpressure_waits >= 1 and stats.dropped == 0
     outcomes = [e.verdict.outcome for e in _recorded(events)]
     assert outcomes[0] is Outcome.PASS
     assert set(outcomes[1:]) == {Outcome.UNSURE}
     reasons = {e.verdict.reason for e in _recorded(events)[1:]}
     assert reasons == {"station stopped before this part was judged"}
-    assert store.count() == stats.recorded
+    assert store.count() == 6
     store.close()
 
 
@@ -176,12 +176,60 @@ def test_a_broken_listener_does_not_stop_inspection(tmp_path, sqlite_settings):
 
 
 @pytest.mark.parametrize("policy", list(TriggerPolicy))
-def test_roi_outside_the_image_is_unsure_not_pass(tmp_path, sqlite_settings, policy):
-    folder = _folder(tmp_path, 2)
-    path = recipe_file(
-        tmp_path, [{"engine": "scripted"}], roi={"x": 500, "y": 500, "width": 10, "height": 10}
+def test_roi_outside_the_image_is_recorded_unsure_not_pass(tmp_path, sqlite_settings, policy):
+    folder = _folder(tmp_path, 3)  # 160x120 frames: a region at (500, 500) is off the image
+    station, store, events, _ = _station(
+        tmp_path,
+        sqlite_settings,
+        f"folder:{folder}",
+        policy,
+        recipe_fields={"roi": {"x": 500, "y": 500, "width": 10, "height": 10}},
+        answers=[scripted.PASS_ANSWER],  # the model would pass it: the region never reaches it
     )
+    station.start()
+    assert station.wait(timeout=30)
+    recorded = _recorded(events)
+    assert recorded, "no part was judged"
+    assert {e.verdict.outcome for e in recorded} == {Outcome.UNSURE}
+    assert all("outside" in e.verdict.reason for e in recorded)
+    stats = station.stats
+    if policy is TriggerPolicy.TRIGGERED:
+        assert stats.captured == stats.recorded == 3
+    else:
+        assert stats.captured == 3 and stats.recorded == stats.judged == 3 - stats.dropped
+    assert [r.outcome for r in store.history(limit=10)] == [Outcome.UNSURE] * stats.recorded
+    store.close()
+
+
+def test_a_single_view_part_is_its_frame_with_the_frame_s_own_part_id(tmp_path, sqlite_settings):
+    folder = _folder(tmp_path, 2)
+    answers = (scripted.FAIL_ANSWER, scripted.PASS_ANSWER)
+    station, store, events, _ = _station(
+        tmp_path, sqlite_settings, f"folder:{folder}", TriggerPolicy.TRIGGERED, answers=answers
+    )
+    station.start()
+    assert station.wait(timeout=30)
+    parts = [e for e in events if isinstance(e, PartInspected)]
+    assert [(p.part_id, p.outcome) for p in parts] == [("000", Outcome.FAIL), ("001", Outcome.PASS)]
+    assert [p.reason for p in parts] == ["FAIL (camera: FAIL)", "PASS (camera: PASS)"]
+    recorded = _recorded(events)
+    assert [p.views[0].inspection_id for p in parts] == [e.inspection_id for e in recorded]
+    # Each part follows its view's record: the window shows the part only once it is stored.
+    kinds = [type(e).__name__ for e in events if isinstance(e, InspectionRecorded | PartInspected)]
+    assert kinds == ["InspectionRecorded", "PartInspected"] * 2
+    assert station.stats.parts == 2
+    store.close()
+
+
+def test_views_need_distinct_names(tmp_path, sqlite_settings):
+    path = recipe_file(tmp_path, [{"engine": "scripted"}])
     recipe = load_recipe(path)
-    verdict = build_chain(recipe, str(path)).judge(cv2.imread(str(folder / "000.png")))
-    assert verdict.outcome is Outcome.UNSURE
-    assert "outside" in verdict.reason
+    chain = build_chain(recipe, str(path))
+    store = Store.open(sqlite_settings)
+    folder = _folder(tmp_path, 1)
+    view = View("top", open_source(f"folder:{folder}"), recipe, 1, chain)
+    with pytest.raises(ValueError, match=r"distinct names, got \['top', 'top'\]"):
+        Station([view, view], store)
+    with pytest.raises(ValueError, match="distinct names"):
+        Station([], store)
+    store.close()
