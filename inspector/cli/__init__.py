@@ -10,9 +10,27 @@ import argparse
 import sys
 from pathlib import Path
 
+from inspector.cli import (
+    audit_commands,
+    export_commands,
+    override_commands,
+    purge_commands,
+    recipe_commands,
+    setting_commands,
+    user_commands,
+)
 from inspector.cli import models_commands as models_cli
 from inspector.cli import parts_commands as parts_cli
-from inspector.cli import records_commands as records_cli
+
+RECORD_COMMANDS = (
+    user_commands,
+    audit_commands,
+    override_commands,
+    recipe_commands,
+    export_commands,
+    purge_commands,
+    setting_commands,
+)
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEMO_RECIPE = ASSETS / "demo" / "recipe.yaml"
@@ -84,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="apply schema migrations (also done on every start)")
     _eval_parser(commands)
     _cameras_parser(commands)
-    records_cli.add_commands(commands)  # user, audit, override, recipe, export, purge, setting
+    for module in RECORD_COMMANDS:
+        module.register(commands)
     models_cli.add_command(commands, default_recipe=str(DEMO_RECIPE))
     parts_cli.add_command(commands)
     return parser
@@ -101,18 +120,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings(args)
         setup_logging(settings.data_dir, verbose=args.verbose)
-        handler = {
-            "run": _run,
-            "window": _window,
-            "judge": _judge,
-            "history": _history,
-            "db": _db,
-            "eval": _eval,
-            "cameras": _cameras,
-            **records_cli.HANDLERS,
-            "models": models_cli.run,
-            "parts": parts_cli.run,
-        }[args.command]
+        handler = (
+            getattr(args, "handler", None)
+            or {
+                "run": _run,
+                "window": _window,
+                "judge": _judge,
+                "history": _history,
+                "db": _db,
+                "eval": _eval,
+                "cameras": _cameras,
+                "models": models_cli.run,
+                "parts": parts_cli.run,
+            }[args.command]
+        )
         return handler(args, settings)
     except InspectorError as exc:
         print(f"inspector: {exc}", file=sys.stderr)
@@ -267,11 +288,8 @@ def _history(args, settings) -> int:
 
     from inspector.cli import console
 
-    store = _open_store(settings)
-    try:
+    with _open_store(settings) as store:
         records = store.history(limit=args.limit)
-    finally:
-        store.close()
     if args.json:
         print(json.dumps([console.record_dict(r) for r in records], indent=2))
     else:
@@ -281,14 +299,9 @@ def _history(args, settings) -> int:
 
 
 def _db(args, settings) -> int:
-    from inspector.store import database
-
-    store = _open_store(settings)
-    try:
-        revisions = ", ".join(sorted(database.current_revisions(store.engine)))
-        print(f"database schema up to date (revision {revisions})")
-    finally:
-        store.close()
+    with _open_store(settings) as store:
+        revisions = ", ".join(sorted(store.revisions()))
+    print(f"database schema up to date (revision {revisions})")
     return 0
 
 

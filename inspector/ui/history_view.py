@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from inspector.cameras.images import UnreadableImage, read_image
 from inspector.domain import Outcome
 from inspector.export.service import export_records
-from inspector.store import Store, queries
+from inspector.store import Store
 from inspector.store.audit.users import Identity
 from inspector.store.queries import HistoryRow, InspectionFilter
 from inspector.store.records import RecordFilter
@@ -84,7 +84,7 @@ class HistoryModel(QAbstractTableModel):
         self.filter = f
         self.rows = []
         self._exhausted = False
-        self.total = queries.count(self.store.engine, f)
+        self.total = self.store.count_matching(f)
         self.endResetModel()
         self.fetchMore(QModelIndex())
 
@@ -104,7 +104,7 @@ class HistoryModel(QAbstractTableModel):
         if parent.isValid() or self._exhausted:
             return
         before = self.rows[-1].id if self.rows else None
-        page = queries.page(self.store.engine, self.filter, PAGE, before_id=before)
+        page = self.store.page(self.filter, PAGE, before_id=before)
         if len(page) < PAGE:
             self._exhausted = True
         if page:
@@ -275,7 +275,7 @@ class HistoryView(QWidget):
 
     def _refresh_recipes(self) -> None:
         current = self.recipe.currentText()
-        names = ["All recipes", *queries.recipe_names(self.store.engine)]
+        names = ["All recipes", *self.store.recipe_names()]
         if [self.recipe.itemText(i) for i in range(self.recipe.count())] != names:
             self.recipe.blockSignals(True)
             self.recipe.clear()
@@ -319,7 +319,7 @@ class InspectionDetailView(QWidget):
         self.shown_id: int | None = None
 
     def show_inspection(self, inspection_id: int) -> None:
-        detail = queries.detail(self.store.engine, inspection_id)
+        detail = self.store.detail(inspection_id)
         if detail is None:
             return
         self.shown_id = inspection_id
@@ -342,7 +342,7 @@ class InspectionDetailView(QWidget):
             f"part {escape(row.part_id or '-')}<br>"
             f"Defects: {escape(defects) or 'none'}<br>Evidence SHA-256: {detail.evidence_sha256}"
         )
-        decisions = queries.overrides_of(self.store.engine, inspection_id)
+        decisions = self.store.overrides_of(inspection_id)
         if decisions:
             lines = "<br>".join(
                 f"<b>{escape(d.user_name)} decided {d.outcome.value}</b> "

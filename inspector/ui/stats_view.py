@@ -70,7 +70,7 @@ class StatsView(QWidget):
         return f, bucket
 
     def refresh(self) -> None:
-        names = ["All recipes", *queries.recipe_names(self.store.engine)]
+        names = ["All recipes", *self.store.recipe_names()]
         if [self.recipe.itemText(i) for i in range(self.recipe.count())] != names:
             current = self.recipe.currentText()
             self.recipe.clear()
@@ -78,8 +78,8 @@ class StatsView(QWidget):
             if current in names:
                 self.recipe.setCurrentText(current)
         f, bucket = self.current_filter()
-        self.points = queries.yield_series(self.store.engine, f, bucket)
-        self.defects = queries.defect_pareto(self.store.engine, f)
+        self.points = self.store.yield_series(f, bucket)
+        self.defects = self.store.defect_pareto(f)
         self._draw()
 
     def _draw(self) -> None:

@@ -7,9 +7,6 @@ import time
 
 import numpy as np
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
 
 from inspector.domain import (
     Box,
@@ -24,8 +21,9 @@ from inspector.domain import (
 )
 from inspector.errors import InputError
 from inspector.recipes import parse_recipe
-from inspector.store import Store, StoreError, Timings, database
-from inspector.store.tables import Base
+from inspector.store import Store, StoreError, Timings
+from inspector.store.database import head_revisions
+from tests.support.records_data import plain_query
 
 RECIPE = {"name": "bracket", "version": 1, "prompt": "Inspect.", "defects": [{"name": "scratch"}]}
 
@@ -55,19 +53,13 @@ def _verdict() -> Verdict:
 
 
 def test_a_blank_database_upgrades_to_exactly_the_schema_of_the_code(settings):
-    store = Store.open(settings)
-    try:
-        assert database.current_revisions(store.engine) == database.head_revisions()
-        with store.engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-        assert differences == []
-        tables = set(inspect(store.engine).get_table_names())
+    with Store.open(settings) as store:
+        assert store.revisions() == head_revisions()
+        assert store.schema_differences() == []
+        tables = store.table_names()
         assert {"inspections", "defects", "judge_attempts", "recipe_versions"} <= tables
-    finally:
-        store.close()
-    again = Store.open(settings)  # a second start applies nothing and keeps the data
-    assert database.current_revisions(again.engine) == database.head_revisions()
-    again.close()
+    with Store.open(settings) as again:  # a second start applies nothing and keeps the data
+        assert again.revisions() == head_revisions()
 
 
 def test_an_inspection_is_recorded_whole_with_its_evidence(settings):
@@ -90,11 +82,10 @@ def test_an_inspection_is_recorded_whole_with_its_evidence(settings):
     assert record.part_id == "p1"
     data = record.evidence_path.read_bytes()
     assert hashlib.sha256(data).hexdigest() == record.evidence_path.stem == encoded.sha256
-    with store.engine.connect() as connection:
-        box = connection.execute(text("SELECT x0, y0, x1, y1, confidence FROM defects")).one()
-        attempt = connection.execute(
-            text("SELECT engine, model_revision, prompt_tokens, raw_text FROM judge_attempts")
-        ).one()
+    [box] = plain_query(settings, "SELECT x0, y0, x1, y1, confidence FROM defects")
+    [attempt] = plain_query(
+        settings, "SELECT engine, model_revision, prompt_tokens, raw_text FROM judge_attempts"
+    )
     assert tuple(box) == (1, 2, 30, 40, 0.875)
     assert tuple(attempt) == ("transformers", "local-abc", 120, '{"outcome": "FAIL"}')
     store.close()
@@ -111,10 +102,9 @@ def test_a_recipe_version_is_one_row_and_a_silent_edit_is_refused(settings):
         store.recipe_version_id(edited, [reference])
     bumped = parse_recipe({**RECIPE, "prompt": "Inspect harder.", "version": 2}, "test")
     assert store.recipe_version_id(bumped, [reference]) != first
-    with store.engine.connect() as connection:
-        refs = connection.execute(text("SELECT reference_sha256 FROM recipe_versions")).scalars()
-        for sha in {r for r in refs}:
-            assert store.evidence.verify(sha, "jpeg")
+    refs = plain_query(settings, "SELECT reference_sha256 FROM recipe_versions")
+    for sha in {r for (r,) in refs}:
+        assert store.evidence.verify(sha, "jpeg")
     store.close()
 
 
@@ -132,11 +122,10 @@ def test_history_lists_newest_first_and_respects_the_limit(settings):
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_settings):
-    store = Store.open(sqlite_settings)
-    with store.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    store.close()
+    with Store.open(sqlite_settings) as store:
+        pragmas = store.connection_pragmas()
+    assert pragmas["journal_mode"] == "wal"
+    assert pragmas["foreign_keys"] == 1
 
 
 def test_a_database_that_cannot_be_opened_is_named_without_its_password(tmp_path):
