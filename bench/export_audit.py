@@ -264,18 +264,17 @@ def _child(kind: str, folder: Path, out: Path, n: int, traced: bool) -> dict:
 
 def verify_figures(folder: Path) -> None:
 
-    store = Store.open(_settings(folder))
-    started = time.perf_counter()
-    report = store.verify()
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    assert report.ok, report.problems[:3]
-    print(
-        f"audit verify, SQLite: {report.entries} entries in {seconds:.1f} s "
-        f"({report.entries / seconds:.0f} entries/s, each inspection's digest checked); "
-        f"peak RSS of this process {peak:.0f} MiB"
-    )
-    store.close()
+    with Store.open(_settings(folder)) as store:
+        started = time.perf_counter()
+        report = store.verify()
+        seconds = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        assert report.ok, report.problems[:3]
+        print(
+            f"audit verify, SQLite: {report.entries} entries in {seconds:.1f} s "
+            f"({report.entries / seconds:.0f} entries/s, each inspection's digest checked); "
+            f"peak RSS of this process {peak:.0f} MiB"
+        )
 
 
 def append_cost(folder: Path, parts: int = 400) -> None:
@@ -286,39 +285,48 @@ def append_cost(folder: Path, parts: int = 400) -> None:
     from inspector.recipes import parse_recipe
     from inspector.store import Timings
 
-    store = Store.open(_settings(folder))
-    version_id = store.recipe_version_id(
-        parse_recipe({"name": "cost", "version": 1, "prompt": "Inspect."}, "bench"), []
-    )
-    attempt = JudgeAttempt(
-        "transformers", "m", "r", "f" * 64, utc_now(), 400.0, RAW, 1200, 40, outcome=Outcome.PASS
-    )
-    verdict = Verdict(Outcome.PASS, "clean", (), 0.9, (attempt,))
-    image = store.evidence.encode(np.full((48, 64, 3), 10, np.uint8))
-    real = audit.record_inspection
-    timings = {"with": [], "without": []}
-    for n in range(parts):
-        variant = "with" if n % 2 else "without"
-        audit.record_inspection = real if variant == "with" else (lambda *a, **k: 0)
-        frame = Frame(
-            image=np.zeros((1, 1), np.uint8),
-            camera_id="c",
-            sequence=n,
-            captured_at=utc_now(),
-            captured_monotonic_ns=0,
+    with Store.open(_settings(folder)) as store:
+        version_id = store.recipe_version_id(
+            parse_recipe({"name": "cost", "version": 1, "prompt": "Inspect."}, "bench"), []
         )
-        started = time.perf_counter()
-        store.record_inspection(frame, version_id, verdict, image, Timings(0, 1, 2))
-        timings[variant].append((time.perf_counter() - started) * 1000)
-    audit.record_inspection = real
-    med = {k: float(np.median(v)) for k, v in timings.items()}
-    p95 = {k: float(np.percentile(v, 95)) for k, v in timings.items()}
-    print(
-        f"record_inspection, SQLite: median {med['with']:.2f} ms with the audit entry, "
-        f"{med['without']:.2f} ms without ({med['with'] / med['without']:.2f}x; "
-        f"+{med['with'] - med['without']:.2f} ms); p95 {p95['with']:.2f} / {p95['without']:.2f} ms"
-    )
-    store.close()
+        attempt = JudgeAttempt(
+            "transformers",
+            "m",
+            "r",
+            "f" * 64,
+            utc_now(),
+            400.0,
+            RAW,
+            1200,
+            40,
+            outcome=Outcome.PASS,
+        )
+        verdict = Verdict(Outcome.PASS, "clean", (), 0.9, (attempt,))
+        image = store.evidence.encode(np.full((48, 64, 3), 10, np.uint8))
+        real = audit.record_inspection
+        timings = {"with": [], "without": []}
+        for n in range(parts):
+            variant = "with" if n % 2 else "without"
+            audit.record_inspection = real if variant == "with" else (lambda *a, **k: 0)
+            frame = Frame(
+                image=np.zeros((1, 1), np.uint8),
+                camera_id="c",
+                sequence=n,
+                captured_at=utc_now(),
+                captured_monotonic_ns=0,
+            )
+            started = time.perf_counter()
+            store.record_inspection(frame, version_id, verdict, image, Timings(0, 1, 2))
+            timings[variant].append((time.perf_counter() - started) * 1000)
+        audit.record_inspection = real
+        med = {k: float(np.median(v)) for k, v in timings.items()}
+        p95 = {k: float(np.percentile(v, 95)) for k, v in timings.items()}
+        print(
+            f"record_inspection, SQLite: median {med['with']:.2f} ms with the audit entry, "
+            f"{med['without']:.2f} ms without ({med['with'] / med['without']:.2f}x; "
+            f"+{med['with'] - med['without']:.2f} ms); "
+            f"p95 {p95['with']:.2f} / {p95['without']:.2f} ms"
+        )
 
 
 def main() -> None:

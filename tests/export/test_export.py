@@ -33,15 +33,16 @@ def exported_sqlite(sqlite_settings):
 
 
 def _records(settings):
-    store = Store.open(settings)
-    people = make_users(store)
-    version_id, ids = populate(store, 6)
-    ids.append(record(store, version_id, 7, lot="L2"))
-    erin = store.authenticate("erin", PASSWORDS["erin"])
-    store.approve_recipe(erin, PASSWORDS["erin"], "bracket", 1, "approved")
-    store.override_verdict(people["olly"], PASSWORDS["olly"], ids[2], "PASS", "dust", "reviewed")
-    yield store, ids
-    store.close()
+    with Store.open(settings) as store:
+        people = make_users(store)
+        version_id, ids = populate(store, 6)
+        ids.append(record(store, version_id, 7, lot="L2"))
+        erin = store.authenticate("erin", PASSWORDS["erin"])
+        store.approve_recipe(erin, PASSWORDS["erin"], "bracket", 1, "approved")
+        store.override_verdict(
+            people["olly"], PASSWORDS["olly"], ids[2], "PASS", "dust", "reviewed"
+        )
+        yield store, ids
 
 
 def test_records_carry_every_field_and_csv_and_jsonl_round_trip_them(exported, tmp_path):

@@ -33,17 +33,16 @@ def _entry_of(store: Store, entity_type: str, entity_id: object) -> int:
 @pytest.fixture
 def chain(settings):
     """A station's records, people, an override and a recipe approval: a chain of ~20 entries."""
-    store = Store.open(settings)
-    _, ids = populate(store, 5)
-    people = make_users(store)
-    erin = store.authenticate("erin", PASSWORDS["erin"])
-    store.approve_recipe(erin, PASSWORDS["erin"], "bracket", 1, "approved")
-    olly = people["olly"]
-    store.override_verdict(
-        olly, PASSWORDS["olly"], ids[2], "PASS", "dust, not a scratch", "reviewed"
-    )
-    yield store, ids
-    store.close()
+    with Store.open(settings) as store:
+        _, ids = populate(store, 5)
+        people = make_users(store)
+        erin = store.authenticate("erin", PASSWORDS["erin"])
+        store.approve_recipe(erin, PASSWORDS["erin"], "bracket", 1, "approved")
+        olly = people["olly"]
+        store.override_verdict(
+            olly, PASSWORDS["olly"], ids[2], "PASS", "dust, not a scratch", "reviewed"
+        )
+        yield store, ids
 
 
 def test_every_change_is_an_entry_and_the_untouched_chain_verifies(chain, settings):
@@ -230,44 +229,44 @@ def test_a_rewritten_chain_fails_against_an_anchor_from_an_earlier_export(chain,
 
 
 def test_purging_old_records_is_audited_and_keeps_the_chain_whole(settings):
-    store = Store.open(settings)
-    people = make_users(store)
-    version_id, old = populate(store, 4, days_ago=400)
-    from tests.support.records_data import record
+    with Store.open(settings) as store:
+        people = make_users(store)
+        version_id, old = populate(store, 4, days_ago=400)
+        from tests.support.records_data import record
 
-    recent = [record(store, version_id, n) for n in (10, 11)]
-    store.override_verdict(people["olly"], PASSWORDS["olly"], old[0], "PASS", "checked", "reviewed")
-    old_files = [r.evidence_path for r in store.history(10) if r.id in old]
-    assert all(p.exists() for p in old_files)
+        recent = [record(store, version_id, n) for n in (10, 11)]
+        store.override_verdict(
+            people["olly"], PASSWORDS["olly"], old[0], "PASS", "checked", "reviewed"
+        )
+        old_files = [r.evidence_path for r in store.history(10) if r.id in old]
+        assert all(p.exists() for p in old_files)
 
-    with pytest.raises(users.PermissionDenied, match="may not purge records"):
-        store.purge(people["erin"], 365)
-    result = store.purge(people["ada"], 365, "policy")
-    assert (result.inspections, result.overrides, result.evidence_files) == (4, 1, 4)
-    assert sorted(r.id for r in store.history(10)) == recent
-    assert not any(p.exists() for p in old_files)
-    [entry] = store.audit_entries(1, None, None)
-    assert entry.action == "records.purged" and entry.user_name == "ada"
-    assert entry.new["inspections"] == retention.ranges(old)
-    report = store.verify()
-    assert report.ok, report.problems
-    # A purge entry covers exactly what it names: deleting a recent record still shows.
-    plain_sql(
-        settings,
-        f"DELETE FROM judge_attempts WHERE inspection_id = {recent[0]}",
-        f"DELETE FROM defects WHERE inspection_id = {recent[0]}",
-        f"DELETE FROM inspections WHERE id = {recent[0]}",
-    )
-    assert "deleted outside a purge" in store.verify().first.message
-    store.close()
+        with pytest.raises(users.PermissionDenied, match="may not purge records"):
+            store.purge(people["erin"], 365)
+        result = store.purge(people["ada"], 365, "policy")
+        assert (result.inspections, result.overrides, result.evidence_files) == (4, 1, 4)
+        assert sorted(r.id for r in store.history(10)) == recent
+        assert not any(p.exists() for p in old_files)
+        [entry] = store.audit_entries(1, None, None)
+        assert entry.action == "records.purged" and entry.user_name == "ada"
+        assert entry.new["inspections"] == retention.ranges(old)
+        report = store.verify()
+        assert report.ok, report.problems
+        # A purge entry covers exactly what it names: deleting a recent record still shows.
+        plain_sql(
+            settings,
+            f"DELETE FROM judge_attempts WHERE inspection_id = {recent[0]}",
+            f"DELETE FROM defects WHERE inspection_id = {recent[0]}",
+            f"DELETE FROM inspections WHERE id = {recent[0]}",
+        )
+        assert "deleted outside a purge" in store.verify().first.message
 
 
 def test_purge_through_the_cli_uses_the_retention_setting(sqlite_settings):
     settings = sqlite_settings
-    store = Store.open(settings)
-    make_users(store)
-    populate(store, 3, days_ago=40)
-    store.close()
+    with Store.open(settings) as store:
+        make_users(store)
+        populate(store, 3, days_ago=40)
     missing = inspector(settings, "purge", user="ada")
     assert missing.returncode == 2 and "no retention period" in missing.stderr
     changed = inspector(settings, "setting", "set", "retention_days", "30", user="ada")
@@ -331,57 +330,53 @@ def test_an_old_database_gets_a_chain_that_its_earlier_records_do_not_break(tmp_
         "INSERT INTO recipe_versions (name, version, sha256, content, reference_sha256, "
         "created_at) VALUES ('old', 1, 'abc', 'x', '', '2025-01-01 00:00:00')",
     )
-    store = Store.open(settings)
-    [first] = [e for e in store.audit_entries(10) if e.seq == 1]
-    assert first.action == "chain.started"
-    assert first.new == {"inspections_before": 0, "recipe_versions_before": 1}
-    assert store.verify().ok
-    store.close()
+    with Store.open(settings) as store:
+        [first] = [e for e in store.audit_entries(10) if e.seq == 1]
+        assert first.action == "chain.started"
+        assert first.new == {"inspections_before": 0, "recipe_versions_before": 1}
+        assert store.verify().ok
 
 
 def test_failed_logins_are_entries_without_the_password(settings):
-    store = Store.open(settings)
-    make_users(store)
-    with pytest.raises(users.LoginFailed, match="wrong user name or password"):
-        store.authenticate("olly", "not my password")
-    with pytest.raises(users.LoginFailed):
-        store.authenticate("mallory", "guess")
-    failed = [e for e in store.audit_entries(10) if e.action == "user.login_failed"]
-    assert [(e.entity_id, e.reason) for e in failed] == [
-        ("mallory", "unknown user"),
-        ("olly", "wrong password"),
-    ]
-    everything = " ".join(
-        str(v) for row in plain_query(settings, "SELECT * FROM audit_entries") for v in row
-    )
-    assert "not my password" not in everything and "guess" not in everything
-    assert store.verify().ok
-    store.close()
+    with Store.open(settings) as store:
+        make_users(store)
+        with pytest.raises(users.LoginFailed, match="wrong user name or password"):
+            store.authenticate("olly", "not my password")
+        with pytest.raises(users.LoginFailed):
+            store.authenticate("mallory", "guess")
+        failed = [e for e in store.audit_entries(10) if e.action == "user.login_failed"]
+        assert [(e.entity_id, e.reason) for e in failed] == [
+            ("mallory", "unknown user"),
+            ("olly", "wrong password"),
+        ]
+        everything = " ".join(
+            str(v) for row in plain_query(settings, "SELECT * FROM audit_entries") for v in row
+        )
+        assert "not my password" not in everything and "guess" not in everything
+        assert store.verify().ok
 
 
 def test_an_entry_from_before_a_verify_run_is_not_flagged_as_inserted(settings):
     """Entries appended while verify runs are past the head it read: left for the next run."""
-    store = Store.open(settings)
-    populate(store, 2)
-    calls = []
+    with Store.open(settings) as store:
+        populate(store, 2)
+        calls = []
 
-    def append_meanwhile(count):
-        if not calls:
-            calls.append(count)
-            from tests.support.records_data import record
+        def append_meanwhile(count):
+            if not calls:
+                calls.append(count)
+                from tests.support.records_data import record
 
-            record(store, 1, 50)
+                record(store, 1, 50)
 
-    report = store.verify(batch=1, progress=append_meanwhile)
-    assert report.ok, report.problems
-    assert store.verify().entries == report.entries + 1
-    store.close()
+        report = store.verify(batch=1, progress=append_meanwhile)
+        assert report.ok, report.problems
+        assert store.verify().entries == report.entries + 1
 
 
 def test_the_time_of_an_entry_is_utc_with_microseconds(settings):
-    store = Store.open(settings)
-    populate(store, 1)
-    entry = store.audit_entries(1)[0]
-    assert entry.at.utcoffset() == timedelta(0)
-    assert abs(utc_now() - entry.at) < timedelta(minutes=1)
-    store.close()
+    with Store.open(settings) as store:
+        populate(store, 1)
+        entry = store.audit_entries(1)[0]
+        assert entry.at.utcoffset() == timedelta(0)
+        assert abs(utc_now() - entry.at) < timedelta(minutes=1)

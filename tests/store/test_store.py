@@ -63,62 +63,61 @@ def test_a_blank_database_upgrades_to_exactly_the_schema_of_the_code(settings):
 
 
 def test_an_inspection_is_recorded_whole_with_its_evidence(settings):
-    store = Store.open(settings)
-    recipe = parse_recipe(RECIPE, "test")
-    version_id = store.recipe_version_id(recipe, [])
-    frame = _frame()
-    encoded = store.evidence.encode(frame.image)
-    timings = Timings(queue_ms=1.0, judge_ms=12.5, total_ms=15.0)
-    inspection_id = store.record_inspection(
-        frame, version_id, _verdict(), encoded, timings, Region(0, 0, 64, 48)
-    )
-    [record] = store.history(limit=5)
-    assert record.id == inspection_id
-    assert record.outcome is Outcome.FAIL
-    assert record.defects == ("scratch",)
-    assert (record.recipe, record.recipe_version) == ("bracket", 1)
-    assert (record.engine, record.model_id) == ("transformers", "tiny")
-    assert record.captured_at == frame.captured_at  # UTC in, the same UTC out
-    assert record.part_id == "p1"
-    data = record.evidence_path.read_bytes()
-    assert hashlib.sha256(data).hexdigest() == record.evidence_path.stem == encoded.sha256
-    [box] = plain_query(settings, "SELECT x0, y0, x1, y1, confidence FROM defects")
-    [attempt] = plain_query(
-        settings, "SELECT engine, model_revision, prompt_tokens, raw_text FROM judge_attempts"
-    )
-    assert tuple(box) == (1, 2, 30, 40, 0.875)
-    assert tuple(attempt) == ("transformers", "local-abc", 120, '{"outcome": "FAIL"}')
-    store.close()
+    with Store.open(settings) as store:
+        recipe = parse_recipe(RECIPE, "test")
+        version_id = store.recipe_version_id(recipe, [])
+        frame = _frame()
+        encoded = store.evidence.encode(frame.image)
+        timings = Timings(queue_ms=1.0, judge_ms=12.5, total_ms=15.0)
+        inspection_id = store.record_inspection(
+            frame, version_id, _verdict(), encoded, timings, Region(0, 0, 64, 48)
+        )
+        [record] = store.history(limit=5)
+        assert record.id == inspection_id
+        assert record.outcome is Outcome.FAIL
+        assert record.defects == ("scratch",)
+        assert (record.recipe, record.recipe_version) == ("bracket", 1)
+        assert (record.engine, record.model_id) == ("transformers", "tiny")
+        assert record.captured_at == frame.captured_at  # UTC in, the same UTC out
+        assert record.part_id == "p1"
+        data = record.evidence_path.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == record.evidence_path.stem == encoded.sha256
+        [box] = plain_query(settings, "SELECT x0, y0, x1, y1, confidence FROM defects")
+        [attempt] = plain_query(
+            settings, "SELECT engine, model_revision, prompt_tokens, raw_text FROM judge_attempts"
+        )
+        assert tuple(box) == (1, 2, 30, 40, 0.875)
+        assert tuple(attempt) == ("transformers", "local-abc", 120, '{"outcome": "FAIL"}')
 
 
 def test_a_recipe_version_is_one_row_and_a_silent_edit_is_refused(settings):
-    store = Store.open(settings)
-    recipe = parse_recipe(RECIPE, "test")
-    reference = np.full((8, 8), 200, np.uint8)
-    first = store.recipe_version_id(recipe, [reference])
-    assert store.recipe_version_id(recipe, [reference]) == first
-    edited = parse_recipe({**RECIPE, "prompt": "Inspect harder."}, "test")
-    with pytest.raises(InputError, match="version 1 is already recorded with different content"):
-        store.recipe_version_id(edited, [reference])
-    bumped = parse_recipe({**RECIPE, "prompt": "Inspect harder.", "version": 2}, "test")
-    assert store.recipe_version_id(bumped, [reference]) != first
-    refs = plain_query(settings, "SELECT reference_sha256 FROM recipe_versions")
-    for sha in {r for (r,) in refs}:
-        assert store.evidence.verify(sha, "jpeg")
-    store.close()
+    with Store.open(settings) as store:
+        recipe = parse_recipe(RECIPE, "test")
+        reference = np.full((8, 8), 200, np.uint8)
+        first = store.recipe_version_id(recipe, [reference])
+        assert store.recipe_version_id(recipe, [reference]) == first
+        edited = parse_recipe({**RECIPE, "prompt": "Inspect harder."}, "test")
+        with pytest.raises(
+            InputError, match="version 1 is already recorded with different content"
+        ):
+            store.recipe_version_id(edited, [reference])
+        bumped = parse_recipe({**RECIPE, "prompt": "Inspect harder.", "version": 2}, "test")
+        assert store.recipe_version_id(bumped, [reference]) != first
+        refs = plain_query(settings, "SELECT reference_sha256 FROM recipe_versions")
+        for sha in {r for (r,) in refs}:
+            assert store.evidence.verify(sha, "jpeg")
 
 
 def test_history_lists_newest_first_and_respects_the_limit(settings):
-    store = Store.open(settings)
-    version_id = store.recipe_version_id(parse_recipe(RECIPE, "test"), [])
-    for sequence in range(1, 6):
-        frame = _frame(sequence)
-        encoded = store.evidence.encode(frame.image)
-        store.record_inspection(frame, version_id, _verdict(), encoded, Timings(0, 1, 2))
-    records = store.history(limit=3)
-    assert [r.sequence for r in records] == [5, 4, 3]
-    assert store.count() == 5
-    store.close()
+    with Store.open(settings) as store:
+        version_id = store.recipe_version_id(parse_recipe(RECIPE, "test"), [])
+        for sequence in range(1, 6):
+            frame = _frame(sequence)
+            encoded = store.evidence.encode(frame.image)
+            store.record_inspection(frame, version_id, _verdict(), encoded, Timings(0, 1, 2))
+        records = store.history(limit=3)
+        assert [r.sequence for r in records] == [5, 4, 3]
+        assert store.count() == 5
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_settings):
