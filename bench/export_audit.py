@@ -1,7 +1,7 @@
 """Exports and the audit chain at scale, on SQLite: seconds and peak memory.
 
 1. Export 100,000 inspections (each with a defect, two judge attempts, a few with a signed
-   override) to CSV and JSON Lines through the real code (inspector.store.records and
+   override) to CSV and JSON Lines through the real code (`Store.records` and
    inspector.export), each in a process of its own: wall seconds, records per second, and the
    process's peak resident memory, next to the same export of a tenth of the records. Memory that
    stays flat while the records grow tenfold is what "bounded" means.
@@ -210,16 +210,16 @@ def child_export(kind: str, folder: str, out: str, limit: int, traced: bool) -> 
 
     from inspector.export.csv_file import write_csv
     from inspector.export.jsonl import write_jsonl
-    from inspector.store import records
+    from inspector.store import InspectionFilter, export_dict
 
     store = Store.open(_settings(Path(folder)))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     until = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=limit + 1)
-    where = records.RecordFilter(until=until)
+    where = InspectionFilter(until=until)
     if traced:
         tracemalloc.start()
     started = time.perf_counter()
-    stream = store.records(where)
+    stream = map(export_dict, store.records(where))
     write = write_csv if kind == "csv" else write_jsonl
     count = write(stream, Path(out))
     seconds = time.perf_counter() - started

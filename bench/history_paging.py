@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from inspector.config import Settings
 from inspector.domain import Outcome
 from inspector.recipes import parse_recipe
-from inspector.store import Store, queries
+from inspector.store import InspectionFilter, Store
 
 OUTCOMES = [Outcome.PASS.value] * 8 + [Outcome.FAIL.value, Outcome.UNSURE.value]
 
@@ -97,10 +97,10 @@ def main() -> None:
             start = time.perf_counter()
             fill(store, database, args.rows)
             print(f"filled {args.rows} inspections in {time.perf_counter() - start:.1f} s")
-            everything = queries.InspectionFilter()
-            failing = queries.InspectionFilter(outcomes=(Outcome.FAIL, Outcome.UNSURE))
-            timed("count, no filter", lambda: store.count_matching(everything))
-            timed("count, FAIL or UNSURE", lambda: store.count_matching(failing))
+            everything = InspectionFilter()
+            failing = InspectionFilter(outcomes=(Outcome.FAIL, Outcome.UNSURE))
+            timed("count, no filter", lambda: store.count(everything))
+            timed("count, FAIL or UNSURE", lambda: store.count(failing))
             timed("first page (200 rows)", lambda: len(store.page(everything)))
             deep_id = args.rows // 10  # 90 % of the way down the newest-first table
             keyset = timed(
@@ -114,7 +114,7 @@ def main() -> None:
             )
             timed(
                 "lot filter, first page",
-                lambda: len(store.page(queries.InspectionFilter(lot_or_serial="lot500"))),
+                lambda: len(store.page(InspectionFilter(lot_or_serial="lot500"))),
             )
             print(f"deep page: OFFSET / keyset = {offset / keyset:.1f}")
 

@@ -31,7 +31,7 @@ def register(commands) -> None:
             choices=("PASS", "FAIL", "UNSURE"),
             help="final outcome (after overrides)",
         )
-        sub.add_argument("--lot")
+        sub.add_argument("--lot", help="lot, serial or part id (its beginning is enough)")
         if kind == "pdf":
             sub.add_argument(
                 "--max-rows",
@@ -71,14 +71,14 @@ def _export(args, settings) -> int:
         return _export_verify(args, settings)
     from inspector.domain import Outcome
     from inspector.export.service import export_records
-    from inspector.store import records
+    from inspector.store import InspectionFilter
 
-    where = records.RecordFilter(
+    where = InspectionFilter(
         since=_when(args.since, "--since"),
         until=_when(args.until, "--until"),
         recipe=args.recipe,
-        outcome=Outcome(args.outcome) if args.outcome else None,
-        lot=args.lot,
+        outcomes=(Outcome(args.outcome),) if args.outcome else (),
+        lot_or_serial=args.lot,
     )
     with open_store(settings) as store:
         actor = login(args, store)

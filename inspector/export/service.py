@@ -13,7 +13,7 @@ from pathlib import Path
 from inspector.domain import utc_now
 from inspector.errors import InputError
 from inspector.export.output import Progress, sha256_file
-from inspector.store import Store, records
+from inspector.store import InspectionFilter, Store, export_dict
 from inspector.store.audit.users import Identity, Permission
 
 FORMATS = ("csv", "jsonl", "pdf", "bundle")
@@ -33,7 +33,7 @@ def export_records(
     actor: Identity,
     fmt: str,
     out: Path,
-    where: records.RecordFilter,
+    where: InspectionFilter,
     progress: Progress | None = None,
     max_rows: int = 500,
 ) -> ExportResult:
@@ -42,8 +42,8 @@ def export_records(
     actor.require(Permission.EXPORT)
     out = Path(out)
     head, where = store.as_of(where)  # records as of this chain head
-    total = store.count_records(where)
-    stream = store.records(where)
+    total = store.count(where)
+    stream = (export_dict(record) for record in store.records(where))
     about = {
         "created_at": utc_now().isoformat().replace("+00:00", "Z"),
         "created_by": f"{actor.full_name} ({actor.name})",

@@ -15,15 +15,14 @@ import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from inspector.config import Settings
 from inspector.domain import Frame, Outcome, Region, Verdict, utc_now
@@ -45,6 +44,8 @@ from inspector.store.audit import trail as audit
 from inspector.store.evaluations import evaluation_tables as _evaluation_tables  # noqa: F401 (on Base)
 from inspector.store.evaluations import runs
 from inspector.store.evidence import EncodedImage, EvidenceStore
+from inspector.store.inspection_records import InspectionRecord
+from inspector.store.selection import InspectionFilter
 from inspector.store.tables import (
     DefectRow,
     InspectionRow,
@@ -62,28 +63,6 @@ class Timings:
     queue_ms: float
     judge_ms: float
     total_ms: float
-
-
-@dataclass(frozen=True)
-class InspectionRecord:
-    """One recorded inspection as the history shows it."""
-
-    id: int
-    uid: str
-    captured_at: datetime
-    camera_id: str
-    sequence: int
-    part_id: str | None
-    recipe: str
-    recipe_version: int
-    outcome: Outcome
-    reason: str
-    defects: tuple[str, ...]
-    engine: str | None
-    model_id: str | None
-    total_ms: float
-    judge_ms: float
-    evidence_path: Path
 
 
 class Store:
@@ -274,38 +253,27 @@ class Store:
             )
         return inspection_id
 
-    def history(self, limit: int = 50) -> list[InspectionRecord]:
-        """The newest inspections first."""
-        query = (
-            select(InspectionRow)
-            .options(
-                selectinload(InspectionRow.defects),
-                selectinload(InspectionRow.attempts),
-                selectinload(InspectionRow.recipe_version),
-            )
-            .order_by(InspectionRow.id.desc())
-            .limit(limit)
-        )
-        with Session(self._engine) as session:
-            return [self._record(row) for row in session.scalars(query)]
+    def history(
+        self, limit: int = 50, where: InspectionFilter | None = None
+    ) -> list[InspectionRecord]:
+        """The newest inspections first (`inspector history`)."""
+        return self.page(where or InspectionFilter(), limit)
 
-    def count(self) -> int:
-        with Session(self._engine) as session:
-            return session.scalar(select(func.count(InspectionRow.id))) or 0
+    def count(self, where: InspectionFilter | None = None) -> int:
+        """How many inspections match (all of them with no filter)."""
+        return queries.count(self._engine, where or InspectionFilter())
 
     # Review screens (the window's History, Review and Statistics tabs): see queries.py.
 
     def page(
-        self, where: queries.InspectionFilter, limit: int = 200, before_id: int | None = None
-    ) -> list[queries.HistoryRow]:
+        self, where: InspectionFilter, limit: int = 200, before_id: int | None = None
+    ) -> list[InspectionRecord]:
         """Newest first; pass the last id of a page as `before_id` for the next one."""
-        return queries.page(self._engine, where, limit, before_id)
+        return queries.page(self._engine, where, self.evidence, limit, before_id)
 
-    def count_matching(self, where: queries.InspectionFilter) -> int:
-        return queries.count(self._engine, where)
-
-    def detail(self, inspection_id: int) -> queries.InspectionDetail | None:
-        return queries.detail(self._engine, inspection_id)
+    def detail(self, inspection_id: int) -> InspectionRecord | None:
+        """One inspection whole (defects, attempts, decisions), or None."""
+        return queries.detail(self._engine, inspection_id, self.evidence)
 
     def recipe_names(self) -> list[str]:
         return queries.recipe_names(self._engine)
@@ -315,44 +283,39 @@ class Store:
         return queries.latest_version(self._engine, name)
 
     def yield_series(
-        self, where: queries.InspectionFilter, bucket: timedelta = timedelta(hours=1)
+        self, where: InspectionFilter, bucket: timedelta = timedelta(hours=1)
     ) -> list[queries.YieldPoint]:
         return queries.yield_series(self._engine, where, bucket)
 
-    def defect_pareto(self, where: queries.InspectionFilter) -> list[tuple[str, int]]:
+    def defect_pareto(self, where: InspectionFilter) -> list[tuple[str, int]]:
         return queries.defect_pareto(self._engine, where)
 
-    def review_queue(self, limit: int = 200) -> list[queries.HistoryRow]:
+    def review_queue(self, limit: int = 200) -> list[InspectionRecord]:
         """FAIL and UNSURE inspections no person has decided yet, oldest first."""
-        return queries.review_queue(self._engine, limit)
-
-    def overrides_of(self, inspection_id: int) -> list[queries.OverrideDetail]:
-        return queries.overrides_of(self._engine, inspection_id)
+        return queries.review_queue(self._engine, self.evidence, limit)
 
     def effective_outcome(self, inspection_id: int) -> Outcome | None:
-        """The latest override's outcome, else None (the model's verdict stands)."""
+        """The latest override's outcome, else the model's; None: no such inspection."""
         with self._engine.connect() as connection:
             return overrides.effective_outcome(connection, inspection_id)
 
     # Exports and reports: see records.py.
 
     def as_of(
-        self, where: records.RecordFilter | None = None
-    ) -> tuple[audit.ChainHead, records.RecordFilter]:
+        self, where: InspectionFilter | None = None
+    ) -> tuple[audit.ChainHead, InspectionFilter]:
         """The chain head and the filter bounded to the records that exist now, read at once."""
-        return records.as_of(self._engine, where or records.RecordFilter())
-
-    def count_records(self, where: records.RecordFilter | None = None) -> int:
-        return records.count(self._engine, where or records.RecordFilter())
+        return records.as_of(self._engine, where or InspectionFilter())
 
     def records(
-        self, where: records.RecordFilter | None = None, batch: int = records.BATCH
-    ) -> Iterator[dict[str, Any]]:
-        """Every matching record as an export dict, oldest first, streamed in batches."""
-        return records.iter_records(self._engine, where or records.RecordFilter(), batch)
+        self, where: InspectionFilter | None = None, batch: int = records.BATCH
+    ) -> Iterator[InspectionRecord]:
+        """Every matching record, oldest first, streamed in batches (`export_dict` for files)."""
+        return records.iter_records(self._engine, where or InspectionFilter(), self.evidence, batch)
 
-    def summary(self, where: records.RecordFilter | None = None) -> dict[str, Any]:
-        return records.summary(self._engine, where or records.RecordFilter())
+    def summary(self, where: InspectionFilter | None = None) -> dict[str, Any]:
+        """Counts over every matching record, for a report's first page."""
+        return records.summary(self._engine, where or InspectionFilter())
 
     def log_export(
         self,
@@ -502,25 +465,3 @@ class Store:
 
     def run_results(self, run_id: int) -> list[runs.EvaluationResult]:
         return runs.results(self._engine, run_id)
-
-    def _record(self, row: InspectionRow) -> InspectionRecord:
-        decided = next((a for a in reversed(row.attempts) if a.outcome), None)
-        decided = decided or (row.attempts[-1] if row.attempts else None)
-        return InspectionRecord(
-            id=row.id,
-            uid=row.uid,
-            captured_at=row.captured_at,
-            camera_id=row.camera_id,
-            sequence=row.sequence,
-            part_id=row.part_id,
-            recipe=row.recipe_version.name,
-            recipe_version=row.recipe_version.version,
-            outcome=Outcome(row.outcome),
-            reason=row.reason,
-            defects=tuple(d.class_name for d in row.defects),
-            engine=decided.engine if decided else None,
-            model_id=decided.model_id if decided else None,
-            total_ms=row.total_ms,
-            judge_ms=row.judge_ms,
-            evidence_path=self.evidence.path_for(row.evidence_sha256, row.evidence_format),
-        )

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.errors import InspectorError
-from inspector.store import Store, queries
+from inspector.store import InspectionRecord, Store
 from inspector.store.audit.users import Identity
 from inspector.ui.history_view import InspectionDetailView
 from inspector.ui.login_dialog import SignatureDialog
@@ -64,7 +64,7 @@ class ReviewView(QWidget):
         splitter.setSizes([380, 820])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        self.rows: list[queries.HistoryRow] = []
+        self.rows: list[InspectionRecord] = []
         self.dialog_factory = SignatureDialog  # tests fill the dialog the way a person would
 
     def refresh(self) -> None:

@@ -8,8 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from inspector.store import Store, queries
-from inspector.store.queries import InspectionFilter
+from inspector.store import InspectionFilter, Store
+from inspector.store.queries import YieldPoint
 
 RANGES = {
     "Last 24 hours": (timedelta(days=1), timedelta(hours=1)),
@@ -57,7 +57,7 @@ class StatsView(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.yield_plot, 1)
         layout.addWidget(self.pareto_plot, 1)
-        self.points: list[queries.YieldPoint] = []
+        self.points: list[YieldPoint] = []
         self.defects: list[tuple[str, int]] = []
 
     def current_filter(self) -> tuple[InspectionFilter, timedelta]:

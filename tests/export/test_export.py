@@ -16,7 +16,7 @@ from inspector.errors import InputError
 from inspector.export.bundle import verify_bundle, write_bundle
 from inspector.export.csv_file import read_csv, write_csv
 from inspector.export.jsonl import read_jsonl, write_jsonl
-from inspector.store import Store, records
+from inspector.store import InspectionFilter, Store, export_dict
 from tests.support.records_data import PASSWORDS, inspector, make_users, populate, record, verdict
 
 
@@ -47,7 +47,7 @@ def _records(settings):
 
 def test_records_carry_every_field_and_csv_and_jsonl_round_trip_them(exported, tmp_path):
     store, ids = exported
-    found = list(store.records(batch=3))  # keyset pages of 3
+    found = [export_dict(r) for r in store.records(batch=3)]  # keyset pages of 3
     assert [r["inspection_id"] for r in found] == ids
     for number, rec in enumerate(found, start=1):
         expected = verdict(number)
@@ -95,10 +95,25 @@ def test_records_carry_every_field_and_csv_and_jsonl_round_trip_them(exported, t
 
 def test_exports_filter_and_each_is_an_audited_event(exported, settings, tmp_path):
     store, ids = exported
-    failed = records.RecordFilter(outcome=Outcome.FAIL)  # final outcome: the override counts
-    assert [r["inspection_id"] for r in store.records(failed)] == [ids[5]]
-    lot = records.RecordFilter(lot="L2")
-    assert store.count_records(lot) == 1
+    failed = InspectionFilter(outcomes=(Outcome.FAIL,))  # final outcome: the override counts
+    assert [r.id for r in store.records(failed)] == [ids[5]]
+    lot = InspectionFilter(lot_or_serial="L2")
+    assert store.count(lot) == 1
+    # Lot, serial or part id, by its beginning: parts P-0001..P-0007, serials S1, S3, S5, S7.
+    assert store.count(InspectionFilter(lot_or_serial="P-000")) == 7
+    assert [r.id for r in store.records(InspectionFilter(lot_or_serial="S"))] == ids[0::2]
+    assert store.count(InspectionFilter(lot_or_serial="p-000")) == 0  # case counts, everywhere
+    # Two final outcomes and an engine: records 2 and 5 are UNSURE after the served model timed
+    # out (openai-compatible); 3 and 6 failed, but 3 was overridden to PASS.
+    unsure_or_fail = InspectionFilter(outcomes=(Outcome.FAIL, Outcome.UNSURE))
+    assert [r.id for r in store.records(unsure_or_fail)] == [ids[1], ids[4], ids[5]]
+    served = InspectionFilter(outcomes=(Outcome.FAIL, Outcome.UNSURE), engine="openai-compatible")
+    assert [r.id for r in store.records(served)] == [ids[1], ids[4]]
+    # A report's counts under an outcome filter (the override's own table joined too).
+    passed = store.summary(InspectionFilter(outcomes=(Outcome.PASS,)))
+    assert passed["final_outcomes"] == {"PASS": 4, "FAIL": 0, "UNSURE": 0}
+    assert passed["recorded_outcomes"] == {"PASS": 3, "FAIL": 1, "UNSURE": 0}
+    assert passed["overridden"] == 1
     summary = store.summary()
     assert summary["final_outcomes"] == {"PASS": 4, "FAIL": 1, "UNSURE": 2}
     assert summary["recorded_outcomes"] == {"PASS": 3, "FAIL": 2, "UNSURE": 2}
@@ -192,7 +207,9 @@ def test_a_bundle_refuses_an_evidence_file_changed_on_disk(exported_sqlite, tmp_
     victim.evidence_path.write_bytes(victim.evidence_path.read_bytes() + b"\0")
     about = {"chain_head": {"seq": 1, "hash": "0" * 64}}
     with pytest.raises(InputError, match="does not match its SHA-256"):
-        write_bundle(store.records(), tmp_path / "b.zip", store.evidence.root, about)
+        write_bundle(
+            map(export_dict, store.records()), tmp_path / "b.zip", store.evidence.root, about
+        )
     assert not (tmp_path / "b.zip").exists()  # nothing half-written is left
 
 
@@ -203,7 +220,7 @@ def test_a_bundle_names_what_changed_inside(exported_sqlite, tmp_path):
     store, _ = exported_sqlite
     about = {"chain_head": {"seq": 1, "hash": "0" * 64}}
     out = tmp_path / "b.zip"
-    write_bundle(store.records(), out, store.evidence.root, about)
+    write_bundle(map(export_dict, store.records()), out, store.evidence.root, about)
     rebuilt = tmp_path / "rebuilt.zip"
     changed = None
     with zipfile.ZipFile(out) as source, zipfile.ZipFile(rebuilt, "w") as target:
@@ -225,7 +242,7 @@ def test_an_export_holds_the_records_as_of_its_chain_head(exported):
     later = record(store, 1, 8)
     people = {"olly": store.authenticate("olly", PASSWORDS["olly"])}
     store.override_verdict(people["olly"], PASSWORDS["olly"], ids[0], "FAIL", "late", "rejected")
-    found = list(store.records(bounded))
+    found = [export_dict(r) for r in store.records(bounded)]
     assert [r["inspection_id"] for r in found] == ids and later not in ids
     assert found[0]["overrides"] == [] and found[0]["final_outcome"] == "PASS"
     assert store.summary(bounded)["overridden"] == 1

@@ -75,7 +75,7 @@ def test_an_inspection_is_recorded_whole_with_its_evidence(settings):
         [record] = store.history(limit=5)
         assert record.id == inspection_id
         assert record.outcome is Outcome.FAIL
-        assert record.defects == ("scratch",)
+        assert record.defect_names == ("scratch",)
         assert (record.recipe, record.recipe_version) == ("bracket", 1)
         assert (record.engine, record.model_id) == ("transformers", "tiny")
         assert record.captured_at == frame.captured_at  # UTC in, the same UTC out
