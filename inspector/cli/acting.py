@@ -13,7 +13,12 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inspector.config import Settings
+    from inspector.store import Store
+    from inspector.store.audit.users import Identity
 
 
 def add_user_option(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +52,7 @@ def password(prompt: str) -> str:
     return getpass.getpass(prompt)
 
 
-def login(args: argparse.Namespace, store: Any) -> Any:
+def login(args: argparse.Namespace, store: Store) -> Identity:
     """The identity of the acting user (`--user` or INSPECTOR_USER), password checked."""
     from inspector.errors import InputError
 
@@ -57,7 +62,7 @@ def login(args: argparse.Namespace, store: Any) -> Any:
     return store.authenticate(name, password(f"password for {name}: "))
 
 
-def sign_password(identity: Any) -> str:
+def sign_password(identity: Identity) -> str:
     return password(f"{identity.full_name} ({identity.name}), type your password to sign: ")
 
 
@@ -80,7 +85,7 @@ def new_password(args: argparse.Namespace) -> str:
     return typed
 
 
-def open_store(settings: Any) -> Any:
+def open_store(settings: Settings) -> Store:
     """The store, as a context manager (`with open_store(settings) as store:`)."""
     from inspector.store import Store
 

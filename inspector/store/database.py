@@ -1,4 +1,8 @@
-"""Connecting to the database and bringing its schema up to date."""
+"""Connecting to the database, bringing its schema up to date, and what the Store tells of it.
+
+Only `Store` (record_store.py) calls these with an engine; the URL helpers (`safe_url`,
+`is_database_url`) take text, so the window can check a typed address without SQLAlchemy.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """`Store`: the one way into the record (inspections, evidence, audit trail, people, runs).
 
-Every read and write of the database is a method here; the modules beside it (queries, records,
-audit/*, evaluations/*) take the SQLAlchemy engine only from a Store, so nothing outside
-`inspector/store/` holds a SQLAlchemy object. `Store.open` brings the schema up to date once;
-a Store is a context manager (`with Store.open(settings) as store:` closes it).
+Every read and write of the database is a method here; the modules beside it (queries,
+export_reads, audit/*, evaluations/*) take the SQLAlchemy engine only from a Store, so nothing
+outside `inspector/store/` holds a SQLAlchemy object. `Store.open` brings the schema up to date
+once; a Store is a context manager (`with Store.open(settings) as store:` closes it).
 `record_inspection` writes the evidence file, then the inspection, its defects and its attempts
 in one transaction, so a crash leaves either a whole record or none, and no row ever names a
 missing file.
@@ -28,7 +28,7 @@ from inspector.config import Settings
 from inspector.domain import Frame, Outcome, Region, Verdict, utc_now
 from inspector.errors import InputError, InspectorError
 from inspector.recipes import Recipe
-from inspector.store import database, queries, records
+from inspector.store import database, export_reads, queries
 from inspector.store.audit import audit_tables as _audit_tables  # noqa: F401 (on Base)
 from inspector.store.audit import (
     export_log,
@@ -299,23 +299,25 @@ class Store:
         with self._engine.connect() as connection:
             return overrides.effective_outcome(connection, inspection_id)
 
-    # Exports and reports: see records.py.
+    # Exports and reports: see export_reads.py.
 
     def as_of(
         self, where: InspectionFilter | None = None
     ) -> tuple[audit.ChainHead, InspectionFilter]:
         """The chain head and the filter bounded to the records that exist now, read at once."""
-        return records.as_of(self._engine, where or InspectionFilter())
+        return export_reads.as_of(self._engine, where or InspectionFilter())
 
     def records(
-        self, where: InspectionFilter | None = None, batch: int = records.BATCH
+        self, where: InspectionFilter | None = None, batch: int = export_reads.BATCH
     ) -> Iterator[InspectionRecord]:
         """Every matching record, oldest first, streamed in batches (`export_dict` for files)."""
-        return records.iter_records(self._engine, where or InspectionFilter(), self.evidence, batch)
+        return export_reads.iter_records(
+            self._engine, where or InspectionFilter(), self.evidence, batch
+        )
 
     def summary(self, where: InspectionFilter | None = None) -> dict[str, Any]:
         """Counts over every matching record, for a report's first page."""
-        return records.summary(self._engine, where or InspectionFilter())
+        return export_reads.summary(self._engine, where or InspectionFilter())
 
     def log_export(
         self,
@@ -442,8 +444,26 @@ class Store:
 
     # Evaluation runs: see evaluations/runs.py.
 
-    def start_run(self, **run: Any) -> runs.EvaluationRun:
-        return runs.start_run(self._engine, **run)
+    def start_run(
+        self,
+        *,
+        dataset: str,
+        dataset_kind: str,
+        reader: dict,
+        image_count: int,
+        recipe_version_id: int,
+        chain: str,
+    ) -> runs.EvaluationRun:
+        """A new evaluation run, status running, with no results yet."""
+        return runs.start_run(
+            self._engine,
+            dataset=dataset,
+            dataset_kind=dataset_kind,
+            reader=reader,
+            image_count=image_count,
+            recipe_version_id=recipe_version_id,
+            chain=chain,
+        )
 
     def get_run(self, run_id: int) -> runs.EvaluationRun:
         return runs.get_run(self._engine, run_id)
