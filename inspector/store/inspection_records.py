@@ -84,6 +84,7 @@ class InspectionRecord:
     part_id: str | None
     serial: str | None
     lot: str | None
+    recipe_version_id: int
     recipe: str
     recipe_version: int
     recipe_sha256: str
@@ -104,7 +105,6 @@ class InspectionRecord:
     defects: tuple[DefectInfo, ...]
     attempts: tuple[AttemptInfo, ...]
     decisions: tuple[Decision, ...]
-    record_sha256: str  # the digest its audit entry holds
 
     @property
     def decided_by(self) -> AttemptInfo | None:
@@ -123,6 +123,32 @@ class InspectionRecord:
     @property
     def defect_names(self) -> tuple[str, ...]:
         return tuple(d.class_name for d in self.defects)
+
+    @property
+    def record_sha256(self) -> str:
+        """The digest its audit entry holds, recomputed from the fields as `audit verify` does
+        (only exports ask for it: a page of the window does not pay for it)."""
+        x, y, width, height = self.roi or (None, None, None, None)
+        row = {
+            **{name: getattr(self, name) for name, _ in digests.INSPECTION if hasattr(self, name)},
+            "outcome": self.outcome.value,
+            "roi_x": x,
+            "roi_y": y,
+            "roi_width": width,
+            "roi_height": height,
+        }
+        defects = [
+            {
+                "class_name": d.class_name,
+                "severity": d.severity,
+                **dict(zip(("x0", "y0", "x1", "y1"), d.box or (None,) * 4, strict=True)),
+                "confidence": d.confidence,
+                "note": d.note,
+            }
+            for d in self.defects
+        ]
+        attempts = [{name: getattr(a, name) for name, _ in digests.ATTEMPT} for a in self.attempts]
+        return digests.inspection(row, defects, attempts)
 
     @property
     def evidence_file(self) -> str:
@@ -194,6 +220,7 @@ def _record(row, defects, attempts, overrides, signed, evidence) -> InspectionRe
         part_id=row["part_id"],
         serial=row["serial"],
         lot=row["lot"],
+        recipe_version_id=row["recipe_version_id"],
         recipe=row["recipe_name"],
         recipe_version=row["recipe_version"],
         recipe_sha256=row["recipe_sha256"],
@@ -251,7 +278,6 @@ def _record(row, defects, attempts, overrides, signed, evidence) -> InspectionRe
             )
             for o in overrides
         ),
-        record_sha256=digests.inspection(row, defects, attempts),
     )
 
 
