@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,3 +136,14 @@ def test_a_database_that_cannot_be_opened_is_named_without_its_password(tmp_path
         Store.open(Settings(data_dir=tmp_path, database_url=url))
     assert "127.0.0.1:1/nowhere" in str(caught.value)
     assert "s3cret" not in str(caught.value)
+
+
+def test_nothing_outside_the_store_touches_sqlalchemy():
+    """`Store` is the one way into the record: no other package imports SQLAlchemy."""
+    package = Path(__file__).resolve().parents[2] / "inspector"
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.relative_to(package).parts[0] != "store" and "sqlalchemy" in path.read_text()
+    ]
+    assert offenders == []
