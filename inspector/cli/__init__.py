@@ -14,11 +14,18 @@ import argparse
 import sys
 
 from inspector.cli import (
+    audit_commands,
     camera_commands,
+    eval_commands,
+    export_commands,
     history_commands,
     models_commands,
-    pending_commands,
+    override_commands,
+    purge_commands,
+    recipe_commands,
+    setting_commands,
     station_commands,
+    user_commands,
 )
 from inspector.cli.demo import ASSETS, DEMO_RECIPE, DEMO_SOURCE
 
@@ -27,11 +34,15 @@ __all__ = ["ASSETS", "COMMANDS", "DEMO_RECIPE", "DEMO_SOURCE", "build_parser", "
 COMMANDS = (
     station_commands,  # run, window, judge, parts
     history_commands,  # history, db
-    # TODO(lead): list the store helper's command modules here (eval_commands with its own
-    # register, and records split per group) in place of these two adapters.
-    pending_commands.evaluation,  # eval
+    eval_commands,  # eval
     camera_commands,  # cameras
-    pending_commands.records,  # user, audit, override, recipe, export, purge, setting
+    user_commands,  # user
+    audit_commands,  # audit
+    override_commands,  # override
+    recipe_commands,  # recipe
+    export_commands,  # export
+    purge_commands,  # purge
+    setting_commands,  # setting
     models_commands,  # models
 )
 

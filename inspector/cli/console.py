@@ -137,7 +137,7 @@ def record_dict(record: InspectionRecord) -> dict:
         "recipe_version": record.recipe_version,
         "outcome": record.outcome.value,
         "reason": record.reason,
-        "defects": list(record.defects),
+        "defects": list(record.defect_names),
         "engine": record.engine,
         "model": record.model_id,
         "judge_ms": round(record.judge_ms, 1),
@@ -152,7 +152,7 @@ def history_table(records: list[InspectionRecord]) -> list[str]:
     lines = [f"{'id':>6}  {'time (UTC)':<24} {'outcome':<7} {'recipe':<20} {'defects':<24} part"]
     for r in records:
         recipe = f"{r.recipe} v{r.recipe_version}"
-        defects = _count_names(r.defects)
+        defects = _count_names(r.defect_names)
         lines.append(
             f"{r.id:>6}  {_time(r):<24} {r.outcome.value:<7} {recipe:<20} {defects:<24} "
             f"{r.part_id or ''}"

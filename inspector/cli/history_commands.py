@@ -29,11 +29,8 @@ def _history(args, settings) -> int:
 
     from inspector.cli import console
 
-    store = _open_store(settings)
-    try:
+    with _open_store(settings) as store:
         records = store.history(limit=args.limit)
-    finally:
-        store.close()
     if args.json:
         print(json.dumps([console.record_dict(r) for r in records], indent=2))
     else:
@@ -43,12 +40,7 @@ def _history(args, settings) -> int:
 
 
 def _db(args, settings) -> int:
-    from inspector.store import database
-
-    store = _open_store(settings)
-    try:
-        revisions = ", ".join(sorted(database.current_revisions(store.engine)))
-        print(f"database schema up to date (revision {revisions})")
-    finally:
-        store.close()
+    with _open_store(settings) as store:
+        revisions = ", ".join(sorted(store.revisions()))
+    print(f"database schema up to date (revision {revisions})")
     return 0

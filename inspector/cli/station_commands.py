@@ -127,15 +127,12 @@ def _progress(message: str) -> None:
     say(message)
 
 
-def _drive(runner, station, done, store) -> None:
-    """Until the station stops (the sources end, --max-parts, Ctrl-C); the store is closed."""
+def _drive(station, done) -> None:
+    """Until the station stops: the sources end, --max-parts, or Ctrl-C."""
     from inspector.cli.interrupts import run_until_stopped
 
-    try:
-        run_until_stopped(station.stop, done)
-        station.wait()
-    finally:
-        store.close()
+    run_until_stopped(station.stop, done)
+    station.wait()
 
 
 def _run(args, settings) -> int:
@@ -146,8 +143,6 @@ def _run(args, settings) -> int:
     from inspector.station import InspectionRecorded, RecordFailed, StationStopped
     from inspector.station.runner import StationRunner
 
-    store = _open_store(settings, args.evidence_format)
-    runner = StationRunner(store)
     done = threading.Event()
     recorded = 0
 
@@ -165,12 +160,10 @@ def _run(args, settings) -> int:
         elif isinstance(event, StationStopped):
             done.set()
 
-    try:
+    with _open_store(settings, args.evidence_format) as store:
+        runner = StationRunner(store)
         station = runner.start(args.recipe, args.source, on_event, args.trigger, _progress)
-    except BaseException:
-        store.close()
-        raise
-    _drive(runner, station, done, store)
+        _drive(station, done)
     _progress(console.summary_line(station.stats))
     return 0
 
@@ -185,8 +178,6 @@ def _parts(args, settings) -> int:
 
     plans = [ViewPlan(name, source, recipe) for name, source, recipe in args.view]
     names = {plan.source: plan.name for plan in plans}
-    store = _open_store(settings)
-    runner = StationRunner(store)
     done = threading.Event()
     parts = 0
 
@@ -204,12 +195,10 @@ def _parts(args, settings) -> int:
         elif isinstance(event, StationStopped):
             done.set()
 
-    try:
+    with _open_store(settings) as store:
+        runner = StationRunner(store)
         station = runner.start_views(plans, on_event, args.trigger, _progress)
-    except BaseException:
-        store.close()
-        raise
-    _drive(runner, station, done, store)
+        _drive(station, done)
     _progress(console.parts_summary_line(station.stats))
     return 0
 
@@ -228,9 +217,8 @@ def _judge(args, settings) -> int:
     prepared = prepare_judge(args.recipe)
     recipe, chain = prepared.recipe, prepared.chain
     chain.load(_progress)
-    store = _open_store(settings, args.evidence_format)
     results = []
-    try:
+    with _open_store(settings, args.evidence_format) as store:
         version_id = store.recipe_version_id(recipe, prepared.references)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence") as encoder:
             for sequence, (path, image) in enumerate(images, start=1):
@@ -244,8 +232,6 @@ def _judge(args, settings) -> int:
                 )
                 if not args.json:
                     print(console.judge_line(path, verdict, timings), flush=True)
-    finally:
-        store.close()
     if args.json:
         print(json.dumps(results, indent=2))
     return 0

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 import tests.support.scripted_judge as scripted
 from inspector.cameras import open_source
@@ -26,6 +25,7 @@ from inspector.station import (
 from inspector.store import Store
 from tests.conftest import recipe_file
 from tests.support.peers import gige_camera, need
+from tests.support.records_data import plain_query
 
 NOT_JSON = "the copper looks fine to me"  # an answer the parser cannot read: UNSURE
 
@@ -128,10 +128,9 @@ def test_two_cameras_give_one_verdict_per_part_and_each_view_its_record(
     assert hashes["top"] != hashes["side"]
     assert isinstance(events[-1], StationStopped) and events[-1].stats.missing_views == 1
 
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            text("SELECT part_id, camera_id, outcome, evidence_sha256 FROM inspections")
-        ).all()
+    rows = plain_query(
+        settings, "SELECT part_id, camera_id, outcome, evidence_sha256 FROM inspections"
+    )
     assert len(rows) == 7
     by_part: dict[str, list] = {}
     for part_id, camera_id, outcome, sha in rows:

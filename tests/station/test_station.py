@@ -9,7 +9,6 @@ import time
 import cv2
 import numpy as np
 import pytest
-from sqlalchemy import text
 
 import tests.support.scripted_judge as scripted
 from inspector.cameras import open_source
@@ -27,6 +26,7 @@ from inspector.station import (
 )
 from inspector.store import Store
 from tests.conftest import recipe_file
+from tests.support.records_data import plain_query
 
 
 def _folder(tmp_path, count: int):
@@ -76,11 +76,10 @@ def test_triggered_judges_every_part_in_order_and_records_it(tmp_path, settings)
     assert station.stats.captured == station.stats.judged == station.stats.recorded == 12
     assert station.stats.backpressure_waits > 0  # the folder is faster than a 20 ms judge
     assert isinstance(events[-1], StationStopped)
-    with store.engine.connect() as connection:
-        outcomes = connection.execute(text("SELECT outcome FROM inspections ORDER BY id")).scalars()
-        assert list(outcomes) == ["PASS", "FAIL"] * 6
-        assert connection.execute(text("SELECT count(*) FROM judge_attempts")).scalar() == 12
-        boxes = connection.execute(text("SELECT x0, y0, x1, y1 FROM defects")).all()
+    outcomes = plain_query(settings, "SELECT outcome FROM inspections ORDER BY id")
+    assert [o for (o,) in outcomes] == ["PASS", "FAIL"] * 6
+    assert plain_query(settings, "SELECT count(*) FROM judge_attempts")[0][0] == 12
+    boxes = plain_query(settings, "SELECT x0, y0, x1, y1 FROM defects")
     # 0-1000 box [100, 100, 200, 200] on a 160x120 image: x 16..32, y 12..24.
     assert set(boxes) == {(16, 12, 32, 24)}
     for record in store.history(limit=100):
@@ -151,11 +150,10 @@ def test_a_model_crash_becomes_an_unsure_record_and_the_station_goes_on(tmp_path
     crashed = recorded[1].verdict
     assert crashed.attempts[0].error == "RuntimeError: scripted model crash"
     assert "could not judge" in crashed.reason
-    with store.engine.connect() as connection:
-        errors = connection.execute(
-            text("SELECT error FROM judge_attempts WHERE error IS NOT NULL")
-        ).scalars()
-        assert list(errors) == ["RuntimeError: scripted model crash"] * 2
+    errors = plain_query(
+        sqlite_settings, "SELECT error FROM judge_attempts WHERE error IS NOT NULL"
+    )
+    assert [e for (e,) in errors] == ["RuntimeError: scripted model crash"] * 2
     store.close()
 
 
