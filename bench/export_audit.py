@@ -1,7 +1,7 @@
 """Exports and the audit chain at scale, on SQLite: seconds and peak memory.
 
 1. Export 100,000 inspections (each with a defect, two judge attempts, a few with a signed
-   override) to CSV and JSON Lines through the real code (inspector.store.records and
+   override) to CSV and JSON Lines through the real code (`Store.records` and
    inspector.export), each in a process of its own: wall seconds, records per second, and the
    process's peak resident memory, next to the same export of a tenth of the records. Memory that
    stays flat while the records grow tenfold is what "bounded" means.
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -32,19 +33,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
-
 from inspector.config import Settings  # noqa: E402
 from inspector.store import Store  # noqa: E402
 from inspector.store.audit import digests  # noqa: E402
 from inspector.store.audit import trail as audit  # noqa: E402
-from inspector.store.audit.audit_tables import (  # noqa: E402
-    AuditEntryRow,
-    OverrideRow,
-    SignatureRow,
-)
 from inspector.store.audit.hash_chain import canonical_json, entry_hash  # noqa: E402
-from inspector.store.tables import DefectRow, InspectionRow, JudgeAttemptRow  # noqa: E402
 
 CHUNK = 5000
 RAW = '{"outcome": "FAIL", "defects": [{"class": "scratch", "box": [10, 20, 110, 220]}]}'
@@ -52,6 +45,21 @@ RAW = '{"outcome": "FAIL", "defects": [{"class": "scratch", "box": [10, 20, 110,
 
 def _settings(folder: Path) -> Settings:
     return Settings.from_env(data_dir=folder, database_url=None)
+
+
+def bulk_insert(connection: sqlite3.Connection, table: str, rows: list[dict]) -> None:
+    """Rows straight into the SQLite file, in the store's column formats (times as UTC text)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    connection.executemany(sql, ([_sqlite_value(r[c]) for c in columns] for r in rows))
+
+
+def _sqlite_value(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 def generate(folder: Path, count: int, with_overrides: bool = True) -> Store:
@@ -69,25 +77,25 @@ def generate(folder: Path, count: int, with_overrides: bool = True) -> Store:
     version_id = store.recipe_version_id(recipe, [])
     image = store.evidence.encode(np.full((48, 64, 3), 90, np.uint8))
     store.evidence.write(image)
-    head = audit.head(store.engine)
+    head = store.audit_head()
     seq, prev = head.seq, head.hash
     start = datetime(2026, 1, 1, tzinfo=UTC)
     started = time.perf_counter()
     signature_id = None
-    with store.engine.begin() as connection:
-        if with_overrides:
-            signature_id = connection.execute(
-                insert(SignatureRow).returning(SignatureRow.id),
-                {
-                    "user_name": "bench",
-                    "printed_name": "Bench Reviewer",
-                    "meaning": "reviewed",
-                    "signed_at": start,
-                    "subject_type": "inspection",
-                    "subject_id": "1",
-                    "statement": "bench",
-                },
-            ).scalar_one()
+    database = _settings(folder).database_url.removeprefix("sqlite:///")
+    if with_overrides:
+        with sqlite3.connect(database) as connection:
+            signature = {
+                "user_name": "bench",
+                "printed_name": "Bench Reviewer",
+                "meaning": "reviewed",
+                "signed_at": start,
+                "subject_type": "inspection",
+                "subject_id": "1",
+                "statement": "bench",
+            }
+            bulk_insert(connection, "signatures", [signature])
+            signature_id = connection.execute("SELECT max(id) FROM signatures").fetchone()[0]
     for first in range(1, count + 1, CHUNK):
         ids = range(first, min(first + CHUNK, count + 1))
         inspections, defects, attempts, entries, overrides = [], [], [], [], []
@@ -183,14 +191,13 @@ def generate(folder: Path, count: int, with_overrides: bool = True) -> Store:
                         "signature_id": signature_id,
                     }
                 )
-        with store.engine.begin() as connection:
-            connection.execute(insert(InspectionRow), inspections)
-            connection.execute(insert(DefectRow), defects)
-            connection.execute(insert(JudgeAttemptRow), attempts)
-            connection.execute(insert(AuditEntryRow), entries)
-            if overrides:
-                connection.execute(insert(OverrideRow), overrides)
-            connection.exec_driver_sql(f"UPDATE audit_head SET seq = {seq}, hash = '{prev}'")
+        with sqlite3.connect(database) as connection:
+            bulk_insert(connection, "inspections", inspections)
+            bulk_insert(connection, "defects", defects)
+            bulk_insert(connection, "judge_attempts", attempts)
+            bulk_insert(connection, "audit_entries", entries)
+            bulk_insert(connection, "overrides", overrides)
+            connection.execute(f"UPDATE audit_head SET seq = {seq}, hash = '{prev}'")
         if (first // CHUNK) % 20 == 0:
             done = first + len(ids) - 1
             print(f"  generated {done} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
@@ -203,16 +210,16 @@ def child_export(kind: str, folder: str, out: str, limit: int, traced: bool) -> 
 
     from inspector.export.csv_file import write_csv
     from inspector.export.jsonl import write_jsonl
-    from inspector.store import records
+    from inspector.store import InspectionFilter, export_dict
 
     store = Store.open(_settings(Path(folder)))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     until = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=limit + 1)
-    where = records.RecordFilter(until=until)
+    where = InspectionFilter(until=until)
     if traced:
         tracemalloc.start()
     started = time.perf_counter()
-    stream = records.iter_records(store.engine, where)
+    stream = map(export_dict, store.records(where))
     write = write_csv if kind == "csv" else write_jsonl
     count = write(stream, Path(out))
     seconds = time.perf_counter() - started
@@ -256,20 +263,18 @@ def _child(kind: str, folder: Path, out: Path, n: int, traced: bool) -> dict:
 
 
 def verify_figures(folder: Path) -> None:
-    from inspector.store.audit import verify
 
-    store = Store.open(_settings(folder))
-    started = time.perf_counter()
-    report = verify.verify(store.engine)
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    assert report.ok, report.problems[:3]
-    print(
-        f"audit verify, SQLite: {report.entries} entries in {seconds:.1f} s "
-        f"({report.entries / seconds:.0f} entries/s, each inspection's digest checked); "
-        f"peak RSS of this process {peak:.0f} MiB"
-    )
-    store.close()
+    with Store.open(_settings(folder)) as store:
+        started = time.perf_counter()
+        report = store.verify()
+        seconds = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        assert report.ok, report.problems[:3]
+        print(
+            f"audit verify, SQLite: {report.entries} entries in {seconds:.1f} s "
+            f"({report.entries / seconds:.0f} entries/s, each inspection's digest checked); "
+            f"peak RSS of this process {peak:.0f} MiB"
+        )
 
 
 def append_cost(folder: Path, parts: int = 400) -> None:
@@ -280,39 +285,48 @@ def append_cost(folder: Path, parts: int = 400) -> None:
     from inspector.recipes import parse_recipe
     from inspector.store import Timings
 
-    store = Store.open(_settings(folder))
-    version_id = store.recipe_version_id(
-        parse_recipe({"name": "cost", "version": 1, "prompt": "Inspect."}, "bench"), []
-    )
-    attempt = JudgeAttempt(
-        "transformers", "m", "r", "f" * 64, utc_now(), 400.0, RAW, 1200, 40, outcome=Outcome.PASS
-    )
-    verdict = Verdict(Outcome.PASS, "clean", (), 0.9, (attempt,))
-    image = store.evidence.encode(np.full((48, 64, 3), 10, np.uint8))
-    real = audit.record_inspection
-    timings = {"with": [], "without": []}
-    for n in range(parts):
-        variant = "with" if n % 2 else "without"
-        audit.record_inspection = real if variant == "with" else (lambda *a, **k: 0)
-        frame = Frame(
-            image=np.zeros((1, 1), np.uint8),
-            camera_id="c",
-            sequence=n,
-            captured_at=utc_now(),
-            captured_monotonic_ns=0,
+    with Store.open(_settings(folder)) as store:
+        version_id = store.recipe_version_id(
+            parse_recipe({"name": "cost", "version": 1, "prompt": "Inspect."}, "bench"), []
         )
-        started = time.perf_counter()
-        store.record_inspection(frame, version_id, verdict, image, Timings(0, 1, 2))
-        timings[variant].append((time.perf_counter() - started) * 1000)
-    audit.record_inspection = real
-    med = {k: float(np.median(v)) for k, v in timings.items()}
-    p95 = {k: float(np.percentile(v, 95)) for k, v in timings.items()}
-    print(
-        f"record_inspection, SQLite: median {med['with']:.2f} ms with the audit entry, "
-        f"{med['without']:.2f} ms without ({med['with'] / med['without']:.2f}x; "
-        f"+{med['with'] - med['without']:.2f} ms); p95 {p95['with']:.2f} / {p95['without']:.2f} ms"
-    )
-    store.close()
+        attempt = JudgeAttempt(
+            "transformers",
+            "m",
+            "r",
+            "f" * 64,
+            utc_now(),
+            400.0,
+            RAW,
+            1200,
+            40,
+            outcome=Outcome.PASS,
+        )
+        verdict = Verdict(Outcome.PASS, "clean", (), 0.9, (attempt,))
+        image = store.evidence.encode(np.full((48, 64, 3), 10, np.uint8))
+        real = audit.record_inspection
+        timings = {"with": [], "without": []}
+        for n in range(parts):
+            variant = "with" if n % 2 else "without"
+            audit.record_inspection = real if variant == "with" else (lambda *a, **k: 0)
+            frame = Frame(
+                image=np.zeros((1, 1), np.uint8),
+                camera_id="c",
+                sequence=n,
+                captured_at=utc_now(),
+                captured_monotonic_ns=0,
+            )
+            started = time.perf_counter()
+            store.record_inspection(frame, version_id, verdict, image, Timings(0, 1, 2))
+            timings[variant].append((time.perf_counter() - started) * 1000)
+        audit.record_inspection = real
+        med = {k: float(np.median(v)) for k, v in timings.items()}
+        p95 = {k: float(np.percentile(v, 95)) for k, v in timings.items()}
+        print(
+            f"record_inspection, SQLite: median {med['with']:.2f} ms with the audit entry, "
+            f"{med['without']:.2f} ms without ({med['with'] / med['without']:.2f}x; "
+            f"+{med['with'] - med['without']:.2f} ms); "
+            f"p95 {p95['with']:.2f} / {p95['without']:.2f} ms"
+        )
 
 
 def main() -> None:

@@ -10,32 +10,45 @@ comparison the same deep page by OFFSET, which a list-in-memory or offset model 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from inspector.config import Settings
 from inspector.domain import Outcome
 from inspector.recipes import parse_recipe
-from inspector.store import Store, queries
-from inspector.store.tables import InspectionRow
+from inspector.store import InspectionFilter, Store
 
 OUTCOMES = [Outcome.PASS.value] * 8 + [Outcome.FAIL.value, Outcome.UNSURE.value]
 
 
-def fill(store: Store, rows: int) -> None:
+def bulk_insert(connection: sqlite3.Connection, table: str, rows: list[dict]) -> None:
+    """Rows straight into the SQLite file, in the store's column formats (times as UTC text)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    connection.executemany(sql, ([_sqlite_value(r[c]) for c in columns] for r in rows))
+
+
+def _sqlite_value(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
+
+
+def fill(store: Store, database: Path, rows: int) -> None:
     version = store.recipe_version_id(
         parse_recipe({"name": "b", "version": 1, "prompt": "p"}, "b"), []
     )
     start = datetime(2026, 1, 1, tzinfo=UTC)
     batch = []
-    with store.engine.begin() as connection:
+    with sqlite3.connect(database) as connection:
         for i in range(rows):
             batch.append(
                 {
@@ -60,10 +73,9 @@ def fill(store: Store, rows: int) -> None:
                 }
             )
             if len(batch) == 20000:
-                connection.execute(insert(InspectionRow), batch)
+                bulk_insert(connection, "inspections", batch)
                 batch = []
-        if batch:
-            connection.execute(insert(InspectionRow), batch)
+        bulk_insert(connection, "inspections", batch)
 
 
 def timed(label: str, work) -> float:
@@ -79,34 +91,32 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        store = Store.open(Settings.from_env(data_dir=folder))
-        start = time.perf_counter()
-        fill(store, args.rows)
-        print(f"filled {args.rows} inspections in {time.perf_counter() - start:.1f} s")
-        engine = store.engine
-        everything = queries.InspectionFilter()
-        failing = queries.InspectionFilter(outcomes=(Outcome.FAIL, Outcome.UNSURE))
-        timed("count, no filter", lambda: queries.count(engine, everything))
-        timed("count, FAIL or UNSURE", lambda: queries.count(engine, failing))
-        timed("first page (200 rows)", lambda: len(queries.page(engine, everything)))
-        deep_id = args.rows // 10  # 90 % of the way down the newest-first table
-        keyset = timed(
-            "page 90 % down, keyset (before_id)",
-            lambda: len(queries.page(engine, everything, before_id=deep_id)),
-        )
-        query = select(InspectionRow.id).order_by(InspectionRow.id.desc())
-        offset = timed(
-            "page 90 % down, OFFSET",
-            lambda: len(
-                store.engine.connect().execute(query.offset(args.rows - deep_id).limit(200)).all()
-            ),
-        )
-        timed(
-            "lot filter, first page",
-            lambda: len(queries.page(engine, queries.InspectionFilter(lot_or_serial="lot500"))),
-        )
-        print(f"deep page: OFFSET / keyset = {offset / keyset:.1f}")
-        store.close()
+        settings = Settings.from_env(data_dir=folder, database_url=None)
+        database = Path(folder) / "inspector.db"
+        with Store.open(settings) as store, sqlite3.connect(database) as plain:
+            start = time.perf_counter()
+            fill(store, database, args.rows)
+            print(f"filled {args.rows} inspections in {time.perf_counter() - start:.1f} s")
+            everything = InspectionFilter()
+            failing = InspectionFilter(outcomes=(Outcome.FAIL, Outcome.UNSURE))
+            timed("count, no filter", lambda: store.count(everything))
+            timed("count, FAIL or UNSURE", lambda: store.count(failing))
+            timed("first page (200 rows)", lambda: len(store.page(everything)))
+            deep_id = args.rows // 10  # 90 % of the way down the newest-first table
+            keyset = timed(
+                "page 90 % down, keyset (before_id)",
+                lambda: len(store.page(everything, before_id=deep_id)),
+            )
+            query = "SELECT id FROM inspections ORDER BY id DESC LIMIT 200 OFFSET ?"
+            offset = timed(
+                "page 90 % down, OFFSET",
+                lambda: len(plain.execute(query, (args.rows - deep_id,)).fetchall()),
+            )
+            timed(
+                "lot filter, first page",
+                lambda: len(store.page(InspectionFilter(lot_or_serial="lot500"))),
+            )
+            print(f"deep page: OFFSET / keyset = {offset / keyset:.1f}")
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ def measure(
         # The next part arrives when the last verdict is committed: pure latency, no queueing.
         gate = threading.Semaphore(1)
         source = MemorySource(real_images(width, height), frames, gate)
-        station = Station(source, chain, recipe, version, store, TriggerPolicy.TRIGGERED)
+        station = Station.for_camera(source, chain, recipe, version, store, TriggerPolicy.TRIGGERED)
         latencies = []
 
         def on_event(event) -> None:

@@ -82,7 +82,7 @@ def station_run(chain, recipe, images, count: int) -> float:
         store = Store.open(Settings.from_env(data_dir=folder))
         version = store.recipe_version_id(recipe, [])
         source = MemorySource(images, count)
-        station = Station(source, chain, recipe, version, store, TriggerPolicy.TRIGGERED)
+        station = Station.for_camera(source, chain, recipe, version, store, TriggerPolicy.TRIGGERED)
         start = time.perf_counter()
         station.start()
         station.wait()

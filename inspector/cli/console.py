@@ -1,4 +1,4 @@
-"""What the command line prints: one line per verdict, tables, and JSON shapes."""
+"""What the command line prints: one line per verdict or per part, tables, and JSON shapes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from inspector.domain import Frame, Verdict
-from inspector.station import InspectionRecorded, StationStats
+from inspector.station import InspectionRecorded, PartInspected, StationStats
 from inspector.store import InspectionRecord, Timings
 
 
@@ -92,6 +92,39 @@ def summary_line(stats: StationStats) -> str:
     return "stopped: " + ", ".join(parts)
 
 
+def part_dict(event: PartInspected) -> dict:
+    return {
+        "part_id": event.part_id,
+        "outcome": event.outcome.value,
+        "reason": event.reason,
+        "views": [
+            {
+                "view": r.view,
+                "outcome": r.verdict.outcome.value if r.verdict else None,
+                "inspection_id": r.inspection_id,
+            }
+            for r in event.views
+        ],
+    }
+
+
+def part_line(event: PartInspected, as_json: bool = False) -> str:
+    """One part seen by several views: its outcome, then each view's."""
+    if as_json:
+        return json.dumps(part_dict(event))
+    views = "  ".join(
+        f"{r.view}={r.verdict.outcome.value if r.verdict else 'no frame'}" for r in event.views
+    )
+    return f"part {event.part_id}  {event.outcome.value:<6}  {views}"
+
+
+def parts_summary_line(stats: StationStats) -> str:
+    return (
+        f"stopped: {stats.parts} parts, {stats.recorded} views recorded, "
+        f"{stats.missing_views} views without a frame"
+    )
+
+
 def record_dict(record: InspectionRecord) -> dict:
     return {
         "inspection_id": record.id,
@@ -104,7 +137,7 @@ def record_dict(record: InspectionRecord) -> dict:
         "recipe_version": record.recipe_version,
         "outcome": record.outcome.value,
         "reason": record.reason,
-        "defects": list(record.defects),
+        "defects": list(record.defect_names),
         "engine": record.engine,
         "model": record.model_id,
         "judge_ms": round(record.judge_ms, 1),
@@ -119,7 +152,7 @@ def history_table(records: list[InspectionRecord]) -> list[str]:
     lines = [f"{'id':>6}  {'time (UTC)':<24} {'outcome':<7} {'recipe':<20} {'defects':<24} part"]
     for r in records:
         recipe = f"{r.recipe} v{r.recipe_version}"
-        defects = _count_names(r.defects)
+        defects = _count_names(r.defect_names)
         lines.append(
             f"{r.id:>6}  {_time(r):<24} {r.outcome.value:<7} {recipe:<20} {defects:<24} "
             f"{r.part_id or ''}"

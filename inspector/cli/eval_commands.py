@@ -1,4 +1,8 @@
-"""`inspector eval`: evaluate a recipe on a labelled data set, list runs, compare two."""
+"""`inspector eval`: evaluate a recipe on a labelled data set, list runs, compare two.
+
+`register` adds the parser; the handler imports the evaluation and the store only when it runs,
+so `inspector --help` stays instant.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,60 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from inspector.errors import InputError
-from inspector.evaluation import metrics, report
-from inspector.evaluation.datasets import read_dataset
-from inspector.evaluation.evaluate import Interrupted, Step, evaluate, parse_prices
-from inspector.store import Store
-from inspector.store.evaluations import runs
+if TYPE_CHECKING:
+    from inspector.evaluation.evaluate import Step
+    from inspector.store import Store
+    from inspector.store.evaluations.runs import EvaluationRun
+
+
+def register(commands) -> None:
+    evaluation = commands.add_parser(
+        "eval",
+        help="judge a labelled image set with a recipe: miss rate, overkill, latency, recorded",
+        description="Judge every image of a labelled set (MVTec AD layout, a folder per class, "
+        "or a CSV of images and labels) and print the figures; the run is recorded, can be "
+        "interrupted (Ctrl-C) and resumed (--resume), and compared with another (--compare).",
+    )
+    evaluation.add_argument("dataset", nargs="?", metavar="DATASET", help="folder or .csv file")
+    evaluation.add_argument("--recipe", help="recipe YAML to evaluate")
+    evaluation.add_argument("--good-label", default="good", help="the class of good parts")
+    evaluation.add_argument("--image-column", default="image", help="CSV: column of image paths")
+    evaluation.add_argument("--label-column", default="label", help="CSV: column of classes")
+    evaluation.add_argument("--resume", metavar="RUN", help="finish an interrupted run")
+    evaluation.add_argument("--compare", nargs=2, metavar=("RUN1", "RUN2"))
+    evaluation.add_argument("--list", action="store_true", help="list the recorded runs")
+    evaluation.add_argument("--report", metavar="FILE", help="write a report (.html or .pdf)")
+    evaluation.add_argument(
+        "--price",
+        action="append",
+        metavar="MODEL=IN,OUT",
+        help="price per million tokens (input, output) of a model or engine, for the cost "
+        "estimate of engines that give none; repeatable",
+    )
+    evaluation.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluation.set_defaults(handler=main)
 
 
 def main(args, settings) -> int:
-    """The handler of `inspector eval` (arguments as inspector.cli defines them)."""
-    store = Store.open(settings)
-    try:
+    """The handler of `inspector eval`."""
+    from inspector.store import Store
+
+    with Store.open(settings) as store:
         if args.list:
             return _list(store, args)
         if args.compare:
             return _compare(store, args)
         return _evaluate(store, args)
-    finally:
-        store.close()
 
 
 def _evaluate(store: Store, args) -> int:
+    from inspector.errors import InputError
+    from inspector.evaluation import metrics, report
+    from inspector.evaluation.datasets import read_dataset
+    from inspector.evaluation.evaluate import Interrupted, evaluate, parse_prices
+
     if args.dataset is None or args.recipe is None:
         raise InputError(
             "eval: give a data set and a recipe: inspector eval DATASET --recipe RECIPE.yaml "
@@ -57,7 +92,7 @@ def _evaluate(store: Store, args) -> int:
         )
         return 130
     display.finish()
-    results = runs.results(store.engine, run.id)
+    results = store.run_results(run.id)
     figures = metrics.compute(results)
     if args.report:
         kind = report.write(Path(args.report), run, figures)
@@ -71,9 +106,11 @@ def _evaluate(store: Store, args) -> int:
 
 
 def _compare(store: Store, args) -> int:
-    run_a, run_b = (runs.find_run(store.engine, ref) for ref in args.compare)
-    results_a = runs.results(store.engine, run_a.id)
-    results_b = runs.results(store.engine, run_b.id)
+    from inspector.evaluation import metrics, report
+
+    run_a, run_b = (store.find_run(ref) for ref in args.compare)
+    results_a = store.run_results(run_a.id)
+    results_b = store.run_results(run_b.id)
     a, b = metrics.compute(results_a), metrics.compute(results_b)
     outcome_a = {r.image: r.outcome for r in results_a}
     common = [r for r in results_b if r.image in outcome_a]
@@ -93,7 +130,7 @@ def _compare(store: Store, args) -> int:
 
 
 def _list(store: Store, args) -> int:
-    listed = runs.list_runs(store.engine)
+    listed = store.list_runs()
     if args.json:
         print(json.dumps([_run_dict(r) for r in listed], indent=2, default=str))
         return 0
@@ -107,7 +144,7 @@ def _list(store: Store, args) -> int:
     return 0
 
 
-def _run_dict(run: runs.EvaluationRun) -> dict:
+def _run_dict(run: EvaluationRun) -> dict:
     return {
         "id": run.short,
         "uid": run.uid,

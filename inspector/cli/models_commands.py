@@ -10,8 +10,10 @@ import json
 import os
 from pathlib import Path
 
+from inspector.cli.demo import DEMO_RECIPE
 
-def add_command(commands, default_recipe: str) -> None:
+
+def register(commands) -> None:
     models = commands.add_parser(
         "models",
         help="list the model presets; --check: can the recipe's engines run here",
@@ -22,12 +24,15 @@ def add_command(commands, default_recipe: str) -> None:
     )
     models.add_argument("--check", action="store_true", help="check the recipe's engines here")
     models.add_argument(
-        "--recipe", default=default_recipe, help="recipe whose engines to check (default: demo)"
+        "--recipe",
+        default=str(DEMO_RECIPE),
+        help="recipe whose engines to check (default: demo)",
     )
     models.add_argument("--json", action="store_true", help="print JSON")
+    models.set_defaults(handler=_models)
 
 
-def run(args, settings) -> int:
+def _models(args, settings) -> int:
     return _check(args) if args.check else _list(args)
 
 

@@ -66,13 +66,12 @@ def evaluate(
     prepared.chain.load(say)
     version_id = store.recipe_version_id(prepared.recipe, prepared.references)
     if resume:
-        run = runs.find_run(store.engine, resume)
+        run = store.find_run(resume)
         _check_same(run, dataset, version_id, recipe_path)
-        done = runs.judged_images(store.engine, run.id)
-        runs.set_status(store.engine, run.id, runs.RUNNING)
+        done = store.judged_images(run.id)
+        store.set_run_status(run.id, runs.RUNNING)
     else:
-        run = runs.start_run(
-            store.engine,
+        run = store.start_run(
             dataset=str(dataset.root),
             dataset_kind=dataset.kind,
             reader=dataset.reader,
@@ -91,17 +90,17 @@ def evaluate(
             if sample.name in done:
                 continue
             result = judge_sample(prepared.chain, sample, position, prices or {})
-            runs.add_result(store.engine, run.id, result)
+            store.add_result(run.id, result)
             done.add(sample.name)
             judged_now += 1
             if progress:
                 elapsed = time.perf_counter() - started
                 progress(Step(len(done), len(dataset.samples), sample, result, elapsed, judged_now))
     except KeyboardInterrupt:
-        runs.set_status(store.engine, run.id, runs.INTERRUPTED)
-        raise Interrupted(runs.get_run(store.engine, run.id)) from None
-    runs.set_status(store.engine, run.id, runs.COMPLETE)
-    return runs.get_run(store.engine, run.id)
+        store.set_run_status(run.id, runs.INTERRUPTED)
+        raise Interrupted(store.get_run(run.id)) from None
+    store.set_run_status(run.id, runs.COMPLETE)
+    return store.get_run(run.id)
 
 
 def judge_sample(chain, sample: Sample, position: int, prices: Prices) -> EvaluationResult:

@@ -13,8 +13,7 @@ from pathlib import Path
 from inspector.domain import utc_now
 from inspector.errors import InputError
 from inspector.export.output import Progress, sha256_file
-from inspector.store import Store, records
-from inspector.store.audit import export_log
+from inspector.store import InspectionFilter, Store, export_dict
 from inspector.store.audit.users import Identity, Permission
 
 FORMATS = ("csv", "jsonl", "pdf", "bundle")
@@ -34,7 +33,7 @@ def export_records(
     actor: Identity,
     fmt: str,
     out: Path,
-    where: records.RecordFilter,
+    where: InspectionFilter,
     progress: Progress | None = None,
     max_rows: int = 500,
 ) -> ExportResult:
@@ -42,9 +41,9 @@ def export_records(
         raise InputError(f"export format {fmt!r}: use one of {', '.join(FORMATS)}")
     actor.require(Permission.EXPORT)
     out = Path(out)
-    head, where = records.as_of(store.engine, where)  # records as of this chain head
-    total = records.count(store.engine, where)
-    stream = records.iter_records(store.engine, where)
+    head, where = store.as_of(where)  # records as of this chain head
+    total = store.count(where)
+    stream = (export_dict(record) for record in store.records(where))
     about = {
         "created_at": utc_now().isoformat().replace("+00:00", "Z"),
         "created_by": f"{actor.full_name} ({actor.name})",
@@ -56,9 +55,7 @@ def export_records(
         digest = sha256_file(out)
     except OSError as exc:
         raise InputError(f"export to {out}: cannot write it ({exc.strerror or exc})") from None
-    seq = export_log.log_export(
-        store.engine, actor, fmt, out.name, digest, count, where.describe(), head
-    )
+    seq = store.log_export(actor, fmt, out.name, digest, count, where.describe(), head)
     return ExportResult(out, count, digest, str(head), seq)
 
 
@@ -77,12 +74,11 @@ def _write(fmt, store, where, about, stream, out, progress, total, max_rows) -> 
 
         return write_bundle(stream, out, store.evidence.root, about, progress, total).records
     from inspector.export.pdf_report import write_pdf
-    from inspector.store.audit import recipe_log
 
-    summary = records.summary(store.engine, where)
+    summary = store.summary(where)
     approvals = []
     for r in summary["recipes"]:
-        for v in recipe_log.list_versions(store.engine, r["name"]):
+        for v in store.recipe_versions(r["name"]):
             if v.version == r["version"]:
                 signed = [s.as_dict() for s in v.signatures]
                 approvals.append({"name": v.name, "version": v.version, "signatures": signed})

@@ -1,98 +1,111 @@
-"""The station: camera → bounded queue → judge → store, on two threads, without Qt.
+"""The station: cameras → lanes → judge → store, for one view or several, without Qt.
 
-Capture, judging and recording run on their own threads, so a slow model never stalls the
-camera and the database never stalls the model. How frames
-meet the judge is the trigger policy:
+Threads: one capture thread per view, one judge thread, one record thread, and the evidence
+encoder (which encodes a frame's evidence image while the model judges it). A slow model never
+stalls the cameras, and the database never stalls the model. How frames meet the judge is the
+trigger policy:
 
 - free-run: the judge takes the newest frame; older waiting frames are dropped and counted.
 - triggered: every frame is a part and every part is judged; when the judge falls behind, the
-  capture thread waits (backpressure) and the waits are counted. Nothing is dropped silently.
+  camera waits (backpressure) and the waits are counted. Nothing is dropped silently.
 
-Listeners (the CLI, the window) receive events; they never reach behind the station. A stopped
-station has judged and recorded the frame in flight; triggered parts still queued are recorded
-as UNSURE ("not judged"), so no part that was seen goes unrecorded.
+With several views, the frames of one part are gathered from every view (station/parts.py),
+tied by one part id, judged view by view, and each view is recorded as its own inspection; a
+view that gave no frame is neither judged nor recorded, and makes the part UNSURE.
+
+Listeners (the CLI, the window) receive events (station/events.py); they never reach behind the
+station. A stopped station has judged and recorded the part in flight; triggered parts still
+queued are recorded as UNSURE ("not judged"), so no part that was seen goes unrecorded; in
+free-run, queued frames are dropped and counted.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from enum import StrEnum
 
 from inspector.cameras import Source, SourceEvent
-from inspector.domain import Frame, Verdict, unsure
+from inspector.domain import Frame, utc_now
 from inspector.judges import JudgeChain
 from inspector.recipes import Recipe
-from inspector.store import Store, Timings
-from inspector.store.evidence import EncodedImage
+from inspector.station import inspection
+from inspector.station.events import (
+    FrameCaptured,
+    FrameDropped,
+    InspectionRecorded,
+    Listener,
+    PartInspected,
+    RecordFailed,
+    StationEvent,
+    StationStats,
+    StationStopped,
+    TriggerPolicy,
+    ViewResult,
+)
+from inspector.station.inspection import SINGLE_VIEW, Judged, View
+from inspector.station.parts import Lanes
+from inspector.store import Store
 
 log = logging.getLogger(__name__)
 
 
-class TriggerPolicy(StrEnum):
-    FREE_RUN = "free-run"
-    TRIGGERED = "triggered"
-
-
 @dataclass(frozen=True)
-class InspectionRecorded:
-    inspection_id: int
-    frame: Frame
-    verdict: Verdict
-    timings: Timings
+class _Part:
+    """A judged part on its way to the record thread: per view, a verdict or None (no frame)."""
 
-
-@dataclass(frozen=True)
-class FrameCaptured:
-    """Every frame as it arrives, for live views; listeners must return at once."""
-
-    frame: Frame
-
-
-@dataclass(frozen=True)
-class FrameDropped:
-    sequence: int
-    dropped_total: int
-
-
-@dataclass(frozen=True)
-class RecordFailed:
-    """A verdict that could not be stored; the station goes on, the message says why."""
-
-    frame: Frame
-    message: str
-
-
-@dataclass(frozen=True)
-class StationStopped:
-    stats: StationStats
-
-
-StationEvent = (
-    FrameCaptured | InspectionRecorded | FrameDropped | RecordFailed | SourceEvent | StationStopped
-)
-Listener = Callable[[StationEvent], None]
-
-
-@dataclass
-class StationStats:
-    captured: int = 0
-    judged: int = 0
-    recorded: int = 0
-    dropped: int = 0  # free-run: frames replaced by a newer one before the judge took them
-    backpressure_waits: int = 0  # triggered: times the camera waited for the judge
-    not_judged: int = 0  # triggered: parts queued at shutdown, recorded as UNSURE
-    record_failures: int = 0
+    part_id: str | None
+    views: tuple[Judged | None, ...]
 
 
 class Station:
     def __init__(
         self,
+        views: Sequence[View],
+        store: Store,
+        policy: TriggerPolicy = TriggerPolicy.FREE_RUN,
+        queue_size: int = 4,
+        sync_window_s: float = 0.5,
+    ) -> None:
+        names = [v.name for v in views]
+        if not views or len(set(names)) != len(names):
+            raise ValueError(f"a station needs views with distinct names, got {names}")
+        self.views = tuple(views)
+        self.store = store
+        self.policy = policy
+        self.stats = StationStats()
+        self._listeners: list[Listener] = []
+        self._stopping = threading.Event()
+        self._stats_lock = threading.Lock()
+        self._lanes = Lanes(
+            self.views,
+            policy,
+            1 if policy is TriggerPolicy.FREE_RUN else queue_size,
+            sync_window_s,
+            self._stopping,
+        )
+        self._part_prefix = utc_now().strftime("%Y%m%dT%H%M%S")
+        self._parts_taken = 0
+        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence")
+        self._capture_threads = [
+            threading.Thread(
+                target=self._capture, args=(i,), name=f"capture-{view.name}", daemon=True
+            )
+            for i, view in enumerate(self.views)
+        ]
+        self._judge_thread = threading.Thread(target=self._judge_loop, name="judge", daemon=True)
+        # Bounded: a store that falls behind slows the judge, and then the cameras, visibly.
+        self._records: queue.Queue[_Part | None] = queue.Queue(maxsize=32)
+        self._record_thread = threading.Thread(target=self._record_loop, name="record", daemon=True)
+
+    @classmethod
+    def for_camera(
+        cls,
         source: Source,
         chain: JudgeChain,
         recipe: Recipe,
@@ -100,26 +113,10 @@ class Station:
         store: Store,
         policy: TriggerPolicy = TriggerPolicy.FREE_RUN,
         queue_size: int = 4,
-    ) -> None:
-        self.source = source
-        self.chain = chain
-        self.recipe = recipe
-        self.recipe_version_id = recipe_version_id
-        self.store = store
-        self.policy = policy
-        self.stats = StationStats()
-        self._listeners: list[Listener] = []
-        self._queue: queue.Queue[Frame | None] = queue.Queue(
-            maxsize=1 if policy is TriggerPolicy.FREE_RUN else queue_size
-        )
-        self._stopping = threading.Event()
-        self._stats_lock = threading.Lock()
-        self._encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence")
-        self._capture_thread = threading.Thread(target=self._capture, name="capture", daemon=True)
-        self._judge_thread = threading.Thread(target=self._judge_loop, name="judge", daemon=True)
-        # Bounded: a store that falls behind slows the judge, and then the camera, visibly.
-        self._records: queue.Queue[_Pending | None] = queue.Queue(maxsize=32)
-        self._record_thread = threading.Thread(target=self._record_loop, name="record", daemon=True)
+    ) -> Station:
+        """A single-camera station: one view."""
+        view = View(SINGLE_VIEW, source, recipe, recipe_version_id, chain)
+        return cls([view], store, policy, queue_size)
 
     # -- observers -------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> None:
@@ -140,174 +137,145 @@ class Station:
     def start(self) -> None:
         self._record_thread.start()
         self._judge_thread.start()
-        self._capture_thread.start()
+        for thread in self._capture_threads:
+            thread.start()
 
     def trigger(self) -> bool:
-        """A software trigger (a button, a key, an integration): the camera takes the next
-        part, by its TriggerSoftware where it has one, else as the next frame that arrives.
-        False where the source takes no trigger (a file, or a camera in free-run)."""
-        fire = getattr(self.source, "trigger", None)
-        if fire is None or not getattr(self.source, "triggered", False):
-            return False
-        fire()
-        return True
+        """A software trigger (a button, a key, an integration): every view's camera takes
+        the next part, by its TriggerSoftware where it has one, else as the next frame that
+        arrives. False where no view takes a trigger (a file, or a camera in free-run)."""
+        fired = False
+        for view in self.views:
+            fire = getattr(view.source, "trigger", None)
+            if fire is not None and getattr(view.source, "triggered", False):
+                fire()
+                fired = True
+        return fired
 
     def stop(self) -> None:
-        """Ask both threads to finish; the frame being judged is completed and recorded."""
+        """Ask every thread to finish; the part being judged is completed and recorded."""
         self._stopping.set()
-        self.source.close()
+        for view in self.views:
+            view.source.close()
+        self._lanes.wake()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Until the source has ended (or stop) and all work is recorded; False on timeout."""
+        """Until the sources have ended (or stop) and all work is recorded; False on timeout."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        for thread in (self._capture_thread, self._judge_thread, self._record_thread):
+        for thread in (*self._capture_threads, self._judge_thread, self._record_thread):
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             thread.join(remaining)
             if thread.is_alive():
                 return False
         return True
 
-    # -- capture thread --------------------------------------------------------------------
-    def _capture(self) -> None:
+    # -- capture threads -------------------------------------------------------------------
+    def _capture(self, index: int) -> None:
+        view = self.views[index]
         try:
             while not self._stopping.is_set():
-                frame = self.source.read()
+                frame = view.source.read()
                 if frame is None:
                     break
                 with self._stats_lock:
                     self.stats.captured += 1
-                self._emit(FrameCaptured(frame))
-                if self.policy is TriggerPolicy.FREE_RUN:
-                    self._offer_newest(frame)
-                else:
-                    self._put_waiting(frame)
+                self._emit(FrameCaptured(frame, view.name))
+                dropped = self._lanes.offer(index, frame, self._count_wait)
+                if dropped is not None:
+                    self._count_drop(view, dropped)
         except Exception:
-            log.exception("capture from %s failed", self.source.uri)
+            log.exception("capture from %s failed", view.source.uri)
         finally:
-            self._put_end()
+            self._lanes.end(index)
 
-    def _offer_newest(self, frame: Frame) -> None:
-        while True:
-            try:
-                self._queue.put_nowait(frame)
-                return
-            except queue.Full:
-                try:
-                    older = self._queue.get_nowait()
-                except queue.Empty:
-                    continue
-                if older is not None:
-                    self._count_drop(older)
+    def _count_wait(self) -> None:
+        with self._stats_lock:
+            self.stats.backpressure_waits += 1
 
-    def _count_drop(self, frame: Frame) -> None:
+    def _count_drop(self, view: View, frame: Frame) -> None:
         with self._stats_lock:
             self.stats.dropped += 1
             total = self.stats.dropped
-        self._emit(FrameDropped(frame.sequence, total))
-
-    def _put_waiting(self, frame: Frame) -> None:
-        try:
-            self._queue.put_nowait(frame)
-            return
-        except queue.Full:
-            with self._stats_lock:
-                self.stats.backpressure_waits += 1
-        while True:
-            try:
-                self._queue.put(frame, timeout=0.1)
-                return
-            except queue.Full:
-                if self._stopping.is_set():
-                    # The part was seen: it gets a record, even though no model judged it.
-                    self._record_not_judged(frame)
-                    return
-
-    def _put_end(self) -> None:
-        while True:
-            try:
-                self._queue.put(None, timeout=0.1)
-                return
-            except queue.Full:
-                if self._judge_thread.is_alive():
-                    continue
-                return
+        self._emit(FrameDropped(frame.sequence, total, view.name))
 
     # -- judge thread ----------------------------------------------------------------------
     def _judge_loop(self) -> None:
         try:
-            while True:
-                frame = self._queue.get()
-                if frame is None:
-                    break
-                if self._stopping.is_set() and self.policy is TriggerPolicy.FREE_RUN:
-                    self._count_drop(frame)
-                elif self._stopping.is_set():
-                    self._record_not_judged(frame)
+            while (frames := self._lanes.next_part()) is not None:
+                if not self._stopping.is_set():
+                    self._records.put(self._judge(frames, judge=True))
+                elif self.policy is TriggerPolicy.FREE_RUN:
+                    for view, frame in zip(self.views, frames, strict=True):
+                        if frame is not None:
+                            self._count_drop(view, frame)
                 else:
-                    self._judge(frame)
+                    self._records.put(self._judge(frames, judge=False))
         finally:
             self._records.put(None)
 
-    def _judge(self, frame: Frame) -> None:
-        taken_ns = time.monotonic_ns()
-        # The evidence image is encoded while the model judges: recording adds no latency.
-        encoded = self._encoder.submit(self.store.evidence.encode, frame.image)
-        try:
-            verdict = self.chain.judge(frame.image)
-        except Exception as exc:  # judges catch their own errors; this is a last guard
-            log.exception("judge chain failed")
-            verdict = unsure(f"the judge chain failed: {exc}")
-        with self._stats_lock:
-            self.stats.judged += 1
-        self._records.put(_Pending(frame, verdict, taken_ns, time.monotonic_ns(), encoded))
+    def _judge(self, frames: list[Frame | None], judge: bool) -> _Part:
+        part_id = frames[0].part_id if len(frames) == 1 else self._part_id(frames)
+        judged: list[Judged | None] = []
+        for view, frame in zip(self.views, frames, strict=True):
+            if frame is None:
+                with self._stats_lock:
+                    self.stats.missing_views += 1
+                judged.append(None)
+                continue
+            if frame.part_id != part_id:
+                frame = dataclasses.replace(frame, part_id=part_id)
+            if judge:
+                judged.append(inspection.judge(view.chain, frame, self.store, self._encoder))
+            else:
+                judged.append(inspection.not_judged(frame, self.store, self._encoder))
+            with self._stats_lock:
+                if judge:
+                    self.stats.judged += 1
+                else:
+                    self.stats.not_judged += 1
+        return _Part(part_id, tuple(judged))
 
-    def _record_not_judged(self, frame: Frame) -> None:
-        with self._stats_lock:
-            self.stats.not_judged += 1
-        now = time.monotonic_ns()
-        encoded = self._encoder.submit(self.store.evidence.encode, frame.image)
-        verdict = unsure("station stopped before this part was judged")
-        self._records.put(_Pending(frame, verdict, now, now, encoded))
+    def _part_id(self, frames: list[Frame | None]) -> str:
+        """The part's own id where the frames carry one (a file name), else a new one."""
+        self._parts_taken += 1
+        named = [f.part_id for f in frames if f is not None and f.part_id]
+        if named:
+            return named[0]
+        return f"{self._part_prefix}-{self._parts_taken:06d}"
 
     # -- record thread ---------------------------------------------------------------------
     def _record_loop(self) -> None:
         """The one writer: records in the order parts were judged, off the judge's path."""
-        while (pending := self._records.get()) is not None:
-            self._record(pending)
+        while (part := self._records.get()) is not None:
+            results = tuple(
+                self._record(view, judged)
+                if judged is not None
+                else ViewResult(view.name, None, None, None)
+                for view, judged in zip(self.views, part.views, strict=True)
+            )
+            with self._stats_lock:
+                self.stats.parts += 1
+            self._emit(PartInspected(part.part_id, results))
         self._encoder.shutdown(wait=True)
         self._emit(StationStopped(self.stats))
 
-    def _record(self, pending: _Pending) -> None:
-        frame = pending.frame
+    def _record(self, view: View, judged: Judged) -> ViewResult:
+        frame, verdict = judged.frame, judged.verdict
         try:
-            image = pending.encoded.result()
-            done_ns = time.monotonic_ns()
-            timings = Timings(
-                queue_ms=(pending.taken_ns - frame.captured_monotonic_ns) / 1e6,
-                judge_ms=(pending.judged_ns - pending.taken_ns) / 1e6,
-                total_ms=(done_ns - frame.captured_monotonic_ns) / 1e6,
-            )
-            roi = self.recipe.roi.as_region() if self.recipe.roi else None
-            inspection_id = self.store.record_inspection(
-                frame, self.recipe_version_id, pending.verdict, image, timings, roi
+            inspection_id, timings = inspection.record(
+                view.recipe, view.recipe_version_id, judged, self.store
             )
         except Exception as exc:
-            log.exception("recording frame %s failed", frame.sequence)
+            log.exception("recording frame %s of view %s failed", frame.sequence, view.name)
             with self._stats_lock:
                 self.stats.record_failures += 1
-            self._emit(RecordFailed(frame, f"could not record frame {frame.sequence}: {exc}"))
-            return
+            if len(self.views) == 1:
+                message = f"could not record frame {frame.sequence}: {exc}"
+            else:
+                message = f"could not record view {view.name} of part {frame.part_id}: {exc}"
+            self._emit(RecordFailed(frame, message, view.name))
+            return ViewResult(view.name, frame, verdict, None)
         with self._stats_lock:
             self.stats.recorded += 1
-        self._emit(InspectionRecorded(inspection_id, frame, pending.verdict, timings))
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """A verdict on its way to the store, with its evidence image being encoded."""
-
-    frame: Frame
-    verdict: Verdict
-    taken_ns: int
-    judged_ns: int
-    encoded: Future[EncodedImage]
+        self._emit(InspectionRecorded(inspection_id, frame, verdict, timings, view.name))
+        return ViewResult(view.name, frame, verdict, inspection_id, timings)

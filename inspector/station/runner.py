@@ -1,14 +1,16 @@
-"""Preparing and running a station from a recipe file and a source URI, for the CLI and the window.
+"""Preparing and running a station from views (a name, a source URI, a recipe file each), for
+the CLI and the window; a single camera is one view.
 
-Preparation checks everything before anything is recorded: the recipe, its reference images,
-the camera, the model. Only then is the recipe version written, so a start that fails leaves no
-trace in the record. A loaded judge chain is kept and reused while the recipe file is unchanged.
+Preparation checks everything before anything is recorded: every view's recipe, its reference
+images, its camera, its model. Only then are the recipe versions written, so a start that fails
+leaves no trace in the record. A loaded judge chain is kept and reused while its recipe file is
+unchanged (views that share a recipe file share its chain: the judge thread runs one at a time).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +23,9 @@ from inspector.errors import InputError
 from inspector.judges import JudgeChain, build_chain
 from inspector.judges.base import Progress
 from inspector.recipes import Recipe, load_recipe
-from inspector.station.pipeline import Listener, Station, StationStopped, TriggerPolicy
+from inspector.station.events import Listener, StationStopped, TriggerPolicy
+from inspector.station.inspection import SINGLE_VIEW, View
+from inspector.station.pipeline import Station
 from inspector.store import Store
 
 
@@ -52,26 +56,44 @@ def prepare_judge(recipe_path: str | Path) -> PreparedJudge:
     return PreparedJudge(path, recipe, chain, references, (stat.st_mtime, stat.st_size))
 
 
+@dataclass(frozen=True)
+class ViewPlan:
+    """A view as the user names it: which camera, judged by which recipe."""
+
+    name: str
+    source: str
+    recipe: str | Path
+
+
+def choose_policy(views: Sequence[View], trigger: str = "auto") -> TriggerPolicy:
+    """`auto`: free-run where any camera streams, else triggered (files, folders, and cameras
+    that take a picture per trigger give parts, not a stream)."""
+    if trigger != "auto":
+        return TriggerPolicy(trigger)
+    streams = any(v.source.live and not getattr(v.source, "triggered", False) for v in views)
+    return TriggerPolicy.FREE_RUN if streams else TriggerPolicy.TRIGGERED
+
+
 class StationRunner:
-    """One station at a time over one store; start, stop, switch recipe or camera."""
+    """One station at a time over one store; start, stop, switch recipe or cameras."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.station: Station | None = None
-        self.prepared: PreparedJudge | None = None
+        self._prepared: dict[Path, PreparedJudge] = {}
         self._lock = threading.Lock()
 
     def load(self, recipe_path: str | Path, progress: Progress | None = None) -> PreparedJudge:
         """Prepare and load the recipe's models, reusing them if the file has not changed."""
         path = Path(recipe_path)
-        current = self.prepared
-        if current is not None and current.recipe_path == path:
+        current = self._prepared.get(path)
+        if current is not None:
             stat = path.stat()
             if current.stamp == (stat.st_mtime, stat.st_size):
                 return current
         prepared = prepare_judge(path)
         prepared.chain.load(progress)
-        self.prepared = prepared
+        self._prepared[path] = prepared
         return prepared
 
     def start(
@@ -82,30 +104,57 @@ class StationRunner:
         trigger: str = "auto",
         progress: Progress | None = None,
     ) -> Station:
+        """A single-camera station."""
+        plan = ViewPlan(SINGLE_VIEW, source_uri, recipe_path)
+        return self.start_views([plan], listener, trigger, progress)
+
+    def start_views(
+        self,
+        plans: Sequence[ViewPlan],
+        listener: Listener,
+        trigger: str = "auto",
+        progress: Progress | None = None,
+        sync_window_s: float = 0.5,
+    ) -> Station:
+        """A station over these views; nothing is recorded unless every view is ready."""
         with self._lock:
             if self.station is not None:
                 raise InputError("the station is already running; stop it first")
             early: list[SourceEvent] = []
             forward: list[Callable[[SourceEvent], None]] = [early.append]
-            source: Source = open_source(source_uri, on_event=lambda event: forward[0](event))
+
+            def on_event(event: SourceEvent) -> None:
+                forward[0](event)
+
+            several = len(plans) > 1
+            sources: list[Source] = []
             try:
-                prepared = self.load(recipe_path, progress)
-                # The recipe's camera settings, before the first frame; one not taken stops here.
-                source = configure(source, prepared.recipe.camera, lambda e: forward[0](e))
+                prepared = []
+                for plan in plans:
+                    sources.append(open_source(plan.source, on_event=on_event))
+                    said = _named(progress, plan.name) if several else progress
+                    judge = self.load(plan.recipe, said)
+                    prepared.append(judge)
+                    # The recipe's camera settings, before the first frame; one not taken stops.
+                    sources[-1] = configure(sources[-1], judge.recipe.camera, on_event)
                 # Recorded only once everything is ready: a start that fails writes nothing.
-                version_id = self.store.recipe_version_id(prepared.recipe, prepared.references)
+                views = [
+                    View(
+                        plan.name,
+                        source,
+                        judge.recipe,
+                        self.store.recipe_version_id(judge.recipe, judge.references),
+                        judge.chain,
+                    )
+                    for plan, source, judge in zip(plans, sources, prepared, strict=True)
+                ]
+                station = Station(
+                    views, self.store, choose_policy(views, trigger), sync_window_s=sync_window_s
+                )
             except BaseException:
-                source.close()
+                for source in sources:
+                    source.close()
                 raise
-            if trigger == "auto":
-                # A camera that takes a picture per trigger gives parts, not a stream.
-                streams = source.live and not getattr(source, "triggered", False)
-                policy = TriggerPolicy.FREE_RUN if streams else TriggerPolicy.TRIGGERED
-            else:
-                policy = TriggerPolicy(trigger)
-            station = Station(
-                source, prepared.chain, prepared.recipe, version_id, self.store, policy
-            )
             station.subscribe(listener)
             station.subscribe(lambda event: self._forget(station, event))
             for event in early:
@@ -116,7 +165,7 @@ class StationRunner:
             return station
 
     def _forget(self, station: Station, event) -> None:
-        """A station that stopped on its own (the file ended) frees the runner."""
+        """A station that stopped on its own (the files ended) frees the runner."""
         if isinstance(event, StationStopped):
             with self._lock:
                 if self.station is station:
@@ -134,3 +183,10 @@ class StationRunner:
             with self._lock:
                 if self.station is station:
                     self.station = None
+
+
+def _named(progress: Progress | None, name: str) -> Progress | None:
+    """A view's progress messages, prefixed with its name."""
+    if progress is None:
+        return None
+    return lambda message: progress(f"{name}: {message}")

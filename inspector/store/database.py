@@ -1,4 +1,8 @@
-"""Connecting to the database and bringing its schema up to date."""
+"""Connecting to the database, bringing its schema up to date, and what the Store tells of it.
+
+Only `Store` (record_store.py) calls these with an engine; the URL helpers (`safe_url`,
+`is_database_url`) take text, so the window can check a typed address without SQLAlchemy.
+"""
 
 from __future__ import annotations
 
@@ -68,3 +72,63 @@ def head_revisions() -> set[str]:
 
     config = _alembic_config(None)  # type: ignore[arg-type]
     return set(ScriptDirectory.from_config(config).get_heads())
+
+
+def migrate(url: str, revision: str = "heads") -> None:
+    """Bring the database at `url` to `revision` (an older one only to test upgrades from it)."""
+    from alembic import command
+
+    engine = connect(url)
+    try:
+        with engine.begin() as connection:
+            config = _alembic_config(engine)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    finally:
+        engine.dispose()
+
+
+def schema_differences(engine: Engine) -> list[str]:
+    """Where the database's schema differs from the tables' definitions, one line each."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from inspector.store.tables import Base
+
+    with engine.connect() as connection:
+        return [
+            str(d) for d in compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        ]
+
+
+def sqlite_pragmas(engine: Engine) -> dict[str, object]:
+    """The journal mode and foreign-key switch a SQLite connection runs with; {} elsewhere."""
+    if engine.dialect.name != "sqlite":
+        return {}
+    with engine.connect() as connection:
+        return {
+            name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "foreign_keys")
+        }
+
+
+def table_names(engine: Engine) -> set[str]:
+    from sqlalchemy import inspect
+
+    return set(inspect(engine).get_table_names())
+
+
+def is_database_url(text: str) -> bool:
+    """Whether `text` parses as a database address (a SQLAlchemy URL)."""
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(text)
+    except ArgumentError:
+        return False
+    return True
+
+
+def safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    return make_url(url).render_as_string(hide_password=True)

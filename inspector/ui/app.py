@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from inspector.config import Settings, StationProfile
 from inspector.errors import InspectorError
 from inspector.store import Store
-from inspector.store.audit import users
 from inspector.ui.login_dialog import LoginDialog
 
 
@@ -44,7 +43,12 @@ def application() -> QApplication:
 
 
 def run_window(
-    settings: Settings, profile: StationProfile, source: str, recipe: str, autostart: bool = True
+    settings: Settings,
+    profile: StationProfile,
+    source: str,
+    recipe: str,
+    autostart: bool = True,
+    views: list | None = None,  # ViewPlans: several cameras per part (`--view`)
 ) -> int:
     from inspector.ui.main_window import MainWindow
 
@@ -54,17 +58,16 @@ def run_window(
     except InspectorError as exc:
         QMessageBox.critical(None, "Inspector", f"{exc}\n\nCheck the database in the settings.")
         return exc.exit_code
-    identity = None
-    if users.has_people(store.engine):  # a site with accounts: every session is someone's
-        login = LoginDialog(store.engine)
-        if login.exec() != LoginDialog.DialogCode.Accepted:
-            store.close()
-            return 0
-        identity = login.identity
-    window = MainWindow(settings, profile, store, source, recipe, identity)
-    window.show()
-    if autostart:
-        window.station.start()
-    code = app.exec()
-    store.close()
-    return code
+    with store:
+        identity = None
+        if store.has_people():  # a site with accounts: every session is someone's
+            login = LoginDialog(store)
+            if login.exec() != LoginDialog.DialogCode.Accepted:
+                return 0
+            identity = login.identity
+        window = MainWindow(settings, profile, store, source, recipe, identity)
+        window.station.set_views(views or [])
+        window.show()
+        if autostart:
+            window.station.start()
+        return app.exec()

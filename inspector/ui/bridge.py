@@ -1,8 +1,8 @@
 """Station events into the Qt world: signals delivered on the window's thread.
 
 The station calls `listener` from its own threads; every signal emitted here is queued to the
-widgets' thread by Qt. Frames are not queued one by one: the newest is kept and the live view
-takes it at its own pace, so a fast camera can never flood the window.
+widgets' thread by Qt. Frames are not queued one by one: the newest of each view is kept and
+the live view takes them at its own pace, so fast cameras can never flood the window.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from inspector.station import (
     FrameCaptured,
     FrameDropped,
     InspectionRecorded,
+    PartInspected,
     RecordFailed,
     StationEvent,
     StationStopped,
@@ -24,7 +25,8 @@ from inspector.station import (
 
 
 class StationBridge(QObject):
-    recorded = Signal(object)  # InspectionRecorded
+    recorded = Signal(object)  # InspectionRecorded: one view's verdict, committed
+    part = Signal(object)  # PartInspected: every view of a part recorded
     source_changed = Signal(object)  # SourceEvent
     record_failed = Signal(object)  # RecordFailed
     dropped = Signal(int)  # frames dropped so far (free-run)
@@ -33,14 +35,16 @@ class StationBridge(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._lock = threading.Lock()
-        self._latest: Frame | None = None
+        self._latest: dict[str, Frame] = {}
 
     def listener(self, event: StationEvent) -> None:
         if isinstance(event, FrameCaptured):
             with self._lock:
-                self._latest = event.frame
+                self._latest[event.view] = event.frame
         elif isinstance(event, InspectionRecorded):
             self.recorded.emit(event)
+        elif isinstance(event, PartInspected):
+            self.part.emit(event)
         elif isinstance(event, SourceEvent):
             self.source_changed.emit(event)
         elif isinstance(event, FrameDropped):
@@ -50,8 +54,8 @@ class StationBridge(QObject):
         elif isinstance(event, StationStopped):
             self.stopped.emit(event)
 
-    def take_frame(self) -> Frame | None:
-        """The newest frame not yet taken, or None."""
+    def take_frames(self) -> dict[str, Frame]:
+        """The newest frame of each view not yet taken (by view name); empty if none."""
         with self._lock:
-            frame, self._latest = self._latest, None
-        return frame
+            frames, self._latest = self._latest, {}
+        return frames

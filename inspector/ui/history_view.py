@@ -30,10 +30,8 @@ from PySide6.QtWidgets import (
 from inspector.cameras.images import UnreadableImage, read_image
 from inspector.domain import Outcome
 from inspector.export.service import export_records
-from inspector.store import Store, queries
+from inspector.store import InspectionFilter, InspectionRecord, Store
 from inspector.store.audit.users import Identity
-from inspector.store.queries import HistoryRow, InspectionFilter
-from inspector.store.records import RecordFilter
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.messages import show_error
 from inspector.ui.workers import Task
@@ -75,7 +73,7 @@ class HistoryModel(QAbstractTableModel):
         super().__init__(parent)
         self.store = store
         self.filter = InspectionFilter()
-        self.rows: list[HistoryRow] = []
+        self.rows: list[InspectionRecord] = []
         self._exhausted = False
         self.total = 0
 
@@ -84,7 +82,7 @@ class HistoryModel(QAbstractTableModel):
         self.filter = f
         self.rows = []
         self._exhausted = False
-        self.total = queries.count(self.store.engine, f)
+        self.total = self.store.count(f)
         self.endResetModel()
         self.fetchMore(QModelIndex())
 
@@ -104,7 +102,7 @@ class HistoryModel(QAbstractTableModel):
         if parent.isValid() or self._exhausted:
             return
         before = self.rows[-1].id if self.rows else None
-        page = queries.page(self.store.engine, self.filter, PAGE, before_id=before)
+        page = self.store.page(self.filter, PAGE, before_id=before)
         if len(page) < PAGE:
             self._exhausted = True
         if page:
@@ -126,7 +124,7 @@ class HistoryModel(QAbstractTableModel):
             return (
                 row.id,
                 row.captured_at.strftime("%Y-%m-%d %H:%M:%S"),
-                row.outcome.value,
+                row.final_outcome.value,
                 f"{row.recipe} v{row.recipe_version}",
                 row.part_id or "",
                 row.lot or "",
@@ -134,7 +132,10 @@ class HistoryModel(QAbstractTableModel):
                 f"{row.judge_ms:.0f}",
             )[column]
         if role == Qt.ItemDataRole.ForegroundRole and column == 2:
-            return OUTCOME_COLOURS[row.outcome]
+            return OUTCOME_COLOURS[row.final_outcome]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 2 and row.decisions:
+            said, decided = row.outcome.value, row.final_outcome.value
+            return f"the model said {said}; a person decided {decided}"
         return None
 
 
@@ -161,8 +162,8 @@ class HistoryView(QWidget):
         self.outcome = QComboBox()
         self.outcome.addItems(OUTCOME_FILTERS)
         self.recipe = QComboBox()
-        self.engine = QComboBox()
-        self.engine.addItems(
+        self.judge_engine = QComboBox()
+        self.judge_engine.addItems(
             ["All engines", "transformers", "openai-compatible", "openai", "anthropic", "gemini"]
         )
         self.lot = QLineEdit()
@@ -173,7 +174,8 @@ class HistoryView(QWidget):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("CSV, JSON Lines, PDF report or evidence bundle")
         self.export_button.clicked.connect(self._export_dialog)
-        for widget in (self.period, self.outcome, self.recipe, self.engine, self.lot, apply):
+        filters_shown = (self.period, self.outcome, self.recipe, self.judge_engine, self.lot)
+        for widget in (*filters_shown, apply):
             filters.addWidget(widget)
         filters.addWidget(self.export_button)
         self.count_label = QLabel("")
@@ -201,7 +203,7 @@ class HistoryView(QWidget):
     def current_filter(self) -> InspectionFilter:
         period = PERIODS[self.period.currentText()]
         recipe = self.recipe.currentText()
-        engine = self.engine.currentText()
+        engine = self.judge_engine.currentText()
         return InspectionFilter(
             since=datetime.now(UTC) - period if period else None,
             outcomes=OUTCOME_FILTERS[self.outcome.currentText()],
@@ -217,15 +219,11 @@ class HistoryView(QWidget):
         self.table.resizeColumnsToContents()
 
     # -- export ----------------------------------------------------------------------------
-    def record_filter(self) -> RecordFilter:
-        """The export's selection: the table's filters (one outcome at most, lot as typed)."""
-        f = self.current_filter()
-        return RecordFilter(
-            since=f.since,
-            recipe=f.recipe,
-            outcome=f.outcomes[0] if len(f.outcomes) == 1 else None,
-            lot=f.lot_or_serial,
-        )
+    def export_filter(self) -> InspectionFilter:
+        """The export's selection: the filters as set, applied to the table first, so the file
+        holds exactly the rows the table shows (the same `InspectionFilter`, not a copy)."""
+        self.apply_filters()
+        return self.model.filter
 
     def _export_dialog(self) -> None:
         path, chosen = QFileDialog.getSaveFileName(self, "Export", "", ";;".join(EXPORT_FILTERS))
@@ -244,7 +242,7 @@ class HistoryView(QWidget):
         dialog = QProgressDialog(f"Exporting to {path.name}…", "Cancel", 0, 0, self)
         dialog.setWindowTitle("Export")
         dialog.setMinimumDuration(300)
-        where = self.record_filter()
+        where = self.export_filter()
 
         def work(progress):
             def report(count: int, total: int | None) -> None:
@@ -275,7 +273,7 @@ class HistoryView(QWidget):
 
     def _refresh_recipes(self) -> None:
         current = self.recipe.currentText()
-        names = ["All recipes", *queries.recipe_names(self.store.engine)]
+        names = ["All recipes", *self.store.recipe_names()]
         if [self.recipe.itemText(i) for i in range(self.recipe.count())] != names:
             self.recipe.blockSignals(True)
             self.recipe.clear()
@@ -319,11 +317,11 @@ class InspectionDetailView(QWidget):
         self.shown_id: int | None = None
 
     def show_inspection(self, inspection_id: int) -> None:
-        detail = queries.detail(self.store.engine, inspection_id)
+        detail = self.store.detail(inspection_id)
         if detail is None:
             return
         self.shown_id = inspection_id
-        path = self.store.evidence.path_for(detail.evidence_sha256, detail.evidence_format)
+        path = detail.evidence_path
         boxes = tuple((d.box, d.class_name) for d in detail.defects if d.box is not None)
         try:
             image = read_image(path)
@@ -331,7 +329,7 @@ class InspectionDetailView(QWidget):
         except UnreadableImage as exc:
             self.image.set_image(None)
             self.image.set_placeholder(f"Evidence image {path.name}: {exc}")
-        row = detail.row
+        row = detail
         defects = ", ".join(
             f"{d.class_name} ({d.severity or 'not in recipe'})" for d in detail.defects
         )
@@ -342,7 +340,7 @@ class InspectionDetailView(QWidget):
             f"part {escape(row.part_id or '-')}<br>"
             f"Defects: {escape(defects) or 'none'}<br>Evidence SHA-256: {detail.evidence_sha256}"
         )
-        decisions = queries.overrides_of(self.store.engine, inspection_id)
+        decisions = detail.decisions
         if decisions:
             lines = "<br>".join(
                 f"<b>{escape(d.user_name)} decided {d.outcome.value}</b> "

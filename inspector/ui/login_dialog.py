@@ -11,18 +11,18 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QVBoxLayout,
 )
-from sqlalchemy import Engine
 
 from inspector.errors import InspectorError
+from inspector.store import Store
 from inspector.store.audit import users
 from inspector.store.audit.signatures import Meaning
 
 
 class LoginDialog(QDialog):
-    def __init__(self, engine: Engine, parent=None) -> None:
+    def __init__(self, store: Store, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Inspector: log in")
-        self.engine = engine
+        self.store = store
         self.identity: users.Identity | None = None
         self.name = QLineEdit()
         self.password = QLineEdit()
@@ -44,9 +44,7 @@ class LoginDialog(QDialog):
 
     def try_login(self) -> bool:
         try:
-            self.identity = users.authenticate(
-                self.engine, self.name.text().strip(), self.password.text()
-            )
+            self.identity = self.store.authenticate(self.name.text().strip(), self.password.text())
         except InspectorError as exc:
             self.message.setText(str(exc))
             return False

@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         self.recipes.saved.connect(self._recipe_saved)
         self.bridge.recorded.connect(lambda _: self._mark_stale())
         self._stale = True
-        url = store.engine.url.render_as_string(hide_password=True)
+        url = store.url
         who = f"{identity.full_name or identity.name} ({identity.role})" if identity else "no login"
         self.statusBar().addPermanentWidget(
             QLabel(f"User: {who}   Data: {settings.data_dir}   DB: {url}")

@@ -40,7 +40,6 @@ from inspector.recipes import Recipe, load_recipe, parse_recipe
 from inspector.station.runner import read_image_or_explain
 from inspector.store import Store
 from inspector.store.audit.users import Identity, Permission
-from inspector.store.queries import latest_version
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.messages import plain, show_error
 from inspector.ui.workers import Task
@@ -53,7 +52,7 @@ def save_new_version(
 ) -> tuple[Recipe, Path]:
     """Write the recipe as the next version of its name, references copied beside it."""
     # Always above both the version it was based on and any recorded: an edit never reuses one.
-    version = max(latest_version(store.engine, recipe.name) or 0, recipe.version) + 1
+    version = max(store.latest_version(recipe.name) or 0, recipe.version) + 1
     folder = recipes_dir / recipe.name
     references_dir = folder / "references"
     references_dir.mkdir(parents=True, exist_ok=True)

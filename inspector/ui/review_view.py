@@ -1,6 +1,6 @@
 """The review queue: FAIL and UNSURE parts waiting for a person to confirm or override.
 
-A decision is a new signed record linked to the inspection (inspector.store.audit.overrides); the
+A decision is a new signed record linked to the inspection (`Store.override_verdict`); the
 model's verdict stays as it was recorded, and both show in the history and every export.
 """
 
@@ -21,8 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from inspector.errors import InspectorError
-from inspector.store import Store, queries
-from inspector.store.audit.overrides import override_verdict
+from inspector.store import InspectionRecord, Store
 from inspector.store.audit.users import Identity
 from inspector.ui.history_view import InspectionDetailView
 from inspector.ui.login_dialog import SignatureDialog
@@ -65,11 +64,11 @@ class ReviewView(QWidget):
         splitter.setSizes([380, 820])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        self.rows: list[queries.HistoryRow] = []
+        self.rows: list[InspectionRecord] = []
         self.dialog_factory = SignatureDialog  # tests fill the dialog the way a person would
 
     def refresh(self) -> None:
-        self.rows = queries.review_queue(self.store.engine)
+        self.rows = self.store.review_queue()
         self.items.blockSignals(True)
         self.items.clear()
         for row in self.rows:
@@ -110,8 +109,7 @@ class ReviewView(QWidget):
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         try:
-            override_verdict(
-                self.store.engine,
+            self.store.override_verdict(
                 who,
                 dialog.password.text(),
                 inspection_id,

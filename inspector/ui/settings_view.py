@@ -15,13 +15,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from inspector.cameras import SCHEMES
 from inspector.config import StationProfile
 from inspector.errors import InspectorError
 from inspector.judges import keys
+from inspector.store.database import is_database_url
 
 SOURCE_HELP = (
     "usb:0 · rtsp://user:pass@host/path · http://host/stream.mjpg · a video file · "
@@ -40,14 +39,11 @@ def check_profile(profile: StationProfile) -> list[str]:
         problems.append(f"Camera: unknown kind {scheme!r}; use {SOURCE_HELP}")
     if not profile.recipe.strip():
         problems.append("Recipe: choose a recipe file")
-    if profile.database_url.strip():
-        try:
-            make_url(profile.database_url.strip())
-        except ArgumentError:
-            problems.append(
-                "Database URL: not a database address; for example "
-                "postgresql+psycopg://user@host/inspection (or leave empty for SQLite)"
-            )
+    if profile.database_url.strip() and not is_database_url(profile.database_url.strip()):
+        problems.append(
+            "Database URL: not a database address; for example "
+            "postgresql+psycopg://user@host/inspection (or leave empty for SQLite)"
+        )
     return problems
 
 

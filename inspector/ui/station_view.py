@@ -1,4 +1,11 @@
-"""The operator's view: the live image, the latest verdict, the counters, start / stop / trigger."""
+"""The operator's view: the live images, the latest part's verdict, the counters, start / stop /
+trigger, for one camera or several views of a part.
+
+It observes the one station through the bridge: the banner and the counters follow parts
+(`PartInspected`: with several views, the part's outcome), the live images follow each view's
+frames. Several views come from `set_views` (`inspector window --view ...`) or from the Views
+table (Add view); with no view listed, the Camera and Recipe fields make the one view.
+"""
 
 from __future__ import annotations
 
@@ -8,26 +15,32 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QFormLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from inspector.cameras import SourceEvent, SourceState
 from inspector.domain import Outcome
-from inspector.station import InspectionRecorded, StationStopped
-from inspector.station.runner import StationRunner
+from inspector.station import PartInspected, StationStopped, ViewResult
+from inspector.station.inspection import SINGLE_VIEW
+from inspector.station.runner import StationRunner, ViewPlan
 from inspector.ui.bridge import StationBridge
 from inspector.ui.image_view import ImageView, Overlay
+from inspector.ui.live_views import LiveViews
 from inspector.ui.messages import plain
 from inspector.ui.workers import Task
 
@@ -41,7 +54,7 @@ LIVE_VIEW_MS = 33  # the live image is repainted at up to 30 frames per second
 
 
 class Counters:
-    """Counts of this session's verdicts (Qt-free, so it is tested on its own)."""
+    """Counts of this session's parts (Qt-free, so it is tested on its own)."""
 
     def __init__(self) -> None:
         self.total = self.passed = self.failed = self.unsure = 0
@@ -72,13 +85,15 @@ class StationView(QWidget):
         self.bridge = bridge
         self.trigger_policy = trigger
         self.counters = Counters()
-        self.last_verdict: InspectionRecorded | None = None
+        self.last_part: PartInspected | None = None
+        self.last_verdict: ViewResult | None = None  # the last part's first judged view
+        self._last_results: dict[str, ViewResult] = {}  # per view, for the live overlay
         self._task: Task | None = None
-        self._roi: tuple[int, int, int, int] | None = None
+        self._rois: dict[str, tuple[int, int, int, int] | None] = {}
         self._frames_shown = 0
         self.shown_frame = None  # the image on screen, for the recipe editor
         self._build(source, recipe)
-        bridge.recorded.connect(self._on_recorded)
+        bridge.part.connect(self._on_part)
         bridge.source_changed.connect(self._on_source_event)
         bridge.stopped.connect(self._on_stopped)
         bridge.record_failed.connect(lambda e: self._set_status(e.message, error=True))
@@ -89,7 +104,8 @@ class StationView(QWidget):
 
     # -- layout ----------------------------------------------------------------------------
     def _build(self, source: str, recipe: str) -> None:
-        self.image = ImageView(placeholder="Camera stopped. Press Start.")
+        self.live = LiveViews(placeholder="Camera stopped. Press Start.")
+        self.live.set_views([SINGLE_VIEW])
         side = QVBoxLayout()
         self.banner = QLabel("READY")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -155,6 +171,7 @@ class StationView(QWidget):
         setup.addRow("Camera", self.source_edit)
         setup.addRow("Recipe", recipe_row)
         side.addLayout(setup)
+        self._build_views_table(side)
 
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start")
@@ -182,9 +199,84 @@ class StationView(QWidget):
         panel.setLayout(side)
         panel.setFixedWidth(380)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.image, 1)
+        layout.addWidget(self.live, 1)
         layout.addWidget(panel)
         self._set_running(False)
+
+    def _build_views_table(self, side: QVBoxLayout) -> None:
+        """Several cameras per part: a row per view (name, camera, recipe)."""
+        self.views_table = QTableWidget(0, 3)
+        self.views_table.setHorizontalHeaderLabels(["View", "Camera", "Recipe"])
+        self.views_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.views_table.verticalHeader().setVisible(False)
+        self.views_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.views_table.setToolTip(
+            "Several cameras per part: the part FAILs if any view fails, is UNSURE if any is "
+            "unsure or gave no frame, and PASSes only if all pass."
+        )
+        self.views_table.setMaximumHeight(140)
+        side.addWidget(self.views_table)
+        row = QHBoxLayout()
+        self.add_view_button = QPushButton("Add view")
+        self.add_view_button.setToolTip("Inspect each part with several cameras")
+        self.remove_view_button = QPushButton("Remove view")
+        self.add_view_button.clicked.connect(self.add_view)
+        self.remove_view_button.clicked.connect(self.remove_view)
+        row.addWidget(self.add_view_button)
+        row.addWidget(self.remove_view_button)
+        side.addLayout(row)
+        self._views_changed()
+
+    @property
+    def image(self) -> ImageView:
+        """The live image (with several views: the first view's)."""
+        return self.live.first
+
+    # -- views -----------------------------------------------------------------------------
+    def set_views(self, plans: list[ViewPlan]) -> None:
+        """List the views the next Start runs (none: the Camera and Recipe fields)."""
+        self.views_table.setRowCount(0)
+        for plan in plans:
+            self._append_view(plan.name, plan.source, str(plan.recipe))
+        self._views_changed()
+
+    def view_plans(self) -> list[ViewPlan]:
+        plans = []
+        for row in range(self.views_table.rowCount()):
+            cells = [self.views_table.item(row, column) for column in range(3)]
+            name, source, recipe = (c.text().strip() if c is not None else "" for c in cells)
+            if name or source or recipe:
+                plans.append(ViewPlan(name, source, recipe))
+        return plans
+
+    def add_view(self) -> None:
+        count = self.views_table.rowCount()
+        if count == 0:  # the one camera becomes the first view
+            self._append_view("view1", self.source_edit.text().strip(), self.recipe_path)
+            count = 1
+        self._append_view(f"view{count + 1}", "", self.recipe_path)
+        self._views_changed()
+
+    def remove_view(self) -> None:
+        rows = sorted({i.row() for i in self.views_table.selectedIndexes()}, reverse=True)
+        for row in rows or [self.views_table.rowCount() - 1]:
+            if row >= 0:
+                self.views_table.removeRow(row)
+        self._views_changed()
+
+    def _append_view(self, name: str, source: str, recipe: str) -> None:
+        row = self.views_table.rowCount()
+        self.views_table.insertRow(row)
+        for column, text in enumerate((name, source, recipe)):
+            self.views_table.setItem(row, column, QTableWidgetItem(text))
+
+    def _views_changed(self) -> None:
+        several = self.views_table.rowCount() > 0
+        self.views_table.setVisible(several)
+        self.remove_view_button.setVisible(several)
+        running = self.runner.station is not None or self._task is not None
+        self.source_edit.setEnabled(not several and not running)
+        self.recipe_box.setEnabled(not several and not running)
 
     # -- actions ---------------------------------------------------------------------------
     @property
@@ -195,14 +287,16 @@ class StationView(QWidget):
         if self._task is not None or self.runner.station is not None:
             return
         source, recipe = self.source_edit.text().strip(), self.recipe_path
+        plans = self.view_plans()
+        trigger, listener = self.trigger_policy, self.bridge.listener
         self._set_status("Preparing: recipe, camera, model…")
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)  # cancels a slow start
 
         def work(progress):
-            return self.runner.start(
-                recipe, source, self.bridge.listener, self.trigger_policy, progress
-            )
+            if plans:
+                return self.runner.start_views(plans, listener, trigger, progress)
+            return self.runner.start(recipe, source, listener, trigger, progress)
 
         self._task = Task(work, self)
         self._task.progress.connect(self._set_status)
@@ -212,14 +306,29 @@ class StationView(QWidget):
 
     def _started(self, station) -> None:
         self._task = None
-        self._roi = None
-        recipe = station.recipe
-        if recipe.roi is not None:
-            self._roi = (recipe.roi.x, recipe.roi.y, recipe.roi.width, recipe.roi.height)
-        self.engine_label.setText(station.chain.description)
-        self.camera_label.setText(f"running: {station.source.uri}")
+        views = station.views
+        self._rois = {
+            v.name: (v.recipe.roi.x, v.recipe.roi.y, v.recipe.roi.width, v.recipe.roi.height)
+            if v.recipe.roi is not None
+            else None
+            for v in views
+        }
+        self._last_results = {}
+        self.live.set_views([v.name for v in views])
         self.camera_label.setStyleSheet("")
-        self._set_status(f"Running {recipe.name} v{recipe.version} ({station.policy}).")
+        if len(views) == 1:
+            [view] = views
+            recipe = view.recipe
+            self.engine_label.setText(view.chain.description)
+            self.camera_label.setText(f"running: {view.source.uri}")
+            self._set_status(f"Running {recipe.name} v{recipe.version} ({station.policy}).")
+        else:
+            self.engine_label.setText("\n".join(f"{v.name}: {v.chain.description}" for v in views))
+            self.camera_label.setText(
+                "running: " + ", ".join(f"{v.name} {v.source.uri}" for v in views)
+            )
+            recipes = ", ".join(f"{v.name} {v.recipe.name} v{v.recipe.version}" for v in views)
+            self._set_status(f"Running {len(views)} views: {recipes} ({station.policy}).")
         self._set_running(True)
 
     def _start_failed(self, exc: BaseException) -> None:
@@ -254,17 +363,49 @@ class StationView(QWidget):
             )
 
     # -- station events --------------------------------------------------------------------
-    def _on_recorded(self, event: InspectionRecorded) -> None:
-        self.last_verdict = event
-        verdict = event.verdict
-        self.counters.add(verdict.outcome)
-        self._show_banner(verdict.outcome, verdict.outcome.value)
-        defects = ", ".join(d.class_name for d in verdict.defects)
-        self.reason.setText(verdict.reason + (f"\nDefects: {defects}" if defects else ""))
-        decided = verdict.decided_by
-        if decided is not None:
-            self.engine_label.setText(f"{decided.engine}: {decided.model_id}")
-        self.latency_label.setText(f"{event.timings.judge_ms:.0f} ms")
+    def _on_part(self, event: PartInspected) -> None:
+        self.last_part = event
+        judged = [r for r in event.views if r.verdict is not None]
+        if judged:
+            self.last_verdict = judged[0]
+        self.counters.add(event.outcome)
+        self._show_banner(event.outcome, event.outcome.value)
+        self._show_reason(event, judged)
+        latencies = [(r.view, r.timings.judge_ms) for r in judged if r.timings is not None]
+        if len(latencies) == 1:
+            self.latency_label.setText(f"{latencies[0][1]:.0f} ms")
+        elif latencies:
+            self.latency_label.setText("  ".join(f"{v} {ms:.0f} ms" for v, ms in latencies))
+        self._show_counts()
+        for result in event.views:
+            if result.frame is None:
+                self.live.set_outcome(result.view, None, "no frame")
+                continue
+            self._last_results[result.view] = result
+            if result.verdict is not None:
+                outcome = result.verdict.outcome
+                self.live.set_outcome(result.view, outcome, outcome.value)
+            self._show(result.view, result.frame.image, _boxes(result))
+
+    def _show_reason(self, event: PartInspected, judged: list[ViewResult]) -> None:
+        """One view: its verdict's reason and who decided; several: the part's, then each's."""
+        if len(event.views) == 1 and judged:
+            verdict = judged[0].verdict
+            defects = ", ".join(d.class_name for d in verdict.defects)
+            self.reason.setText(verdict.reason + (f"\nDefects: {defects}" if defects else ""))
+            decided = verdict.decided_by
+            if decided is not None:
+                self.engine_label.setText(f"{decided.engine}: {decided.model_id}")
+            return
+        lines = [f"Part {event.part_id}: {event.reason}"]
+        for result in judged:
+            defects = ", ".join(d.class_name for d in result.verdict.defects)
+            lines.append(
+                f"{result.view}: {result.verdict.reason}" + (f" ({defects})" if defects else "")
+            )
+        self.reason.setText("\n".join(lines))
+
+    def _show_counts(self) -> None:
         c = self.counters
         for name, value in (
             ("Total", c.total),
@@ -274,13 +415,6 @@ class StationView(QWidget):
         ):
             self.count_labels[name].setText(str(value))
         self.count_labels["Yield"].setText(f"{c.yield_percent:.1f} %")
-        boxes = tuple(
-            ((d.box.x0, d.box.y0, d.box.x1, d.box.y1), d.class_name)
-            for d in verdict.defects
-            if d.box is not None
-        )
-        self.shown_frame = event.frame.image
-        self.image.set_image(event.frame.image, Overlay(self._roi, boxes))
 
     def _on_source_event(self, event: SourceEvent) -> None:
         self.camera_label.setText(f"{event.state}: {event.message}")
@@ -290,27 +424,28 @@ class StationView(QWidget):
     def _on_stopped(self, event: StationStopped) -> None:
         self._set_running(False)
         stats = event.stats
+        parts = f"{stats.parts} parts, " if len(self._rois) > 1 else ""
         self._set_status(
-            f"Stopped: {stats.captured} captured, {stats.judged} judged, "
+            f"Stopped: {parts}{stats.captured} captured, {stats.judged} judged, "
             f"{stats.recorded} recorded, {stats.dropped} skipped."
         )
         self.camera_label.setText("stopped")
 
     def _show_latest_frame(self) -> None:
-        frame = self.bridge.take_frame()
-        if frame is None:
+        frames = self.bridge.take_frames()
+        if not frames:
             return
         self._frames_shown += 1
-        boxes = ()
-        last = self.last_verdict
-        if last is not None and time.monotonic_ns() - last.frame.captured_monotonic_ns < 3e9:
-            boxes = tuple(
-                ((d.box.x0, d.box.y0, d.box.x1, d.box.y1), d.class_name)
-                for d in last.verdict.defects
-                if d.box is not None
-            )
-        self.shown_frame = frame.image
-        self.image.set_image(frame.image, Overlay(self._roi, boxes))
+        now = time.monotonic_ns()
+        for view, frame in frames.items():
+            last = self._last_results.get(view)
+            recent = last is not None and now - last.frame.captured_monotonic_ns < 3e9
+            self._show(view, frame.image, _boxes(last) if recent else ())
+
+    def _show(self, view: str, image, boxes) -> None:
+        if view == next(iter(self.live.images), None):
+            self.shown_frame = image  # the first view's, for the recipe editor
+        self.live.show_image(view, image, Overlay(self._rois.get(view), boxes))
 
     # -- helpers ---------------------------------------------------------------------------
     def _show_banner(self, outcome: Outcome | None, text: str) -> None:
@@ -325,8 +460,12 @@ class StationView(QWidget):
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.trigger_button.setEnabled(running)
-        self.source_edit.setEnabled(not running)
-        self.recipe_box.setEnabled(not running)
+        several = self.views_table.rowCount() > 0
+        self.source_edit.setEnabled(not running and not several)
+        self.recipe_box.setEnabled(not running and not several)
+        self.views_table.setEnabled(not running)
+        self.add_view_button.setEnabled(not running)
+        self.remove_view_button.setEnabled(not running)
         self.running_changed.emit(running)
 
     def _browse_recipe(self) -> None:
@@ -334,3 +473,14 @@ class StationView(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Recipe", start, "Recipes (*.yaml *.yml)")
         if path:
             self.recipe_box.setEditText(path)
+
+
+def _boxes(result: ViewResult | None) -> tuple:
+    """A view's defect boxes, as the overlay draws them."""
+    if result is None or result.verdict is None:
+        return ()
+    return tuple(
+        ((d.box.x0, d.box.y0, d.box.x1, d.box.y1), d.class_name)
+        for d in result.verdict.defects
+        if d.box is not None
+    )

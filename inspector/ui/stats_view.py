@@ -8,8 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from inspector.store import Store, queries
-from inspector.store.queries import InspectionFilter
+from inspector.store import InspectionFilter, Store
+from inspector.store.queries import YieldPoint
 
 RANGES = {
     "Last 24 hours": (timedelta(days=1), timedelta(hours=1)),
@@ -57,7 +57,7 @@ class StatsView(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.yield_plot, 1)
         layout.addWidget(self.pareto_plot, 1)
-        self.points: list[queries.YieldPoint] = []
+        self.points: list[YieldPoint] = []
         self.defects: list[tuple[str, int]] = []
 
     def current_filter(self) -> tuple[InspectionFilter, timedelta]:
@@ -70,7 +70,7 @@ class StatsView(QWidget):
         return f, bucket
 
     def refresh(self) -> None:
-        names = ["All recipes", *queries.recipe_names(self.store.engine)]
+        names = ["All recipes", *self.store.recipe_names()]
         if [self.recipe.itemText(i) for i in range(self.recipe.count())] != names:
             current = self.recipe.currentText()
             self.recipe.clear()
@@ -78,8 +78,8 @@ class StatsView(QWidget):
             if current in names:
                 self.recipe.setCurrentText(current)
         f, bucket = self.current_filter()
-        self.points = queries.yield_series(self.store.engine, f, bucket)
-        self.defects = queries.defect_pareto(self.store.engine, f)
+        self.points = self.store.yield_series(f, bucket)
+        self.defects = self.store.defect_pareto(f)
         self._draw()
 
     def _draw(self) -> None:

@@ -177,7 +177,7 @@ def test_station_judges_one_part_per_software_trigger(producer_dir, tmp_path, sq
         CameraSettings(pixel_format="mono8", trigger={"mode": "software"}),
         events.append,
     )
-    station = Station(
+    station = Station.for_camera(
         source,
         build_chain(recipe, str(path)),
         recipe,

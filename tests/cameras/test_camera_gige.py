@@ -121,7 +121,7 @@ def test_a_camera_that_dies_mid_stream_is_reconnected_and_the_station_goes_on(
         CameraSettings(exposure_us=5000, pixel_format="mono8"),
         events.append,
     )
-    station = Station(
+    station = Station.for_camera(
         source,
         build_chain(recipe, str(path)),
         recipe,
@@ -180,7 +180,7 @@ def test_a_trigger_while_the_camera_is_away_gives_no_part(pcb_images, tmp_path, 
         CameraSettings(trigger={"mode": "software"}),
         events.append,
     )
-    station = Station(
+    station = Station.for_camera(
         source,
         build_chain(recipe, str(path)),
         recipe,

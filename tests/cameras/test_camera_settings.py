@@ -12,7 +12,7 @@ from inspector.cameras.pixels import UnsupportedPixelFormat, to_judge_image
 from inspector.domain import Outcome
 from inspector.errors import InputError
 from inspector.recipes import load_recipe
-from inspector.station.multiview import combine
+from inspector.station import combine
 from tests.conftest import recipe_file
 
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import sqlite3
+import subprocess
+import sys
 
 from tests.conftest import ROOT
 from tests.support.command_line import inspector
@@ -64,3 +69,63 @@ def test_a_view_with_a_bad_source_is_named_and_nothing_is_recorded(tmp_path):
     with sqlite3.connect(data / "inspector.db") as connection:
         assert connection.execute("SELECT count(*) FROM inspections").fetchone() == (0,)
         assert connection.execute("SELECT count(*) FROM recipe_versions").fetchone() == (0,)
+
+
+def _parts_args(camera: str) -> list[str]:
+    recipe = str(DEMO / "recipe-reference.yaml")
+    return ["parts", "--view", "top", camera, recipe, "--view", "side", camera, recipe]
+
+
+def test_max_parts_stops_after_n_parts_and_prints_one_line_each(tmp_path):
+    data = tmp_path / "data"
+    result = inspector(*_parts_args(f"folder:{DEMO / 'camera'}"), "--max-parts", "3", data_dir=data)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [
+        "part 01_00041000_test  FAIL    top=FAIL  side=FAIL",
+        "part 02_00041000_good  PASS    top=PASS  side=PASS",
+        "part 03_00041001_test  FAIL    top=FAIL  side=FAIL",
+    ]
+    assert len(lines) < 12  # stopped before the folder ended
+    # After the third: the part in flight is finished, the queued ones are recorded UNSURE.
+    for line in lines[3:]:
+        assert line.endswith(("top=PASS  side=PASS", "top=FAIL  side=FAIL", "UNSURE")), line
+    assert f"stopped: {len(lines)} parts, {2 * len(lines)} views recorded" in result.stderr
+    with sqlite3.connect(data / "inspector.db") as connection:
+        rows = connection.execute("SELECT count(*) FROM inspections").fetchone()
+    assert rows == (2 * len(lines),)
+
+
+def test_ctrl_c_in_parts_stops_after_the_part_in_progress(tmp_path):
+    data = tmp_path / "data"
+    env = {**os.environ, "INSPECTOR_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
+    env.pop("INSPECTOR_DATABASE_URL", None)
+    station = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "inspector",
+            *_parts_args(f"folder:{DEMO / 'camera'}?loop=1&fps=5"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    first = station.stdout.readline()
+    assert first == "part 01_00041000_test  FAIL    top=FAIL  side=FAIL\n"
+    station.send_signal(signal.SIGINT)
+    out, err = station.communicate(timeout=60)
+    assert station.returncode == 0, err
+    assert "stopping after the part in progress" in err
+    assert "Traceback" not in err
+    printed = 1 + len(out.splitlines())
+    # A view whose camera had not yet sent the last part's frame when the stop came: that
+    # part is UNSURE, its missing view counted, and every view that was seen is recorded.
+    summary = re.search(r"stopped: (\d+) parts, (\d+) views recorded, (\d+) views without", err)
+    parts, recorded, missing = map(int, summary.groups())
+    assert parts == printed and recorded + missing == 2 * printed and missing <= 2
+    with sqlite3.connect(data / "inspector.db") as connection:
+        rows = connection.execute("SELECT count(*), count(DISTINCT part_id) FROM inspections")
+        assert rows.fetchone() == (recorded, printed)

@@ -19,7 +19,6 @@ from inspector.evaluation import metrics
 from inspector.evaluation.datasets import read_dataset
 from inspector.evaluation.evaluate import Interrupted, evaluate
 from inspector.store import Store
-from inspector.store.evaluations import runs
 from inspector.store.evaluations.runs import EvaluationResult
 from tests.support import command_line, textures
 from tests.support.command_line import inspector as _inspector
@@ -236,13 +235,13 @@ def test_a_run_interrupted_resumes_where_it_stopped(tmp_path, settings):
             evaluate(store, dataset, recipe, progress=stop_after_seven)
         first = stopped.value.run
         assert (first.status, first.judged, first.image_count) == ("interrupted", 7, 20)
-        judged_before = runs.judged_images(store.engine, first.id)
+        judged_before = store.judged_images(first.id)
         seen = []
         run = evaluate(store, dataset, recipe, resume=first.short,
                        progress=lambda step: seen.append(step.sample.name))  # fmt: skip
         assert (run.id, run.status, run.judged) == (first.id, "complete", 20)
         assert not judged_before & set(seen) and len(seen) == 13  # only what was left
-        results = runs.results(store.engine, run.id)
+        results = store.run_results(run.id)
         assert sorted(r.image for r in results) == sorted(s.name for s in dataset.samples)
         figures = metrics.compute(results)
         print(
@@ -260,7 +259,7 @@ def test_a_run_interrupted_resumes_where_it_stopped(tmp_path, settings):
         with pytest.raises(InputError, match="same recipe"):
             evaluate(store, dataset, other, resume=str(first.id))
         with pytest.raises(InputError, match="not in the store"):
-            runs.find_run(store.engine, "ffffffff")
+            store.find_run("ffffffff")
     finally:
         store.close()
 

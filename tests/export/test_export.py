@@ -16,9 +16,7 @@ from inspector.errors import InputError
 from inspector.export.bundle import verify_bundle, write_bundle
 from inspector.export.csv_file import read_csv, write_csv
 from inspector.export.jsonl import read_jsonl, write_jsonl
-from inspector.store import Store, records
-from inspector.store.audit import overrides, recipe_log, users
-from inspector.store.audit import trail as audit
+from inspector.store import InspectionFilter, Store, export_dict
 from tests.support.records_data import PASSWORDS, inspector, make_users, populate, record, verdict
 
 
@@ -35,22 +33,21 @@ def exported_sqlite(sqlite_settings):
 
 
 def _records(settings):
-    store = Store.open(settings)
-    people = make_users(store)
-    version_id, ids = populate(store, 6)
-    ids.append(record(store, version_id, 7, lot="L2"))
-    erin = users.authenticate(store.engine, "erin", PASSWORDS["erin"])
-    recipe_log.approve_recipe(store.engine, erin, PASSWORDS["erin"], "bracket", 1, "approved")
-    overrides.override_verdict(
-        store.engine, people["olly"], PASSWORDS["olly"], ids[2], "PASS", "dust", "reviewed"
-    )
-    yield store, ids
-    store.close()
+    with Store.open(settings) as store:
+        people = make_users(store)
+        version_id, ids = populate(store, 6)
+        ids.append(record(store, version_id, 7, lot="L2"))
+        erin = store.authenticate("erin", PASSWORDS["erin"])
+        store.approve_recipe(erin, PASSWORDS["erin"], "bracket", 1, "approved")
+        store.override_verdict(
+            people["olly"], PASSWORDS["olly"], ids[2], "PASS", "dust", "reviewed"
+        )
+        yield store, ids
 
 
 def test_records_carry_every_field_and_csv_and_jsonl_round_trip_them(exported, tmp_path):
     store, ids = exported
-    found = list(records.iter_records(store.engine, batch=3))  # keyset pages of 3
+    found = [export_dict(r) for r in store.records(batch=3)]  # keyset pages of 3
     assert [r["inspection_id"] for r in found] == ids
     for number, rec in enumerate(found, start=1):
         expected = verdict(number)
@@ -69,7 +66,7 @@ def test_records_carry_every_field_and_csv_and_jsonl_round_trip_them(exported, t
         assert [d["class"] for d in rec["defects"]] == [d.class_name for d in expected.defects]
         assert rec["part_id"] == f"P-{number:04d}"
         assert rec["image_left_site"] == expected.image_left_site
-        [entry] = audit.entries(store.engine, 1, "inspection", rec["inspection_id"])
+        [entry] = store.audit_entries(1, "inspection", rec["inspection_id"])
         assert rec["record_sha256"] == entry.new["sha256"]  # the export matches the chain
     overridden = found[2]
     assert (overridden["outcome"], overridden["final_outcome"]) == ("FAIL", "PASS")
@@ -98,11 +95,26 @@ def test_records_carry_every_field_and_csv_and_jsonl_round_trip_them(exported, t
 
 def test_exports_filter_and_each_is_an_audited_event(exported, settings, tmp_path):
     store, ids = exported
-    failed = records.RecordFilter(outcome=Outcome.FAIL)  # final outcome: the override counts
-    assert [r["inspection_id"] for r in records.iter_records(store.engine, failed)] == [ids[5]]
-    lot = records.RecordFilter(lot="L2")
-    assert records.count(store.engine, lot) == 1
-    summary = records.summary(store.engine)
+    failed = InspectionFilter(outcomes=(Outcome.FAIL,))  # final outcome: the override counts
+    assert [r.id for r in store.records(failed)] == [ids[5]]
+    lot = InspectionFilter(lot_or_serial="L2")
+    assert store.count(lot) == 1
+    # Lot, serial or part id, by its beginning: parts P-0001..P-0007, serials S1, S3, S5, S7.
+    assert store.count(InspectionFilter(lot_or_serial="P-000")) == 7
+    assert [r.id for r in store.records(InspectionFilter(lot_or_serial="S"))] == ids[0::2]
+    assert store.count(InspectionFilter(lot_or_serial="p-000")) == 0  # case counts, everywhere
+    # Two final outcomes and an engine: records 2 and 5 are UNSURE after the served model timed
+    # out (openai-compatible); 3 and 6 failed, but 3 was overridden to PASS.
+    unsure_or_fail = InspectionFilter(outcomes=(Outcome.FAIL, Outcome.UNSURE))
+    assert [r.id for r in store.records(unsure_or_fail)] == [ids[1], ids[4], ids[5]]
+    served = InspectionFilter(outcomes=(Outcome.FAIL, Outcome.UNSURE), engine="openai-compatible")
+    assert [r.id for r in store.records(served)] == [ids[1], ids[4]]
+    # A report's counts under an outcome filter (the override's own table joined too).
+    passed = store.summary(InspectionFilter(outcomes=(Outcome.PASS,)))
+    assert passed["final_outcomes"] == {"PASS": 4, "FAIL": 0, "UNSURE": 0}
+    assert passed["recorded_outcomes"] == {"PASS": 3, "FAIL": 1, "UNSURE": 0}
+    assert passed["overridden"] == 1
+    summary = store.summary()
     assert summary["final_outcomes"] == {"PASS": 4, "FAIL": 1, "UNSURE": 2}
     assert summary["recorded_outcomes"] == {"PASS": 3, "FAIL": 2, "UNSURE": 2}
     assert summary["overridden"] == 1
@@ -112,7 +124,7 @@ def test_exports_filter_and_each_is_an_audited_event(exported, settings, tmp_pat
     assert result.returncode == 0, result.stderr
     assert [r["inspection_id"] for r in read_jsonl(out)] == [ids[5]]
     assert "inspector: exported 1 / 1" in result.stderr  # progress on stderr
-    [entry] = audit.entries(store.engine, 1, "export", "jsonl")
+    [entry] = store.audit_entries(1, "export", "jsonl")
     assert entry.user_name == "olly" and entry.new["records"] == 1
     assert entry.new["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
     assert entry.new["filters"] == {"outcome": "FAIL"}
@@ -134,7 +146,7 @@ def test_the_pdf_report_renders_and_holds_the_records(exported_sqlite, sqlite_se
     out = tmp_path / "report.pdf"
     result = inspector(sqlite_settings, "export", "pdf", str(out), user="erin")
     assert result.returncode == 0, result.stderr
-    head = audit.entries(store.engine, 1, "export", "pdf")[0].new["chain_head"]
+    head = store.audit_entries(1, "export", "pdf")[0].new["chain_head"]
 
     pages, text, images = _pdf_text(out)
     rendered = subprocess.run(
@@ -196,7 +208,7 @@ def test_a_bundle_refuses_an_evidence_file_changed_on_disk(exported_sqlite, tmp_
     about = {"chain_head": {"seq": 1, "hash": "0" * 64}}
     with pytest.raises(InputError, match="does not match its SHA-256"):
         write_bundle(
-            records.iter_records(store.engine), tmp_path / "b.zip", store.evidence.root, about
+            map(export_dict, store.records()), tmp_path / "b.zip", store.evidence.root, about
         )
     assert not (tmp_path / "b.zip").exists()  # nothing half-written is left
 
@@ -208,7 +220,7 @@ def test_a_bundle_names_what_changed_inside(exported_sqlite, tmp_path):
     store, _ = exported_sqlite
     about = {"chain_head": {"seq": 1, "hash": "0" * 64}}
     out = tmp_path / "b.zip"
-    write_bundle(records.iter_records(store.engine), out, store.evidence.root, about)
+    write_bundle(map(export_dict, store.records()), out, store.evidence.root, about)
     rebuilt = tmp_path / "rebuilt.zip"
     changed = None
     with zipfile.ZipFile(out) as source, zipfile.ZipFile(rebuilt, "w") as target:
@@ -226,16 +238,14 @@ def test_a_bundle_names_what_changed_inside(exported_sqlite, tmp_path):
 def test_an_export_holds_the_records_as_of_its_chain_head(exported):
     """Stations keep recording while an export runs: the export stays at the head it printed."""
     store, ids = exported
-    head, bounded = records.as_of(store.engine)
+    head, bounded = store.as_of()
     later = record(store, 1, 8)
-    people = {"olly": users.authenticate(store.engine, "olly", PASSWORDS["olly"])}
-    overrides.override_verdict(
-        store.engine, people["olly"], PASSWORDS["olly"], ids[0], "FAIL", "late", "rejected"
-    )
-    found = list(records.iter_records(store.engine, bounded))
+    people = {"olly": store.authenticate("olly", PASSWORDS["olly"])}
+    store.override_verdict(people["olly"], PASSWORDS["olly"], ids[0], "FAIL", "late", "rejected")
+    found = [export_dict(r) for r in store.records(bounded)]
     assert [r["inspection_id"] for r in found] == ids and later not in ids
     assert found[0]["overrides"] == [] and found[0]["final_outcome"] == "PASS"
-    assert records.summary(store.engine, bounded)["overridden"] == 1
-    assert audit.head(store.engine).seq > head.seq
-    [entry] = audit.entries(store.engine, 1, "inspection", ids[-1])
+    assert store.summary(bounded)["overridden"] == 1
+    assert store.audit_head().seq > head.seq
+    [entry] = store.audit_entries(1, "inspection", ids[-1])
     assert entry.seq <= head.seq  # every exported record is covered by the head

@@ -20,6 +20,7 @@ from inspector.judges.presets import price_per_mtok
 from inspector.recipes import parse_recipe
 from inspector.store import Store, Timings
 from tests.support.cloud_fakes import API_KEY, GEMINI_KEY, FakeProvider, Reply
+from tests.support.records_data import plain_query
 
 pytest.importorskip("openai")
 pytest.importorskip("anthropic")
@@ -200,13 +201,9 @@ def test_attempts_are_recorded_with_cost_and_endpoint(cloud, settings):
         store.record_inspection(
             frame, version, verdict, store.evidence.encode(image), Timings(0, 1, 2)
         )
-        from sqlalchemy import text
-
-        with store.engine.connect() as connection:
-            row = connection.execute(
-                text("SELECT engine, cost_usd, endpoint, image_left_site FROM judge_attempts")
-            ).one()
-            texts = connection.execute(text("SELECT raw_text, error FROM judge_attempts")).all()
+        query = "SELECT engine, cost_usd, endpoint, image_left_site FROM judge_attempts"
+        [row] = plain_query(settings, query)
+        texts = plain_query(settings, "SELECT raw_text, error FROM judge_attempts")
     finally:
         store.close()
     attempt = verdict.attempts[0]

@@ -25,7 +25,7 @@ from tests.support import textures
 from tests.support.pcb_frames import overlaps, pairs, recaptured
 from tests.support.scripted_judge import FAIL_ANSWER, ScriptedJudge, ScriptedSettings
 
-DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "assets" / "demo"
 
 
 class RecordingSettings(ScriptedSettings):

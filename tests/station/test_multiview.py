@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 import tests.support.scripted_judge as scripted
 from inspector.cameras import open_source
@@ -15,11 +14,18 @@ from inspector.cameras.settings import configure
 from inspector.domain import Outcome
 from inspector.judges import build_chain
 from inspector.recipes import CameraSettings, load_recipe
-from inspector.station import InspectionRecorded
-from inspector.station.multiview import MultiViewStation, MultiViewStopped, PartInspected, View
+from inspector.station import (
+    InspectionRecorded,
+    PartInspected,
+    Station,
+    StationStopped,
+    TriggerPolicy,
+    View,
+)
 from inspector.store import Store
 from tests.conftest import recipe_file
 from tests.support.peers import gige_camera, need
+from tests.support.records_data import plain_query
 
 NOT_JSON = "the copper looks fine to me"  # an answer the parser cannot read: UNSURE
 
@@ -83,7 +89,7 @@ def test_two_cameras_give_one_verdict_per_part_and_each_view_its_record(
         prompt="Inspect the side for solder bridges.",
         roi={"x": 0, "y": 0, "width": 200, "height": 200},
     )
-    station = MultiViewStation([top, side], store, sync_window_s=0.5)
+    station = Station([top, side], store, TriggerPolicy.TRIGGERED, sync_window_s=0.5)
     station.subscribe(events.append)
 
     def parts():
@@ -120,12 +126,11 @@ def test_two_cameras_give_one_verdict_per_part_and_each_view_its_record(
     # Each view judged with its own prompt.
     hashes = {v.view: v.verdict.attempts[0].prompt_hash for v in parts()[0].views}
     assert hashes["top"] != hashes["side"]
-    assert isinstance(events[-1], MultiViewStopped) and events[-1].stats.missing_views == 1
+    assert isinstance(events[-1], StationStopped) and events[-1].stats.missing_views == 1
 
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            text("SELECT part_id, camera_id, outcome, evidence_sha256 FROM inspections")
-        ).all()
+    rows = plain_query(
+        settings, "SELECT part_id, camera_id, outcome, evidence_sha256 FROM inspections"
+    )
     assert len(rows) == 7
     by_part: dict[str, list] = {}
     for part_id, camera_id, outcome, sha in rows:
@@ -155,7 +160,7 @@ def test_folders_pair_their_nth_images_into_parts(tmp_path, sqlite_settings):
             View(name, source, recipe, store.recipe_version_id(recipe, []), build_chain(recipe, ""))
         )
     events = []
-    station = MultiViewStation(views, store)
+    station = Station(views, store, TriggerPolicy.TRIGGERED)
     station.subscribe(events.append)
     station.start()
     assert station.wait(30)
@@ -163,4 +168,65 @@ def test_folders_pair_their_nth_images_into_parts(tmp_path, sqlite_settings):
     assert [p.part_id for p in parts] == ["part0", "part1", "part2"]
     assert {p.outcome for p in parts} == {Outcome.FAIL}
     assert store.count() == 6
+    store.close()
+
+
+def test_stop_finishes_the_part_in_flight_and_records_queued_parts_unsure(
+    tmp_path, sqlite_settings
+):
+    import threading
+
+    import cv2
+    import numpy as np
+
+    store = Store.open(sqlite_settings)
+    views = []
+    for name in ("top", "side"):
+        folder = tmp_path / name / "frames"
+        folder.mkdir(parents=True)
+        for i in range(10):
+            cv2.imwrite(str(folder / f"part{i}.png"), np.full((40, 60, 3), i * 20, np.uint8))
+        path = recipe_file(tmp_path / name, [{"engine": "scripted"}], name=f"pcb-{name}")
+        recipe = load_recipe(path)
+        views.append(
+            View(
+                name,
+                open_source(f"folder:{folder}"),
+                recipe,
+                store.recipe_version_id(recipe, []),
+                build_chain(recipe, ""),
+            )
+        )
+    top_judge = views[0].chain.judges[0]
+    top_judge.gate = threading.Event()  # the model holds the first part's top view
+    events = []
+    station = Station(views, store, TriggerPolicy.TRIGGERED)
+    station.subscribe(events.append)
+    station.start()
+    # Part 1 is being judged, parts 2-5 fill each view's queue (4 places), and each camera
+    # waits with part 6.
+    _wait_for(lambda: top_judge.calls == 1 and station.stats.captured == 12, 10)
+    station.stop()
+    top_judge.gate.set()
+    assert station.wait(30)
+
+    parts = [e for e in events if isinstance(e, PartInspected)]
+    assert [p.part_id for p in parts] == [f"part{i}" for i in range(6)]
+    assert parts[0].outcome is Outcome.PASS  # both views of the part in flight were judged
+    assert [p.outcome for p in parts[1:]] == [Outcome.UNSURE] * 5
+    for part in parts[1:]:
+        assert {r.verdict.reason for r in part.views} == {
+            "station stopped before this part was judged"
+        }
+        assert all(r.inspection_id is not None for r in part.views)
+    stats = station.stats
+    assert (stats.captured, stats.judged, stats.not_judged, stats.recorded, stats.parts) == (
+        12,
+        2,
+        10,
+        12,
+        6,
+    )
+    assert stats.backpressure_waits >= 2 and stats.missing_views == 0
+    assert store.count() == 12
     store.close()

@@ -9,7 +9,6 @@ import time
 import cv2
 import numpy as np
 import pytest
-from sqlalchemy import text
 
 import tests.support.scripted_judge as scripted
 from inspector.cameras import open_source
@@ -19,12 +18,15 @@ from inspector.recipes import load_recipe
 from inspector.station import (
     FrameDropped,
     InspectionRecorded,
+    PartInspected,
     Station,
     StationStopped,
     TriggerPolicy,
+    View,
 )
 from inspector.store import Store
 from tests.conftest import recipe_file
+from tests.support.records_data import plain_query
 
 
 def _folder(tmp_path, count: int):
@@ -37,15 +39,15 @@ def _folder(tmp_path, count: int):
     return folder
 
 
-def _station(tmp_path, settings, uri, policy, **engine):
-    path = recipe_file(tmp_path, [{"engine": "scripted", **engine}])
+def _station(tmp_path, settings, uri, policy, recipe_fields=None, **engine):
+    path = recipe_file(tmp_path, [{"engine": "scripted", **engine}], **(recipe_fields or {}))
     recipe = load_recipe(path)
     chain = build_chain(recipe, str(path))
     store = Store.open(settings)
     version = store.recipe_version_id(recipe, [])
     events = []
     source = open_source(uri, on_event=events.append)
-    station = Station(source, chain, recipe, version, store, policy)
+    station = Station([View("camera", source, recipe, version, chain)], store, policy)
     station.subscribe(events.append)
     return station, store, events, chain.judges[0]
 
@@ -74,11 +76,10 @@ def test_triggered_judges_every_part_in_order_and_records_it(tmp_path, settings)
     assert station.stats.captured == station.stats.judged == station.stats.recorded == 12
     assert station.stats.backpressure_waits > 0  # the folder is faster than a 20 ms judge
     assert isinstance(events[-1], StationStopped)
-    with store.engine.connect() as connection:
-        outcomes = connection.execute(text("SELECT outcome FROM inspections ORDER BY id")).scalars()
-        assert list(outcomes) == ["PASS", "FAIL"] * 6
-        assert connection.execute(text("SELECT count(*) FROM judge_attempts")).scalar() == 12
-        boxes = connection.execute(text("SELECT x0, y0, x1, y1 FROM defects")).all()
+    outcomes = plain_query(settings, "SELECT outcome FROM inspections ORDER BY id")
+    assert [o for (o,) in outcomes] == ["PASS", "FAIL"] * 6
+    assert plain_query(settings, "SELECT count(*) FROM judge_attempts")[0][0] == 12
+    boxes = plain_query(settings, "SELECT x0, y0, x1, y1 FROM defects")
     # 0-1000 box [100, 100, 200, 200] on a 160x120 image: x 16..32, y 12..24.
     assert set(boxes) == {(16, 12, 32, 24)}
     for record in store.history(limit=100):
@@ -118,24 +119,22 @@ def test_stop_records_the_part_in_flight_and_every_queued_part(tmp_path, sqlite_
     judge.gate = threading.Event()  # hold the model inside its first call
     station.start()
     deadline = time.monotonic() + 10
-    # The judge holds the first part and the camera waits behind a full queue.
-    while (judge.calls == 0 or station.stats.backpressure_waits == 0) and (
-        time.monotonic() < deadline
-    ):
+    # The judge holds part 1, parts 2-5 fill the queue (4 places), and the camera waits with
+    # part 6: it can read no further until the judge takes a part.
+    while (judge.calls == 0 or station.stats.captured < 6) and time.monotonic() < deadline:
         time.sleep(0.01)
     station.stop()
     judge.gate.set()
     assert station.wait(timeout=30)
     stats = station.stats
-    assert stats.judged == 1
-    assert stats.not_judged >= 1
-    assert stats.recorded == stats.captured == stats.judged + stats.not_judged
+    assert (stats.captured, stats.judged, stats.not_judged, stats.recorded) == (6, 1, 5, 6)
+    assert stats.backpressure_waits >= 1 and stats.dropped == 0
     outcomes = [e.verdict.outcome for e in _recorded(events)]
     assert outcomes[0] is Outcome.PASS
     assert set(outcomes[1:]) == {Outcome.UNSURE}
     reasons = {e.verdict.reason for e in _recorded(events)[1:]}
     assert reasons == {"station stopped before this part was judged"}
-    assert store.count() == stats.recorded
+    assert store.count() == 6
     store.close()
 
 
@@ -151,11 +150,10 @@ def test_a_model_crash_becomes_an_unsure_record_and_the_station_goes_on(tmp_path
     crashed = recorded[1].verdict
     assert crashed.attempts[0].error == "RuntimeError: scripted model crash"
     assert "could not judge" in crashed.reason
-    with store.engine.connect() as connection:
-        errors = connection.execute(
-            text("SELECT error FROM judge_attempts WHERE error IS NOT NULL")
-        ).scalars()
-        assert list(errors) == ["RuntimeError: scripted model crash"] * 2
+    errors = plain_query(
+        sqlite_settings, "SELECT error FROM judge_attempts WHERE error IS NOT NULL"
+    )
+    assert [e for (e,) in errors] == ["RuntimeError: scripted model crash"] * 2
     store.close()
 
 
@@ -176,12 +174,60 @@ def test_a_broken_listener_does_not_stop_inspection(tmp_path, sqlite_settings):
 
 
 @pytest.mark.parametrize("policy", list(TriggerPolicy))
-def test_roi_outside_the_image_is_unsure_not_pass(tmp_path, sqlite_settings, policy):
-    folder = _folder(tmp_path, 2)
-    path = recipe_file(
-        tmp_path, [{"engine": "scripted"}], roi={"x": 500, "y": 500, "width": 10, "height": 10}
+def test_roi_outside_the_image_is_recorded_unsure_not_pass(tmp_path, sqlite_settings, policy):
+    folder = _folder(tmp_path, 3)  # 160x120 frames: a region at (500, 500) is off the image
+    station, store, events, _ = _station(
+        tmp_path,
+        sqlite_settings,
+        f"folder:{folder}",
+        policy,
+        recipe_fields={"roi": {"x": 500, "y": 500, "width": 10, "height": 10}},
+        answers=[scripted.PASS_ANSWER],  # the model would pass it: the region never reaches it
     )
+    station.start()
+    assert station.wait(timeout=30)
+    recorded = _recorded(events)
+    assert recorded, "no part was judged"
+    assert {e.verdict.outcome for e in recorded} == {Outcome.UNSURE}
+    assert all("outside" in e.verdict.reason for e in recorded)
+    stats = station.stats
+    if policy is TriggerPolicy.TRIGGERED:
+        assert stats.captured == stats.recorded == 3
+    else:
+        assert stats.captured == 3 and stats.recorded == stats.judged == 3 - stats.dropped
+    assert [r.outcome for r in store.history(limit=10)] == [Outcome.UNSURE] * stats.recorded
+    store.close()
+
+
+def test_a_single_view_part_is_its_frame_with_the_frame_s_own_part_id(tmp_path, sqlite_settings):
+    folder = _folder(tmp_path, 2)
+    answers = (scripted.FAIL_ANSWER, scripted.PASS_ANSWER)
+    station, store, events, _ = _station(
+        tmp_path, sqlite_settings, f"folder:{folder}", TriggerPolicy.TRIGGERED, answers=answers
+    )
+    station.start()
+    assert station.wait(timeout=30)
+    parts = [e for e in events if isinstance(e, PartInspected)]
+    assert [(p.part_id, p.outcome) for p in parts] == [("000", Outcome.FAIL), ("001", Outcome.PASS)]
+    assert [p.reason for p in parts] == ["FAIL (camera: FAIL)", "PASS (camera: PASS)"]
+    recorded = _recorded(events)
+    assert [p.views[0].inspection_id for p in parts] == [e.inspection_id for e in recorded]
+    # Each part follows its view's record: the window shows the part only once it is stored.
+    kinds = [type(e).__name__ for e in events if isinstance(e, InspectionRecorded | PartInspected)]
+    assert kinds == ["InspectionRecorded", "PartInspected"] * 2
+    assert station.stats.parts == 2
+    store.close()
+
+
+def test_views_need_distinct_names(tmp_path, sqlite_settings):
+    path = recipe_file(tmp_path, [{"engine": "scripted"}])
     recipe = load_recipe(path)
-    verdict = build_chain(recipe, str(path)).judge(cv2.imread(str(folder / "000.png")))
-    assert verdict.outcome is Outcome.UNSURE
-    assert "outside" in verdict.reason
+    chain = build_chain(recipe, str(path))
+    store = Store.open(sqlite_settings)
+    folder = _folder(tmp_path, 1)
+    view = View("top", open_source(f"folder:{folder}"), recipe, 1, chain)
+    with pytest.raises(ValueError, match=r"distinct names, got \['top', 'top'\]"):
+        Station([view, view], store)
+    with pytest.raises(ValueError, match="distinct names"):
+        Station([], store)
+    store.close()

@@ -10,47 +10,50 @@ import json
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from inspector.domain import utc_now
 from inspector.store import Store
-from inspector.store.audit import overrides, recipe_log, retention, users, verify
-from inspector.store.audit import trail as audit
-from inspector.store.audit.audit_tables import AuditEntryRow
-from inspector.store.audit.hash_chain import canonical_json, entry_hash
-from tests.support.records_data import PASSWORDS, inspector, make_users, plain_sql, populate
+from inspector.store.audit import retention, users
+from inspector.store.audit.hash_chain import GENESIS, canonical_json, entry_hash
+from tests.support.records_data import (
+    PASSWORDS,
+    inspector,
+    make_users,
+    plain_query,
+    plain_sql,
+    populate,
+)
 
 
 def _entry_of(store: Store, entity_type: str, entity_id: object) -> int:
-    [entry] = audit.entries(store.engine, 5, entity_type, entity_id)
+    [entry] = store.audit_entries(5, entity_type, entity_id)
     return entry.seq
 
 
 @pytest.fixture
 def chain(settings):
     """A station's records, people, an override and a recipe approval: a chain of ~20 entries."""
-    store = Store.open(settings)
-    _, ids = populate(store, 5)
-    people = make_users(store)
-    erin = users.authenticate(store.engine, "erin", PASSWORDS["erin"])
-    recipe_log.approve_recipe(store.engine, erin, PASSWORDS["erin"], "bracket", 1, "approved")
-    olly = people["olly"]
-    overrides.override_verdict(
-        store.engine, olly, PASSWORDS["olly"], ids[2], "PASS", "dust, not a scratch", "reviewed"
-    )
-    yield store, ids
-    store.close()
+    with Store.open(settings) as store:
+        _, ids = populate(store, 5)
+        people = make_users(store)
+        erin = store.authenticate("erin", PASSWORDS["erin"])
+        store.approve_recipe(erin, PASSWORDS["erin"], "bracket", 1, "approved")
+        olly = people["olly"]
+        store.override_verdict(
+            olly, PASSWORDS["olly"], ids[2], "PASS", "dust, not a scratch", "reviewed"
+        )
+        yield store, ids
 
 
 def test_every_change_is_an_entry_and_the_untouched_chain_verifies(chain, settings):
     store, ids = chain
-    actions = [e.action for e in reversed(audit.entries(store.engine, 100))]
+    actions = [e.action for e in reversed(store.audit_entries(100))]
     assert actions[:3] == ["chain.started", "user.added", "recipe.saved"]
     assert actions.count("inspection.recorded") == 5
     assert {"user.login", "recipe.approved", "verdict.overridden"} <= set(actions)
-    recorded = audit.entries(store.engine, 1, "inspection", ids[0])[0]
+    recorded = store.audit_entries(1, "inspection", ids[0])[0]
     assert recorded.user_name == "station"  # the headless station's service account
-    report = verify.verify(store.engine)
+    report = store.verify()
     assert report.ok, report.problems
     assert report.entries == report.head.seq == len(actions)
 
@@ -76,7 +79,7 @@ def _delete_entry(store, settings, ids):
 
 def _insert_entry(store, settings, ids):
     """A forged entry with a correct hash, as someone who read the code would write it."""
-    head = audit.head(store.engine)
+    head = store.audit_head()
     new = canonical_json({"outcome": "PASS"})
     at = utc_now()
     digest = entry_hash(
@@ -120,7 +123,7 @@ def _swap_entries(store, settings, ids):
 
 
 def _edit_entry(store, settings, ids):
-    entries = audit.entries(store.engine, 50, "user", "olly")
+    entries = store.audit_entries(50, "user", "olly")
     seq = min(e.seq for e in entries if e.action == "user.added")
     plain_sql(settings, f"UPDATE audit_entries SET reason = 'hired' WHERE seq = {seq}")
     return seq, "was changed after it was written"
@@ -128,7 +131,7 @@ def _edit_entry(store, settings, ids):
 
 def _promote_user(store, settings, ids):
     plain_sql(settings, "UPDATE users SET role = 'admin' WHERE name = 'olly'")
-    entries = audit.entries(store.engine, 50, "user", "olly")
+    entries = store.audit_entries(50, "user", "olly")
     return min(e.seq for e in entries if e.action == "user.added"), "user olly was changed"
 
 
@@ -144,10 +147,8 @@ def _delete_inspection(store, settings, ids):
 
 
 def _forge_override(store, settings, ids):
-    with store.engine.connect() as connection:
-        signature = connection.execute(
-            select(AuditEntryRow.signature_id).where(AuditEntryRow.signature_id.is_not(None))
-        ).scalar()
+    signed = "SELECT signature_id FROM audit_entries WHERE signature_id IS NOT NULL"
+    signature = plain_query(settings, signed)[0][0]
     plain_sql(
         settings,
         "INSERT INTO overrides (inspection_id, previous_outcome, outcome, reason, user_name, "
@@ -181,7 +182,7 @@ CLI_TAMPERS = (
 def test_tampering_is_caught_and_the_first_bad_entry_named(tamper, chain, settings):
     store, ids = chain
     seq, words = TAMPERS[tamper](store, settings, ids)
-    report = verify.verify(store.engine)
+    report = store.verify()
     assert not report.ok
     assert report.first.seq == seq
     assert words in report.first.message
@@ -201,75 +202,71 @@ def test_tampering_is_caught_and_the_first_bad_entry_named(tamper, chain, settin
 def test_a_rewritten_chain_fails_against_an_anchor_from_an_earlier_export(chain, settings):
     """Rewriting every hash from an entry on passes the chain alone; an anchor catches it."""
     store, ids = chain
-    anchor = audit.head(store.engine)
-    with store.engine.connect() as connection:
-        rows = connection.execute(select(AuditEntryRow).order_by(AuditEntryRow.seq)).mappings()
-        rows = [dict(row) for row in rows]
+    anchor = store.audit_head()
+    entries = sorted(store.audit_entries(1000), key=lambda e: e.seq)
     edited = _entry_of(store, "inspection", ids[0])
-    prev = None
+    prev = GENESIS
     statements = []
-    for row in rows:
-        fields = dict(row)
-        if fields["seq"] == edited:
-            fields["reason"] = "rewritten"
-        if prev is not None:
-            fields["prev_hash"] = prev
-        fields.pop("hash")
-        prev = entry_hash(**fields)
-        if fields["seq"] >= edited:
+    for e in entries:
+        reason = "rewritten" if e.seq == edited else e.reason
+        fields = (e.seq, e.at, e.user_name, e.action, e.entity_type, e.entity_id)
+        old, new = canonical_json(e.old), canonical_json(e.new)
+        rehashed = entry_hash(*fields, old, new, reason, e.signature_id, prev)
+        if e.seq >= edited:
             statements.append(
-                f"UPDATE audit_entries SET reason = '{fields['reason']}', "
-                f"prev_hash = '{fields['prev_hash']}', hash = '{prev}' WHERE seq = {fields['seq']}"
+                f"UPDATE audit_entries SET reason = '{reason}', "
+                f"prev_hash = '{prev}', hash = '{rehashed}' WHERE seq = {e.seq}"
             )
+        else:
+            assert rehashed == e.hash  # recomputed from what the store reads, as it was hashed
+        prev = rehashed
     statements.append(f"UPDATE audit_head SET hash = '{prev}'")
     plain_sql(settings, *statements)
-    assert verify.verify(store.engine).ok  # a consistent forgery of the whole tail
+    assert store.verify().ok  # a consistent forgery of the whole tail
     result = inspector(settings, "audit", "verify", "--anchor", f"{anchor.seq}:{anchor.hash}")
     assert result.returncode == 1
     assert "anchor" in result.stdout and f"#{anchor.seq}" in result.stdout
 
 
 def test_purging_old_records_is_audited_and_keeps_the_chain_whole(settings):
-    store = Store.open(settings)
-    people = make_users(store)
-    version_id, old = populate(store, 4, days_ago=400)
-    from tests.support.records_data import record
+    with Store.open(settings) as store:
+        people = make_users(store)
+        version_id, old = populate(store, 4, days_ago=400)
+        from tests.support.records_data import record
 
-    recent = [record(store, version_id, n) for n in (10, 11)]
-    overrides.override_verdict(
-        store.engine, people["olly"], PASSWORDS["olly"], old[0], "PASS", "checked", "reviewed"
-    )
-    old_files = [r.evidence_path for r in store.history(10) if r.id in old]
-    assert all(p.exists() for p in old_files)
+        recent = [record(store, version_id, n) for n in (10, 11)]
+        store.override_verdict(
+            people["olly"], PASSWORDS["olly"], old[0], "PASS", "checked", "reviewed"
+        )
+        old_files = [r.evidence_path for r in store.history(10) if r.id in old]
+        assert all(p.exists() for p in old_files)
 
-    with pytest.raises(users.PermissionDenied, match="may not purge records"):
-        retention.purge(store.engine, store.evidence, people["erin"], 365)
-    result = retention.purge(store.engine, store.evidence, people["ada"], 365, "policy")
-    assert (result.inspections, result.overrides, result.evidence_files) == (4, 1, 4)
-    assert sorted(r.id for r in store.history(10)) == recent
-    assert not any(p.exists() for p in old_files)
-    [entry] = audit.entries(store.engine, 1, None, None)
-    assert entry.action == "records.purged" and entry.user_name == "ada"
-    assert entry.new["inspections"] == retention.ranges(old)
-    report = verify.verify(store.engine)
-    assert report.ok, report.problems
-    # A purge entry covers exactly what it names: deleting a recent record still shows.
-    plain_sql(
-        settings,
-        f"DELETE FROM judge_attempts WHERE inspection_id = {recent[0]}",
-        f"DELETE FROM defects WHERE inspection_id = {recent[0]}",
-        f"DELETE FROM inspections WHERE id = {recent[0]}",
-    )
-    assert "deleted outside a purge" in verify.verify(store.engine).first.message
-    store.close()
+        with pytest.raises(users.PermissionDenied, match="may not purge records"):
+            store.purge(people["erin"], 365)
+        result = store.purge(people["ada"], 365, "policy")
+        assert (result.inspections, result.overrides, result.evidence_files) == (4, 1, 4)
+        assert sorted(r.id for r in store.history(10)) == recent
+        assert not any(p.exists() for p in old_files)
+        [entry] = store.audit_entries(1, None, None)
+        assert entry.action == "records.purged" and entry.user_name == "ada"
+        assert entry.new["inspections"] == retention.ranges(old)
+        report = store.verify()
+        assert report.ok, report.problems
+        # A purge entry covers exactly what it names: deleting a recent record still shows.
+        plain_sql(
+            settings,
+            f"DELETE FROM judge_attempts WHERE inspection_id = {recent[0]}",
+            f"DELETE FROM defects WHERE inspection_id = {recent[0]}",
+            f"DELETE FROM inspections WHERE id = {recent[0]}",
+        )
+        assert "deleted outside a purge" in store.verify().first.message
 
 
 def test_purge_through_the_cli_uses_the_retention_setting(sqlite_settings):
     settings = sqlite_settings
-    store = Store.open(settings)
-    make_users(store)
-    populate(store, 3, days_ago=40)
-    store.close()
+    with Store.open(settings) as store:
+        make_users(store)
+        populate(store, 3, days_ago=40)
     missing = inspector(settings, "purge", user="ada")
     assert missing.returncode == 2 and "no retention period" in missing.stderr
     changed = inspector(settings, "setting", "set", "retention_days", "30", user="ada")
@@ -314,83 +311,72 @@ def test_concurrent_writers_never_fork_the_chain(settings):
     for thread in threads:
         thread.join()
     assert errors == []
-    report = verify.verify(stores[0].engine)
+    report = stores[0].verify()
     assert report.ok, report.problems
-    assert len(audit.entries(stores[0].engine, 200, "inspection")) == 61
+    assert len(stores[0].audit_entries(200, "inspection")) == 61
     for store in stores:
         store.close()
 
 
 def test_an_old_database_gets_a_chain_that_its_earlier_records_do_not_break(tmp_path):
     """Records written before the audit trail existed are named by entry #1, not flagged."""
-    from alembic import command
-
     from inspector.config import Settings
     from inspector.store import database
 
     settings = Settings.from_env(data_dir=tmp_path / "data", database_url=None)
-    engine = database.connect(settings.database_url)
-    with engine.begin() as connection:
-        config = database._alembic_config(engine)
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
-        connection.exec_driver_sql(
-            "INSERT INTO recipe_versions (name, version, sha256, content, reference_sha256, "
-            "created_at) VALUES ('old', 1, 'abc', 'x', '', '2025-01-01 00:00:00')"
-        )
-    engine.dispose()
-    store = Store.open(settings)
-    [first] = [e for e in audit.entries(store.engine, 10) if e.seq == 1]
-    assert first.action == "chain.started"
-    assert first.new == {"inspections_before": 0, "recipe_versions_before": 1}
-    assert verify.verify(store.engine).ok
-    store.close()
+    database.migrate(settings.database_url, "0001")
+    plain_sql(
+        settings,
+        "INSERT INTO recipe_versions (name, version, sha256, content, reference_sha256, "
+        "created_at) VALUES ('old', 1, 'abc', 'x', '', '2025-01-01 00:00:00')",
+    )
+    with Store.open(settings) as store:
+        [first] = [e for e in store.audit_entries(10) if e.seq == 1]
+        assert first.action == "chain.started"
+        assert first.new == {"inspections_before": 0, "recipe_versions_before": 1}
+        assert store.verify().ok
 
 
 def test_failed_logins_are_entries_without_the_password(settings):
-    store = Store.open(settings)
-    make_users(store)
-    with pytest.raises(users.LoginFailed, match="wrong user name or password"):
-        users.authenticate(store.engine, "olly", "not my password")
-    with pytest.raises(users.LoginFailed):
-        users.authenticate(store.engine, "mallory", "guess")
-    failed = [e for e in audit.entries(store.engine, 10) if e.action == "user.login_failed"]
-    assert [(e.entity_id, e.reason) for e in failed] == [
-        ("mallory", "unknown user"),
-        ("olly", "wrong password"),
-    ]
-    with store.engine.connect() as connection:
+    with Store.open(settings) as store:
+        make_users(store)
+        with pytest.raises(users.LoginFailed, match="wrong user name or password"):
+            store.authenticate("olly", "not my password")
+        with pytest.raises(users.LoginFailed):
+            store.authenticate("mallory", "guess")
+        failed = [e for e in store.audit_entries(10) if e.action == "user.login_failed"]
+        assert [(e.entity_id, e.reason) for e in failed] == [
+            ("mallory", "unknown user"),
+            ("olly", "wrong password"),
+        ]
         everything = " ".join(
-            str(v) for row in connection.execute(select(AuditEntryRow)) for v in row
+            str(v) for row in plain_query(settings, "SELECT * FROM audit_entries") for v in row
         )
-    assert "not my password" not in everything and "guess" not in everything
-    assert verify.verify(store.engine).ok
-    store.close()
+        assert "not my password" not in everything and "guess" not in everything
+        assert store.verify().ok
 
 
 def test_an_entry_from_before_a_verify_run_is_not_flagged_as_inserted(settings):
     """Entries appended while verify runs are past the head it read: left for the next run."""
-    store = Store.open(settings)
-    populate(store, 2)
-    calls = []
+    with Store.open(settings) as store:
+        populate(store, 2)
+        calls = []
 
-    def append_meanwhile(count):
-        if not calls:
-            calls.append(count)
-            from tests.support.records_data import record
+        def append_meanwhile(count):
+            if not calls:
+                calls.append(count)
+                from tests.support.records_data import record
 
-            record(store, 1, 50)
+                record(store, 1, 50)
 
-    report = verify.verify(store.engine, batch=1, progress=append_meanwhile)
-    assert report.ok, report.problems
-    assert verify.verify(store.engine).entries == report.entries + 1
-    store.close()
+        report = store.verify(batch=1, progress=append_meanwhile)
+        assert report.ok, report.problems
+        assert store.verify().entries == report.entries + 1
 
 
 def test_the_time_of_an_entry_is_utc_with_microseconds(settings):
-    store = Store.open(settings)
-    populate(store, 1)
-    entry = audit.entries(store.engine, 1)[0]
-    assert entry.at.utcoffset() == timedelta(0)
-    assert abs(utc_now() - entry.at) < timedelta(minutes=1)
-    store.close()
+    with Store.open(settings) as store:
+        populate(store, 1)
+        entry = store.audit_entries(1)[0]
+        assert entry.at.utcoffset() == timedelta(0)
+        assert abs(utc_now() - entry.at) < timedelta(minutes=1)

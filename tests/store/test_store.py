@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
 
 from inspector.domain import (
     Box,
@@ -24,8 +22,9 @@ from inspector.domain import (
 )
 from inspector.errors import InputError
 from inspector.recipes import parse_recipe
-from inspector.store import Store, StoreError, Timings, database
-from inspector.store.tables import Base
+from inspector.store import Store, StoreError, Timings
+from inspector.store.database import head_revisions
+from tests.support.records_data import plain_query
 
 RECIPE = {"name": "bracket", "version": 1, "prompt": "Inspect.", "defects": [{"name": "scratch"}]}
 
@@ -55,88 +54,78 @@ def _verdict() -> Verdict:
 
 
 def test_a_blank_database_upgrades_to_exactly_the_schema_of_the_code(settings):
-    store = Store.open(settings)
-    try:
-        assert database.current_revisions(store.engine) == database.head_revisions()
-        with store.engine.connect() as connection:
-            differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-        assert differences == []
-        tables = set(inspect(store.engine).get_table_names())
+    with Store.open(settings) as store:
+        assert store.revisions() == head_revisions()
+        assert store.schema_differences() == []
+        tables = store.table_names()
         assert {"inspections", "defects", "judge_attempts", "recipe_versions"} <= tables
-    finally:
-        store.close()
-    again = Store.open(settings)  # a second start applies nothing and keeps the data
-    assert database.current_revisions(again.engine) == database.head_revisions()
-    again.close()
+    with Store.open(settings) as again:  # a second start applies nothing and keeps the data
+        assert again.revisions() == head_revisions()
 
 
 def test_an_inspection_is_recorded_whole_with_its_evidence(settings):
-    store = Store.open(settings)
-    recipe = parse_recipe(RECIPE, "test")
-    version_id = store.recipe_version_id(recipe, [])
-    frame = _frame()
-    encoded = store.evidence.encode(frame.image)
-    timings = Timings(queue_ms=1.0, judge_ms=12.5, total_ms=15.0)
-    inspection_id = store.record_inspection(
-        frame, version_id, _verdict(), encoded, timings, Region(0, 0, 64, 48)
-    )
-    [record] = store.history(limit=5)
-    assert record.id == inspection_id
-    assert record.outcome is Outcome.FAIL
-    assert record.defects == ("scratch",)
-    assert (record.recipe, record.recipe_version) == ("bracket", 1)
-    assert (record.engine, record.model_id) == ("transformers", "tiny")
-    assert record.captured_at == frame.captured_at  # UTC in, the same UTC out
-    assert record.part_id == "p1"
-    data = record.evidence_path.read_bytes()
-    assert hashlib.sha256(data).hexdigest() == record.evidence_path.stem == encoded.sha256
-    with store.engine.connect() as connection:
-        box = connection.execute(text("SELECT x0, y0, x1, y1, confidence FROM defects")).one()
-        attempt = connection.execute(
-            text("SELECT engine, model_revision, prompt_tokens, raw_text FROM judge_attempts")
-        ).one()
-    assert tuple(box) == (1, 2, 30, 40, 0.875)
-    assert tuple(attempt) == ("transformers", "local-abc", 120, '{"outcome": "FAIL"}')
-    store.close()
+    with Store.open(settings) as store:
+        recipe = parse_recipe(RECIPE, "test")
+        version_id = store.recipe_version_id(recipe, [])
+        frame = _frame()
+        encoded = store.evidence.encode(frame.image)
+        timings = Timings(queue_ms=1.0, judge_ms=12.5, total_ms=15.0)
+        inspection_id = store.record_inspection(
+            frame, version_id, _verdict(), encoded, timings, Region(0, 0, 64, 48)
+        )
+        [record] = store.history(limit=5)
+        assert record.id == inspection_id
+        assert record.outcome is Outcome.FAIL
+        assert record.defect_names == ("scratch",)
+        assert (record.recipe, record.recipe_version) == ("bracket", 1)
+        assert (record.engine, record.model_id) == ("transformers", "tiny")
+        assert record.captured_at == frame.captured_at  # UTC in, the same UTC out
+        assert record.part_id == "p1"
+        data = record.evidence_path.read_bytes()
+        assert hashlib.sha256(data).hexdigest() == record.evidence_path.stem == encoded.sha256
+        [box] = plain_query(settings, "SELECT x0, y0, x1, y1, confidence FROM defects")
+        [attempt] = plain_query(
+            settings, "SELECT engine, model_revision, prompt_tokens, raw_text FROM judge_attempts"
+        )
+        assert tuple(box) == (1, 2, 30, 40, 0.875)
+        assert tuple(attempt) == ("transformers", "local-abc", 120, '{"outcome": "FAIL"}')
 
 
 def test_a_recipe_version_is_one_row_and_a_silent_edit_is_refused(settings):
-    store = Store.open(settings)
-    recipe = parse_recipe(RECIPE, "test")
-    reference = np.full((8, 8), 200, np.uint8)
-    first = store.recipe_version_id(recipe, [reference])
-    assert store.recipe_version_id(recipe, [reference]) == first
-    edited = parse_recipe({**RECIPE, "prompt": "Inspect harder."}, "test")
-    with pytest.raises(InputError, match="version 1 is already recorded with different content"):
-        store.recipe_version_id(edited, [reference])
-    bumped = parse_recipe({**RECIPE, "prompt": "Inspect harder.", "version": 2}, "test")
-    assert store.recipe_version_id(bumped, [reference]) != first
-    with store.engine.connect() as connection:
-        refs = connection.execute(text("SELECT reference_sha256 FROM recipe_versions")).scalars()
-        for sha in {r for r in refs}:
+    with Store.open(settings) as store:
+        recipe = parse_recipe(RECIPE, "test")
+        reference = np.full((8, 8), 200, np.uint8)
+        first = store.recipe_version_id(recipe, [reference])
+        assert store.recipe_version_id(recipe, [reference]) == first
+        edited = parse_recipe({**RECIPE, "prompt": "Inspect harder."}, "test")
+        with pytest.raises(
+            InputError, match="version 1 is already recorded with different content"
+        ):
+            store.recipe_version_id(edited, [reference])
+        bumped = parse_recipe({**RECIPE, "prompt": "Inspect harder.", "version": 2}, "test")
+        assert store.recipe_version_id(bumped, [reference]) != first
+        refs = plain_query(settings, "SELECT reference_sha256 FROM recipe_versions")
+        for sha in {r for (r,) in refs}:
             assert store.evidence.verify(sha, "jpeg")
-    store.close()
 
 
 def test_history_lists_newest_first_and_respects_the_limit(settings):
-    store = Store.open(settings)
-    version_id = store.recipe_version_id(parse_recipe(RECIPE, "test"), [])
-    for sequence in range(1, 6):
-        frame = _frame(sequence)
-        encoded = store.evidence.encode(frame.image)
-        store.record_inspection(frame, version_id, _verdict(), encoded, Timings(0, 1, 2))
-    records = store.history(limit=3)
-    assert [r.sequence for r in records] == [5, 4, 3]
-    assert store.count() == 5
-    store.close()
+    with Store.open(settings) as store:
+        version_id = store.recipe_version_id(parse_recipe(RECIPE, "test"), [])
+        for sequence in range(1, 6):
+            frame = _frame(sequence)
+            encoded = store.evidence.encode(frame.image)
+            store.record_inspection(frame, version_id, _verdict(), encoded, Timings(0, 1, 2))
+        records = store.history(limit=3)
+        assert [r.sequence for r in records] == [5, 4, 3]
+        assert store.count() == 5
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_settings):
-    store = Store.open(sqlite_settings)
-    with store.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-    store.close()
+    with Store.open(sqlite_settings) as store:
+        pragmas = store.connection_pragmas()
+    assert pragmas["journal_mode"] == "wal"
+    assert pragmas["foreign_keys"] == 1
 
 
 def test_a_database_that_cannot_be_opened_is_named_without_its_password(tmp_path):
@@ -147,3 +136,14 @@ def test_a_database_that_cannot_be_opened_is_named_without_its_password(tmp_path
         Store.open(Settings(data_dir=tmp_path, database_url=url))
     assert "127.0.0.1:1/nowhere" in str(caught.value)
     assert "s3cret" not in str(caught.value)
+
+
+def test_nothing_outside_the_store_touches_sqlalchemy():
+    """`Store` is the one way into the record: no other package imports SQLAlchemy."""
+    package = Path(__file__).resolve().parents[2] / "inspector"
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.relative_to(package).parts[0] != "store" and "sqlalchemy" in path.read_text()
+    ]
+    assert offenders == []

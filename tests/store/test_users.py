@@ -6,10 +6,15 @@ import pytest
 
 from inspector.recipes import parse_recipe
 from inspector.store import Store
-from inspector.store.audit import overrides, recipe_log, signatures, site_settings, users
-from inspector.store.audit import trail as audit
-from inspector.store.audit.audit_tables import UserRow
-from tests.support.records_data import PASSWORDS, RECIPE, inspector, make_users, populate
+from inspector.store.audit import users
+from tests.support.records_data import (
+    PASSWORDS,
+    RECIPE,
+    inspector,
+    make_users,
+    plain_query,
+    populate,
+)
 
 
 def test_passwords_are_salted_scrypt_hashes():
@@ -23,75 +28,73 @@ def test_passwords_are_salted_scrypt_hashes():
 
 
 def test_an_operator_cannot_save_a_recipe_add_a_user_or_approve(settings):
-    store = Store.open(settings)
-    people = make_users(store)
-    olly, erin, ada = people["olly"], people["erin"], people["ada"]
-    bumped = parse_recipe({**RECIPE, "version": 2}, "test")
-    with pytest.raises(users.PermissionDenied, match=r"olly .operator. may not save recipe"):
-        store.recipe_version_id(bumped, [], actor=olly)
-    with pytest.raises(users.PermissionDenied, match="may not manage users"):
-        users.add_user(store.engine, olly, "mallory", "admin", "long enough pw", "M")
-    with pytest.raises(users.PermissionDenied, match="may not change settings"):
-        site_settings.set_setting(store.engine, olly, "retention_days", "1")
-    version_id = store.recipe_version_id(bumped, [], actor=erin)  # an engineer may
-    with pytest.raises(users.PermissionDenied, match="may not approve recipes"):
-        recipe_log.approve_recipe(store.engine, olly, PASSWORDS["olly"], "bracket", 2, "approved")
-    with pytest.raises(users.PermissionDenied, match="may not manage users"):
-        users.disable_user(store.engine, erin, "olly")
-    users.add_user(store.engine, ada, "mallory", "operator", "long enough pw", "M")  # an admin may
+    with Store.open(settings) as store:
+        people = make_users(store)
+        olly, erin, ada = people["olly"], people["erin"], people["ada"]
+        bumped = parse_recipe({**RECIPE, "version": 2}, "test")
+        with pytest.raises(users.PermissionDenied, match=r"olly .operator. may not save recipe"):
+            store.recipe_version_id(bumped, [], actor=olly)
+        with pytest.raises(users.PermissionDenied, match="may not manage users"):
+            store.add_user(olly, "mallory", "admin", "long enough pw", "M")
+        with pytest.raises(users.PermissionDenied, match="may not change settings"):
+            store.set_setting(olly, "retention_days", "1")
+        version_id = store.recipe_version_id(bumped, [], actor=erin)  # an engineer may
+        with pytest.raises(users.PermissionDenied, match="may not approve recipes"):
+            store.approve_recipe(olly, PASSWORDS["olly"], "bracket", 2, "approved")
+        with pytest.raises(users.PermissionDenied, match="may not manage users"):
+            store.disable_user(erin, "olly")
+        store.add_user(ada, "mallory", "operator", "long enough pw", "M")  # an admin may
 
-    saved = [e for e in audit.entries(store.engine, 50) if e.action == "recipe.saved"]
-    assert [(e.user_name, e.entity_id) for e in saved] == [("erin", str(version_id))]
-    assert [u.name for u in users.list_users(store.engine)] == [
-        "ada",
-        "erin",
-        "mallory",
-        "olly",
-        "station",
-    ]
-    store.close()
+        saved = [e for e in store.audit_entries(50) if e.action == "recipe.saved"]
+        assert [(e.user_name, e.entity_id) for e in saved] == [("erin", str(version_id))]
+        assert [u.name for u in store.list_users()] == [
+            "ada",
+            "erin",
+            "mallory",
+            "olly",
+            "station",
+        ]
 
 
 def test_a_claimed_role_is_checked_against_the_database(settings):
     """An Identity is a claim: a demoted or disabled user can do nothing more."""
-    store = Store.open(settings)
-    people = make_users(store)
-    forged = users.Identity("olly", users.Role.ADMIN, "Olly")  # says admin; the database says no
-    with pytest.raises(users.PermissionDenied, match=r"olly .operator. may not manage users"):
-        users.add_user(store.engine, forged, "mallory", "admin", "long enough pw", "M")
-    users.disable_user(store.engine, people["ada"], "erin", "left the company")
-    with pytest.raises(users.PermissionDenied, match="user erin is disabled"):
-        store.recipe_version_id(parse_recipe({**RECIPE, "version": 3}, "t"), [], people["erin"])
-    with pytest.raises(users.LoginFailed, match="erin is disabled"):
-        users.authenticate(store.engine, "erin", PASSWORDS["erin"])
-    with pytest.raises(users.InputError, match="last administrator"):
-        users.disable_user(store.engine, people["ada"], "ada")
-    store.close()
+    with Store.open(settings) as store:
+        people = make_users(store)
+        forged = users.Identity(
+            "olly", users.Role.ADMIN, "Olly"
+        )  # says admin; the database says no
+        with pytest.raises(users.PermissionDenied, match=r"olly .operator. may not manage users"):
+            store.add_user(forged, "mallory", "admin", "long enough pw", "M")
+        store.disable_user(people["ada"], "erin", "left the company")
+        with pytest.raises(users.PermissionDenied, match="user erin is disabled"):
+            store.recipe_version_id(parse_recipe({**RECIPE, "version": 3}, "t"), [], people["erin"])
+        with pytest.raises(users.LoginFailed, match="erin is disabled"):
+            store.authenticate("erin", PASSWORDS["erin"])
+        with pytest.raises(users.InputError, match="last administrator"):
+            store.disable_user(people["ada"], "ada")
 
 
 def test_bootstrap_adds_only_the_first_administrator(settings):
-    store = Store.open(settings)
-    with pytest.raises(users.PermissionDenied, match="only the first administrator"):
-        users.add_user(store.engine, None, "olly", "operator", "long enough pw", "O")
-    users.add_user(store.engine, None, "ada", "admin", "long enough pw", "Ada")
-    with pytest.raises(users.PermissionDenied, match="takes an administrator"):
-        users.add_user(store.engine, None, "eve", "admin", "long enough pw", "Eve")
-    [entry] = [e for e in audit.entries(store.engine, 10) if e.entity_id == "ada"]
-    assert (entry.user_name, entry.reason) == ("ada", "first administrator (bootstrap)")
-    store.close()
+    with Store.open(settings) as store:
+        with pytest.raises(users.PermissionDenied, match="only the first administrator"):
+            store.add_user(None, "olly", "operator", "long enough pw", "O")
+        store.add_user(None, "ada", "admin", "long enough pw", "Ada")
+        with pytest.raises(users.PermissionDenied, match="takes an administrator"):
+            store.add_user(None, "eve", "admin", "long enough pw", "Eve")
+        [entry] = [e for e in store.audit_entries(10) if e.entity_id == "ada"]
+        assert (entry.user_name, entry.reason) == ("ada", "first administrator (bootstrap)")
 
 
 def test_the_station_records_as_its_service_account(settings):
-    store = Store.open(settings)
-    make_users(store)
-    _, [inspection_id] = populate(store, 1)
-    [entry] = audit.entries(store.engine, 1, "inspection", inspection_id)
-    assert entry.user_name == "station"
-    with pytest.raises(users.LoginFailed):
-        users.authenticate(store.engine, "station", "")  # a service account cannot log in
-    ada = users.authenticate(store.engine, "ada", PASSWORDS["ada"])
-    users.disable_user(store.engine, ada, "station", "line stopped")
-    store.close()
+    with Store.open(settings) as store:
+        make_users(store)
+        _, [inspection_id] = populate(store, 1)
+        [entry] = store.audit_entries(1, "inspection", inspection_id)
+        assert entry.user_name == "station"
+        with pytest.raises(users.LoginFailed):
+            store.authenticate("station", "")  # a service account cannot log in
+        ada = store.authenticate("ada", PASSWORDS["ada"])
+        store.disable_user(ada, "station", "line stopped")
     with pytest.raises(users.PermissionDenied, match="service account station is disabled"):
         Store.open(settings)
     with pytest.raises(users.PermissionDenied, match="not a service account"):
@@ -99,48 +102,43 @@ def test_the_station_records_as_its_service_account(settings):
 
 
 def test_a_site_can_keep_stations_from_saving_recipes(settings):
-    store = Store.open(settings)
-    people = make_users(store)
-    site_settings.set_setting(store.engine, people["ada"], "station_saves_recipes", "false")
-    recipe = parse_recipe(RECIPE, "test")
-    with pytest.raises(users.PermissionDenied, match="inspector recipe save"):
-        store.recipe_version_id(recipe, [])
-    saved = store.recipe_version_id(recipe, [], actor=people["erin"])
-    assert store.recipe_version_id(recipe, []) == saved  # what an engineer saved runs
-    [changed] = [e for e in audit.entries(store.engine, 20) if e.action == "setting.changed"]
-    assert (changed.old, changed.new["value"]) == ({"value": True}, False)
-    store.close()
+    with Store.open(settings) as store:
+        people = make_users(store)
+        store.set_setting(people["ada"], "station_saves_recipes", "false")
+        recipe = parse_recipe(RECIPE, "test")
+        with pytest.raises(users.PermissionDenied, match="inspector recipe save"):
+            store.recipe_version_id(recipe, [])
+        saved = store.recipe_version_id(recipe, [], actor=people["erin"])
+        assert store.recipe_version_id(recipe, []) == saved  # what an engineer saved runs
+        [changed] = [e for e in store.audit_entries(20) if e.action == "setting.changed"]
+        assert (changed.old, changed.new["value"]) == ({"value": True}, False)
 
 
 def test_a_signature_needs_the_password_again_and_records_its_meaning(settings):
-    store = Store.open(settings)
-    people = make_users(store)
-    _, ids = populate(store, 3)
-    olly = people["olly"]
-    with pytest.raises(users.LoginFailed, match="signature refused"):
-        overrides.override_verdict(store.engine, olly, "guess", ids[0], "FAIL", "r", "reviewed")
-    with pytest.raises(users.InputError, match="an override decides PASS or FAIL"):
-        overrides.override_verdict(
-            store.engine, olly, PASSWORDS["olly"], ids[0], "UNSURE", "r", "reviewed"
+    with Store.open(settings) as store:
+        people = make_users(store)
+        _, ids = populate(store, 3)
+        olly = people["olly"]
+        with pytest.raises(users.LoginFailed, match="signature refused"):
+            store.override_verdict(olly, "guess", ids[0], "FAIL", "r", "reviewed")
+        with pytest.raises(users.InputError, match="an override decides PASS or FAIL"):
+            store.override_verdict(olly, PASSWORDS["olly"], ids[0], "UNSURE", "r", "reviewed")
+        done = store.override_verdict(
+            olly, PASSWORDS["olly"], ids[0], "FAIL", "burr on the edge", "rejected"
         )
-    done = overrides.override_verdict(
-        store.engine, olly, PASSWORDS["olly"], ids[0], "FAIL", "burr on the edge", "rejected"
-    )
-    [signature] = signatures.of_subject(store.engine, "inspection", ids[0])
-    assert (signature.printed_name, signature.meaning) == ("Olly Ørsted", "rejected")
-    assert "PASS -> FAIL. Reason: burr on the edge" in signature.statement
-    [entry] = audit.entries(store.engine, 1, "override", done.id)
-    assert entry.signature_id == signature.id and entry.action == "verdict.overridden"
-    assert entry.old == {"inspection_id": ids[0], "outcome": "PASS"}
-    with store.engine.connect() as connection:
-        assert overrides.effective_outcome(connection, ids[0]).value == "FAIL"
+        [signature] = store.signatures_of("inspection", ids[0])
+        assert (signature.printed_name, signature.meaning) == ("Olly Ørsted", "rejected")
+        assert "PASS -> FAIL. Reason: burr on the edge" in signature.statement
+        [entry] = store.audit_entries(1, "override", done.id)
+        assert entry.signature_id == signature.id and entry.action == "verdict.overridden"
+        assert entry.old == {"inspection_id": ids[0], "outcome": "PASS"}
+        assert store.effective_outcome(ids[0]).value == "FAIL"
         # The model's verdict stays as recorded: an override is a row of its own.
-        recorded = connection.exec_driver_sql(
-            f"SELECT outcome FROM inspections WHERE id = {ids[0]}"
-        ).scalar()
-    assert recorded == "PASS"
-    assert any(e.action == "signature.failed" for e in audit.entries(store.engine, 20))
-    store.close()
+        [(recorded,)] = plain_query(
+            settings, f"SELECT outcome FROM inspections WHERE id = {ids[0]}"
+        )
+        assert recorded == "PASS"
+        assert any(e.action == "signature.failed" for e in store.audit_entries(20))
 
 
 def test_role_checks_through_the_cli(sqlite_settings):
@@ -203,16 +201,10 @@ def test_role_checks_through_the_cli(sqlite_settings):
 
 
 def test_a_disabled_user_is_kept_on_record(settings):
-    store = Store.open(settings)
-    people = make_users(store)
-    users.disable_user(store.engine, people["ada"], "olly", "left")
-    with store.engine.connect() as connection:
-        disabled = (
-            connection.execute(UserRow.__table__.select().where(UserRow.name == "olly"))
-            .mappings()
-            .one()["disabled"]
-        )
-    assert disabled is True
-    [entry] = [e for e in audit.entries(store.engine, 5) if e.action == "user.disabled"]
-    assert (entry.entity_id, entry.reason, entry.user_name) == ("olly", "left", "ada")
-    store.close()
+    with Store.open(settings) as store:
+        people = make_users(store)
+        store.disable_user(people["ada"], "olly", "left")
+        [olly] = [u for u in store.list_users() if u.name == "olly"]  # kept, marked disabled
+        assert olly.disabled is True
+        [entry] = [e for e in store.audit_entries(5) if e.action == "user.disabled"]
+        assert (entry.entity_id, entry.reason, entry.user_name) == ("olly", "left", "ada")

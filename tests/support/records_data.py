@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections import namedtuple
 from datetime import timedelta
 
 import numpy as np
-from sqlalchemy.engine import make_url
 
 from inspector.config import Settings
 from inspector.domain import (
@@ -42,9 +42,9 @@ PASSWORDS = {"ada": "admin password 1", "erin": "engineer password", "olly": "op
 
 def make_users(store: Store) -> dict[str, users.Identity]:
     """An admin (the bootstrap), an engineer and an operator."""
-    ada = users.add_user(store.engine, None, "ada", "admin", PASSWORDS["ada"], "Ada Lovelace")
-    erin = users.add_user(store.engine, ada, "erin", "engineer", PASSWORDS["erin"], "Erin Engineer")
-    olly = users.add_user(store.engine, ada, "olly", "operator", PASSWORDS["olly"], "Olly Ørsted")
+    ada = store.add_user(None, "ada", "admin", PASSWORDS["ada"], "Ada Lovelace")
+    erin = store.add_user(ada, "erin", "engineer", PASSWORDS["erin"], "Erin Engineer")
+    olly = store.add_user(ada, "olly", "operator", PASSWORDS["olly"], "Olly Ørsted")
     return {"ada": ada, "erin": erin, "olly": olly}
 
 
@@ -120,26 +120,37 @@ def populate(store: Store, count: int = 6, **kwargs) -> tuple[int, list[int]]:
     return version_id, [record(store, version_id, n, **kwargs) for n in range(1, count + 1)]
 
 
-def plain_sql(settings: Settings, *statements: str) -> None:
-    """Change the database behind the application's back, as someone with a SQL client would."""
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite":
-        with sqlite3.connect(url.database) as connection:
+def plain_sql(settings: Settings, *statements: str) -> list[list[tuple]]:
+    """Read or change the database behind the application's back, as someone with a SQL client
+    would (the DB-API driver itself, not the application's store); returns each statement's rows,
+    as named tuples (`row.engine`, `row[0]`).
+    """
+    url = settings.database_url
+    found = []
+    if url.startswith("sqlite:"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
             for statement in statements:
-                connection.execute(statement)
-        return
+                found.append(_named(connection.execute(statement)))
+        return found
     import psycopg
 
-    with psycopg.connect(
-        host=url.host,
-        port=url.port,
-        user=url.username,
-        password=url.password,
-        dbname=url.database,
-        options=url.query.get("options"),
-    ) as connection:
+    plain = "postgresql://" + url.split("://", 1)[1]  # libpq's URI: the driver name dropped
+    with psycopg.connect(plain) as connection:
         for statement in statements:
-            connection.execute(statement)
+            found.append(_named(connection.execute(statement)))
+    return found
+
+
+def _named(cursor) -> list[tuple]:
+    if not cursor.description:
+        return []
+    row = namedtuple("Row", [c[0] for c in cursor.description], rename=True)
+    return [row(*values) for values in cursor.fetchall()]
+
+
+def plain_query(settings: Settings, statement: str) -> list[tuple]:
+    """The rows of one SELECT, read with a plain SQL client (see `plain_sql`)."""
+    return plain_sql(settings, statement)[0]
 
 
 def inspector(settings: Settings, *args: str, user: str | None = None, stdin: str | None = None):

@@ -15,7 +15,7 @@ pytest.importorskip("pytestqt")
 
 from inspector.config import Settings, StationProfile
 from inspector.domain import Outcome
-from inspector.store import Store, queries
+from inspector.store import Store
 from tests.conftest import ROOT, recipe_file
 
 CAMERA = ROOT / "assets" / "demo" / "camera"
@@ -101,7 +101,7 @@ def test_a_model_that_cannot_load_leaves_the_window_open_with_the_reason(
     assert "this folder is not a model" in window.station.reason.text()
     assert window.station.start_button.isEnabled()
     assert window.runner.station is None
-    assert queries.count(window.store.engine, queries.InspectionFilter()) == 0
+    assert window.store.count() == 0
 
 
 def test_the_recipe_editor_saves_a_new_version_and_keeps_the_old(
@@ -118,7 +118,7 @@ def test_the_recipe_editor_saves_a_new_version_and_keeps_the_old(
     path = editor.save()
     assert path is not None and path.name == "v2.yaml"
     assert Path(recipe).read_text() == original  # the old version stays as it was
-    assert queries.latest_version(window.store.engine, "test-recipe") == 2
+    assert window.store.latest_version("test-recipe") == 2
     assert "Saved as version 2" in editor.result.text()
     assert window.station.recipe_box.currentText() == str(path)
     again = editor.save()
@@ -232,12 +232,8 @@ def test_counters_and_pareto_are_plain_arithmetic():
 
 
 def _people(store):
-    from inspector.store.audit import users
-
-    admin = users.add_user(store.engine, None, "ada", "admin", "admin-password-1", "Ada Admin")
-    operator = users.add_user(
-        store.engine, admin, "otto", "operator", "operator-pass-1", "Otto Operator"
-    )
+    admin = store.add_user(None, "ada", "admin", "admin-password-1", "Ada Admin")
+    operator = store.add_user(admin, "otto", "operator", "operator-pass-1", "Otto Operator")
     return admin, operator
 
 
@@ -247,7 +243,7 @@ def test_login_checks_the_password(window_factory, tmp_path, qtbot):
     recipe = recipe_file(tmp_path, [{"engine": "scripted"}])
     window = window_factory(str(recipe))
     _people(window.store)
-    dialog = LoginDialog(window.store.engine)
+    dialog = LoginDialog(window.store)
     qtbot.addWidget(dialog)
     dialog.name.setText("otto")
     dialog.password.setText("wrong-password")
@@ -294,9 +290,9 @@ def test_review_queue_override_is_a_new_signed_record(window_factory, tmp_path, 
     assert len(review.rows) == 5 and first.id not in {r.id for r in review.rows}
 
     # Both records stand: the model's FAIL as recorded, and the signed decision beside it.
-    detail = queries.detail(window.store.engine, first.id)
-    assert detail.row.outcome is Outcome.FAIL
-    [decision] = queries.overrides_of(window.store.engine, first.id)
+    detail = window.store.detail(first.id)
+    assert detail.outcome is Outcome.FAIL and detail.final_outcome is Outcome.PASS
+    [decision] = detail.decisions
     assert (decision.outcome, decision.previous, decision.user_name) == (
         Outcome.PASS,
         Outcome.FAIL,
@@ -319,7 +315,6 @@ def test_export_from_the_window_is_audited_and_cancel_leaves_nothing(
     window_factory, tmp_path, qtbot
 ):
     import tests.support.scripted_judge as scripted
-    from inspector.store.audit import trail as audit
 
     answers = [scripted.FAIL_ANSWER, scripted.PASS_ANSWER]
     recipe = recipe_file(tmp_path, [{"engine": "scripted", "answers": answers}])
@@ -342,7 +337,7 @@ def test_export_from_the_window_is_audited_and_cancel_leaves_nothing(
     assert "exported 6 records to fails.csv" in history.count_label.text()
     lines = out.read_text().splitlines()
     assert len(lines) == 1 + 6
-    [entry] = audit.entries(window.store.engine, limit=1)  # the newest entry
+    [entry] = window.store.audit_entries(limit=1)  # the newest entry
     assert (entry.action, entry.user_name, entry.entity_id) == ("export.made", "otto", "csv")
     del task
 
@@ -353,3 +348,47 @@ def test_export_from_the_window_is_audited_and_cancel_leaves_nothing(
     task._thread.join(30)
     assert not cancelled.exists()
     assert not list(tmp_path.glob(".cancelled.jsonl.*"))
+
+
+def test_the_history_export_holds_exactly_the_rows_the_table_shows(window_factory, tmp_path, qtbot):
+    """FAIL or UNSURE, one engine and the beginning of a lot: the file has the table's rows."""
+    from inspector.export.csv_file import read_csv
+    from tests.support.records_data import PASSWORDS, make_users, populate, record
+
+    recipe = recipe_file(tmp_path, [{"engine": "scripted"}])
+    window = window_factory(str(recipe))
+    store = window.store
+    people = make_users(store)
+    # Records 1..15 turn FAIL, PASS, UNSURE by number % 3 (0, 1, 2); the UNSURE ones (2, 5, 8,
+    # 11, 14) timed out on the served model (openai-compatible) after a local attempt.
+    version_id, ids = populate(store, 6, lot="L-7A")
+    ids += [record(store, version_id, n, lot="L-7B") for n in range(7, 13)]
+    ids += [record(store, version_id, n, lot="L-8") for n in range(13, 16)]
+    olly = people["olly"]
+    store.override_verdict(olly, PASSWORDS["olly"], ids[4], "PASS", "seen: good", "reviewed")
+
+    history = window.history
+    history.outcome.setCurrentText("FAIL or UNSURE")
+    history.judge_engine.setCurrentText("openai-compatible")
+    history.lot.setText("L-7")
+    history.apply_filters()
+    shown = [history.model.rows[i].id for i in range(history.model.rowCount())]
+    # UNSURE by the served model in lots L-7A / L-7B: 2, 8, 11 (5 was decided PASS), newest first.
+    assert shown == [ids[10], ids[7], ids[1]]
+    assert history.count_label.text() == "3 inspections"
+
+    window.identity = olly
+    out = tmp_path / "shown.csv"
+    task = history.export(out, "csv")
+    qtbot.waitUntil(lambda: "exported" in history.count_label.text(), timeout=30_000)
+    exported = [r["inspection_id"] for r in read_csv(out)]
+    assert sorted(exported) == sorted(shown)
+    del task
+
+    # The table's outcome column shows the final outcome: record 5 as decided, PASS.
+    history.outcome.setCurrentText("All outcomes")
+    history.judge_engine.setCurrentText("All engines")
+    history.lot.setText("L-7A")
+    history.apply_filters()
+    [row] = [i for i in range(history.model.rowCount()) if history.model.rows[i].id == ids[4]]
+    assert history.model.index(row, 2).data() == "PASS"

@@ -1,0 +1,125 @@
+"""`inspector export`: records as CSV, JSON Lines, a PDF report or a signed bundle; `verify`.
+
+Every export is an audit entry under the name of the person who made it, with the file's SHA-256.
+"""
+
+from __future__ import annotations
+
+from inspector.cli.acting import add_user_option, login, open_store, progress_printer
+
+EXPORT_FORMATS = ("csv", "jsonl", "pdf", "bundle")
+
+
+def register(commands) -> None:
+    export = commands.add_parser("export", help="export records (CSV, JSONL, PDF, bundle)")
+    export_commands = export.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
+    for kind in EXPORT_FORMATS:
+        what = {
+            "csv": "CSV, every field",
+            "jsonl": "JSON Lines, every field",
+            "pdf": "a PDF report with evidence thumbnails and signatures",
+            "bundle": "a zip of records, evidence images and a manifest of hashes",
+        }[kind]
+        sub = export_commands.add_parser(kind, help=what)
+        sub.add_argument("out", metavar="OUT")
+        sub.add_argument("--since", help="captured at or after (ISO date or time, UTC)")
+        sub.add_argument("--until", help="captured before (ISO date or time, UTC)")
+        sub.add_argument("--recipe", help="recipe name")
+        sub.add_argument(
+            "--outcome",
+            type=str.upper,
+            choices=("PASS", "FAIL", "UNSURE"),
+            help="final outcome (after overrides)",
+        )
+        sub.add_argument("--lot", help="lot, serial or part id (its beginning is enough)")
+        if kind == "pdf":
+            sub.add_argument(
+                "--max-rows",
+                type=int,
+                default=500,
+                help="inspections in the report's table (the summary counts all)",
+            )
+        add_user_option(sub)
+    check = export_commands.add_parser("verify", help="check a bundle, byte by byte")
+    check.add_argument("bundle", metavar="BUNDLE")
+    check.add_argument(
+        "--against-database",
+        action="store_true",
+        help="also check that the bundle's chain head is an entry of this database's chain",
+    )
+    export.set_defaults(handler=_export)
+
+
+def _when(text: str | None, option: str):
+    from datetime import UTC, datetime
+
+    from inspector.errors import InputError
+
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"{option} {text!r}: give an ISO date or time, e.g. 2026-03-01") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _export(args, settings) -> int:
+    from pathlib import Path
+
+    if args.export_command == "verify":
+        return _export_verify(args, settings)
+    from inspector.domain import Outcome
+    from inspector.export.service import export_records
+    from inspector.store import InspectionFilter
+
+    where = InspectionFilter(
+        since=_when(args.since, "--since"),
+        until=_when(args.until, "--until"),
+        recipe=args.recipe,
+        outcomes=(Outcome(args.outcome),) if args.outcome else (),
+        lot_or_serial=args.lot,
+    )
+    with open_store(settings) as store:
+        actor = login(args, store)
+        done = export_records(
+            store,
+            actor,
+            args.export_command,
+            Path(args.out),
+            where,
+            progress_printer("exported"),
+            getattr(args, "max_rows", 500),
+        )
+    print(
+        f"exported {done.records} records to {done.path} (sha256 {done.sha256}); "
+        f"chain head {done.chain_head}; audit entry #{done.audit_seq}"
+    )
+    return 0
+
+
+def _export_verify(args, settings) -> int:
+    from pathlib import Path
+
+    from inspector.export.bundle import verify_bundle
+
+    check = verify_bundle(Path(args.bundle))
+    head = check.manifest.get("chain_head") if check.manifest else None
+    if args.against_database and head and check.ok:
+        with open_store(settings) as store:
+            found = store.audit_hash_of(int(head["seq"]))
+        if found != head["hash"]:
+            check.problems.append(
+                f"chain head #{head['seq']} of the bundle is not in this database's audit chain"
+            )
+    if check.ok:
+        records = check.manifest.get("records")
+        print(
+            f"bundle intact: {records} records, {len(check.manifest['files']) - 1} images; "
+            f"chain head #{head['seq']} sha256:{head['hash']}"
+        )
+        return 0
+    print(f"bundle FAILS verification: {check.problems[0]}")
+    for problem in check.problems[1:20]:
+        print(f"  also: {problem}")
+    return 1

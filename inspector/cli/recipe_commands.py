@@ -1,0 +1,61 @@
+"""`inspector recipe`: put a recipe version on record, sign it, list versions and signatures."""
+
+from __future__ import annotations
+
+from inspector.cli.acting import add_user_option, login, open_store, sign_password
+
+
+def register(commands) -> None:
+    recipe = commands.add_parser("recipe", help="recipe versions on record and their approvals")
+    recipe_commands = recipe.add_subparsers(dest="recipe_command", metavar="ACTION", required=True)
+    save = recipe_commands.add_parser("save", help="put a recipe file's version on record")
+    save.add_argument("path", metavar="RECIPE.yaml")
+    add_user_option(save)
+    approve = recipe_commands.add_parser("approve", help="sign a recipe version")
+    approve.add_argument("name", metavar="NAME")
+    approve.add_argument("version", type=int, metavar="VERSION")
+    approve.add_argument(
+        "--meaning", default="approved", choices=("approved", "rejected", "reviewed")
+    )
+    approve.add_argument("--reason", default="")
+    add_user_option(approve)
+    recipe_commands.add_parser("list", help="recipe versions on record and their signatures")
+    recipe.set_defaults(handler=_recipe)
+
+
+def _recipe(args, settings) -> int:
+    with open_store(settings) as store:
+        if args.recipe_command == "list":
+            versions = store.recipe_versions()
+            if not versions:
+                print("no recipe versions on record yet")
+            for v in versions:
+                print(f"{v.name} v{v.version}  {v.status}  sha256 {v.sha256[:16]}")
+                for s in v.signatures:
+                    print(f"    {s.line()}")
+            return 0
+        actor = login(args, store)
+        if args.recipe_command == "save":
+            from inspector.recipes import load_recipe
+            from inspector.station.runner import read_image_or_explain
+
+            recipe = load_recipe(args.path)
+            references = [
+                read_image_or_explain(p, f"recipe {args.path}: reference")
+                for p in recipe.references
+            ]
+            version_id = store.recipe_version_id(recipe, references, actor=actor)
+            print(f"recipe {recipe.name} v{recipe.version} on record (id {version_id})")
+            return 0
+        store.approve_recipe(
+            actor,
+            sign_password(actor),
+            args.name,
+            args.version,
+            args.meaning,
+            args.reason,
+        )
+        print(
+            f"recipe {args.name} v{args.version} {args.meaning} by {actor.full_name} ({actor.name})"
+        )
+        return 0

@@ -1,0 +1,100 @@
+"""The inspect step, written once: judge a view's frame, encode its evidence, time it, record it.
+
+The station splits the step over two threads (`judge` on the judge thread, `record` on the
+record thread, so the store never stalls the model); `inspect` runs it whole, for still images
+(`inspector judge`). In both, the evidence image is encoded on the encoder thread while the
+model judges, so recording adds no latency. The judge never raises here: a chain that fails
+anyway gives an UNSURE verdict; `record` raises where the store does, and the caller decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+
+from inspector.cameras import Source
+from inspector.domain import Frame, Verdict, unsure
+from inspector.judges import JudgeChain
+from inspector.recipes import Recipe
+from inspector.store import Store, Timings
+from inspector.store.evidence import EncodedImage
+
+log = logging.getLogger(__name__)
+
+SINGLE_VIEW = "camera"  # the name of the one view of a single-camera station
+NOT_JUDGED = "station stopped before this part was judged"
+
+
+@dataclass(frozen=True)
+class View:
+    """A camera with its own recipe (prompt, defect classes, ROI, judge chain)."""
+
+    name: str  # "top", "side": how the operator and the records tell views apart
+    source: Source
+    recipe: Recipe
+    recipe_version_id: int
+    chain: JudgeChain
+
+
+@dataclass(frozen=True)
+class Judged:
+    """A verdict on its way to the store, with its evidence image being encoded."""
+
+    frame: Frame
+    verdict: Verdict
+    taken_ns: int  # when the judge took the frame
+    judged_ns: int  # when the verdict was ready
+    encoded: Future[EncodedImage]
+
+
+def judge(chain: JudgeChain, frame: Frame, store: Store, encoder: Executor) -> Judged:
+    """The first half: the verdict, while the encoder thread encodes the evidence."""
+    taken_ns = time.monotonic_ns()
+    encoded = encoder.submit(store.evidence.encode, frame.image)
+    try:
+        verdict = chain.judge(frame.image)
+    except Exception as exc:  # judges catch their own errors; this is a last guard
+        log.exception("judge chain failed on frame %s of %s", frame.sequence, frame.camera_id)
+        verdict = unsure(f"the judge chain failed: {exc}")
+    return Judged(frame, verdict, taken_ns, time.monotonic_ns(), encoded)
+
+
+def not_judged(frame: Frame, store: Store, encoder: Executor) -> Judged:
+    """A part seen but not judged (the station stopped): it is recorded UNSURE all the same."""
+    now = time.monotonic_ns()
+    encoded = encoder.submit(store.evidence.encode, frame.image)
+    return Judged(frame, unsure(NOT_JUDGED), now, now, encoded)
+
+
+def record(
+    recipe: Recipe, recipe_version_id: int, judged: Judged, store: Store
+) -> tuple[int, Timings]:
+    """The second half: the record, with the timings from capture to commit."""
+    frame = judged.frame
+    image = judged.encoded.result()
+    timings = Timings(
+        queue_ms=(judged.taken_ns - frame.captured_monotonic_ns) / 1e6,
+        judge_ms=(judged.judged_ns - judged.taken_ns) / 1e6,
+        total_ms=(time.monotonic_ns() - frame.captured_monotonic_ns) / 1e6,
+    )
+    roi = recipe.roi.as_region() if recipe.roi else None
+    inspection_id = store.record_inspection(
+        frame, recipe_version_id, judged.verdict, image, timings, roi
+    )
+    return inspection_id, timings
+
+
+def inspect(
+    chain: JudgeChain,
+    recipe: Recipe,
+    recipe_version_id: int,
+    frame: Frame,
+    store: Store,
+    encoder: Executor,
+) -> tuple[int, Verdict, Timings]:
+    """The whole step on the caller's thread: judge, then record; the store's errors raise."""
+    judged = judge(chain, frame, store, encoder)
+    inspection_id, timings = record(recipe, recipe_version_id, judged, store)
+    return inspection_id, judged.verdict, timings

@@ -1,0 +1,487 @@
+"""`Store`: the one way into the record (inspections, evidence, audit trail, people, runs).
+
+Every read and write of the database is a method here; the modules beside it (queries,
+export_reads, audit/*, evaluations/*) take the SQLAlchemy engine only from a Store, so nothing
+outside `inspector/store/` holds a SQLAlchemy object. `Store.open` brings the schema up to date
+once; a Store is a context manager (`with Store.open(settings) as store:` closes it).
+`record_inspection` writes the evidence file, then the inspection, its defects and its attempts
+in one transaction, so a crash leaves either a whole record or none, and no row ever names a
+missing file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from inspector.config import Settings
+from inspector.domain import Frame, Outcome, Region, Verdict, utc_now
+from inspector.errors import InputError, InspectorError
+from inspector.recipes import Recipe
+from inspector.store import database, export_reads, queries
+from inspector.store.audit import audit_tables as _audit_tables  # noqa: F401 (on Base)
+from inspector.store.audit import (
+    export_log,
+    overrides,
+    recipe_log,
+    retention,
+    signatures,
+    site_settings,
+    users,
+    verify,
+)
+from inspector.store.audit import trail as audit
+from inspector.store.evaluations import evaluation_tables as _evaluation_tables  # noqa: F401 (on Base)
+from inspector.store.evaluations import runs
+from inspector.store.evidence import EncodedImage, EvidenceStore
+from inspector.store.inspection_records import InspectionRecord
+from inspector.store.selection import InspectionFilter
+from inspector.store.tables import (
+    DefectRow,
+    InspectionRow,
+    JudgeAttemptRow,
+    RecipeVersionRow,
+)
+
+
+class StoreError(InspectorError):
+    """The database cannot be opened or written; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Timings:
+    queue_ms: float
+    judge_ms: float
+    total_ms: float
+
+
+class Store:
+    def __init__(
+        self, engine: Engine, evidence: EvidenceStore, actor: users.Identity | None = None
+    ) -> None:
+        self._engine = engine
+        self.evidence = evidence
+        # Who records inspections and recipe versions through this store (the audit trail's
+        # user): the station's service account unless a logged-in person opened it.
+        self.actor = actor or users.Identity(users.SERVICE_ACCOUNT, users.Role.SERVICE, "")
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        evidence_format: str = "jpeg",
+        actor: str | users.Identity = users.SERVICE_ACCOUNT,
+    ) -> Store:
+        """Connect, apply any migration not yet applied, and check the acting account."""
+        try:
+            engine = database.connect(settings.database_url)
+            database.upgrade(engine)
+            if isinstance(actor, str):
+                actor = users.ensure_service_account(engine, actor)
+        except SQLAlchemyError as exc:
+            reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+            raise StoreError(
+                f"database {database.safe_url(settings.database_url)}: {reason}"
+            ) from None
+        return cls(engine, EvidenceStore(settings.evidence_dir, evidence_format), actor)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        """The database URL without its password, for the window's title and messages."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def revisions(self) -> set[str]:
+        """The schema revisions the database is at (`inspector db`)."""
+        return database.current_revisions(self._engine)
+
+    def schema_differences(self) -> list[str]:
+        """Where the database's schema differs from the tables' definitions (none after open)."""
+        return database.schema_differences(self._engine)
+
+    def table_names(self) -> set[str]:
+        return database.table_names(self._engine)
+
+    def connection_pragmas(self) -> dict[str, object]:
+        """What each SQLite connection runs with (journal mode, foreign keys); {} elsewhere."""
+        return database.sqlite_pragmas(self._engine)
+
+    def recipe_version_id(
+        self, recipe: Recipe, references: list[np.ndarray], actor: users.Identity | None = None
+    ) -> int:
+        """The row of this exact recipe, created on first use with its reference images.
+
+        Creating one takes the right to save recipes (`actor`, else the store's); it is audited.
+        """
+        content = recipe.to_yaml()
+        encoded = [self.evidence.encode(image) for image in references]
+        ref_hashes = " ".join(e.sha256 for e in encoded)
+        digest = hashlib.sha256(f"{content}\0{ref_hashes}".encode()).hexdigest()
+        with Session(self._engine) as session:
+            row = session.scalar(select(RecipeVersionRow).where(RecipeVersionRow.sha256 == digest))
+            if row is not None:
+                return row.id
+            clash = session.scalar(
+                select(RecipeVersionRow).where(
+                    RecipeVersionRow.name == recipe.name,
+                    RecipeVersionRow.version == recipe.version,
+                )
+            )
+            if clash is not None:
+                raise InputError(
+                    f"recipe {recipe.name!r} version {recipe.version} is already recorded with "
+                    "different content; raise its `version` so both stay on record"
+                )
+            (actor or self.actor).require(users.Permission.SAVE_RECIPE)
+            for image in encoded:
+                self.evidence.write(image)
+        row = {
+            "name": recipe.name,
+            "version": recipe.version,
+            "sha256": digest,
+            "content": content,
+            "reference_sha256": ref_hashes,
+            "created_at": utc_now(),
+        }
+        return recipe_log.save_recipe_version(self._engine, actor or self.actor, row)
+
+    def record_inspection(
+        self,
+        frame: Frame,
+        recipe_version_id: int,
+        verdict: Verdict,
+        image: EncodedImage,
+        timings: Timings,
+        roi: Region | None = None,
+    ) -> int:
+        """Write the evidence file, then the whole record in one transaction; returns its id."""
+        self.evidence.write(image)
+        inspection = {
+            "uid": str(uuid.uuid4()),
+            "camera_id": frame.camera_id,
+            "sequence": frame.sequence,
+            "captured_at": frame.captured_at,
+            "recorded_at": utc_now(),
+            "part_id": frame.part_id,
+            "serial": frame.serial,
+            "lot": frame.lot,
+            "recipe_version_id": recipe_version_id,
+            "outcome": verdict.outcome.value,
+            "reason": verdict.reason,
+            "confidence": verdict.confidence,
+            "evidence_sha256": image.sha256,
+            "evidence_format": image.format,
+            "image_width": image.width,
+            "image_height": image.height,
+            "roi_x": roi.x if roi else None,
+            "roi_y": roi.y if roi else None,
+            "roi_width": roi.width if roi else None,
+            "roi_height": roi.height if roi else None,
+            "queue_ms": timings.queue_ms,
+            "judge_ms": timings.judge_ms,
+            "total_ms": timings.total_ms,
+            "image_left_site": verdict.image_left_site,
+        }
+        defects = [
+            {
+                "class_name": d.class_name,
+                "severity": d.severity.value if d.severity else None,
+                "x0": d.box.x0 if d.box else None,
+                "y0": d.box.y0 if d.box else None,
+                "x1": d.box.x1 if d.box else None,
+                "y1": d.box.y1 if d.box else None,
+                "confidence": d.confidence,
+                "note": d.note,
+            }
+            for d in verdict.defects
+        ]
+        attempts = [
+            {
+                "position": i,
+                "engine": a.engine,
+                "model_id": a.model_id,
+                "model_revision": a.model_revision,
+                "prompt_hash": a.prompt_hash,
+                "started_at": a.started_at,
+                "latency_ms": a.latency_ms,
+                "raw_text": a.raw_text,
+                "prompt_tokens": a.prompt_tokens,
+                "completion_tokens": a.completion_tokens,
+                "error": a.error,
+                "outcome": a.outcome.value if a.outcome else None,
+                "image_left_site": a.image_left_site,
+                "cost_usd": a.cost_usd,
+                "endpoint": a.endpoint,
+            }
+            for i, a in enumerate(verdict.attempts)
+        ]
+        # Core inserts, not the ORM: this runs once per part on the line's critical path.
+        with self._engine.begin() as connection:
+            inspection_id = connection.execute(
+                insert(InspectionRow).returning(InspectionRow.id), inspection
+            ).scalar_one()
+            for table, rows in ((DefectRow, defects), (JudgeAttemptRow, attempts)):
+                if rows:
+                    for row in rows:
+                        row["inspection_id"] = inspection_id
+                    connection.execute(insert(table), rows)
+            audit.record_inspection(
+                connection, self.actor.name, inspection_id, inspection, defects, attempts
+            )
+        return inspection_id
+
+    def history(
+        self, limit: int = 50, where: InspectionFilter | None = None
+    ) -> list[InspectionRecord]:
+        """The newest inspections first (`inspector history`)."""
+        return self.page(where or InspectionFilter(), limit)
+
+    def count(self, where: InspectionFilter | None = None) -> int:
+        """How many inspections match (all of them with no filter)."""
+        return queries.count(self._engine, where or InspectionFilter())
+
+    # Review screens (the window's History, Review and Statistics tabs): see queries.py.
+
+    def page(
+        self, where: InspectionFilter, limit: int = 200, before_id: int | None = None
+    ) -> list[InspectionRecord]:
+        """Newest first; pass the last id of a page as `before_id` for the next one."""
+        return queries.page(self._engine, where, self.evidence, limit, before_id)
+
+    def detail(self, inspection_id: int) -> InspectionRecord | None:
+        """One inspection whole (defects, attempts, decisions), or None."""
+        return queries.detail(self._engine, inspection_id, self.evidence)
+
+    def recipe_names(self) -> list[str]:
+        return queries.recipe_names(self._engine)
+
+    def latest_version(self, name: str) -> int | None:
+        """The highest recorded version of a recipe name, or None if it was never recorded."""
+        return queries.latest_version(self._engine, name)
+
+    def yield_series(
+        self, where: InspectionFilter, bucket: timedelta = timedelta(hours=1)
+    ) -> list[queries.YieldPoint]:
+        return queries.yield_series(self._engine, where, bucket)
+
+    def defect_pareto(self, where: InspectionFilter) -> list[tuple[str, int]]:
+        return queries.defect_pareto(self._engine, where)
+
+    def review_queue(self, limit: int = 200) -> list[InspectionRecord]:
+        """FAIL and UNSURE inspections no person has decided yet, oldest first."""
+        return queries.review_queue(self._engine, self.evidence, limit)
+
+    def effective_outcome(self, inspection_id: int) -> Outcome | None:
+        """The latest override's outcome, else the model's; None: no such inspection."""
+        with self._engine.connect() as connection:
+            return overrides.effective_outcome(connection, inspection_id)
+
+    # Exports and reports: see export_reads.py.
+
+    def as_of(
+        self, where: InspectionFilter | None = None
+    ) -> tuple[audit.ChainHead, InspectionFilter]:
+        """The chain head and the filter bounded to the records that exist now, read at once."""
+        return export_reads.as_of(self._engine, where or InspectionFilter())
+
+    def records(
+        self, where: InspectionFilter | None = None, batch: int = export_reads.BATCH
+    ) -> Iterator[InspectionRecord]:
+        """Every matching record, oldest first, streamed in batches (`export_dict` for files)."""
+        return export_reads.iter_records(
+            self._engine, where or InspectionFilter(), self.evidence, batch
+        )
+
+    def summary(self, where: InspectionFilter | None = None) -> dict[str, Any]:
+        """Counts over every matching record, for a report's first page."""
+        return export_reads.summary(self._engine, where or InspectionFilter())
+
+    def log_export(
+        self,
+        actor: users.Identity,
+        kind: str,
+        file_name: str,
+        sha256: str,
+        count: int,
+        filters: dict,
+        head: audit.ChainHead,
+    ) -> int:
+        """Append the `export.made` entry after the file is complete; returns its number."""
+        return export_log.log_export(
+            self._engine, actor, kind, file_name, sha256, count, filters, head
+        )
+
+    # The audit trail: see audit/.
+
+    def audit_head(self) -> audit.ChainHead:
+        return audit.head(self._engine)
+
+    def audit_entries(
+        self, limit: int = 50, entity_type: str | None = None, entity_id: object = None
+    ) -> list[audit.AuditEntry]:
+        """The newest entries first, optionally of one record."""
+        return audit.entries(self._engine, limit, entity_type, entity_id)
+
+    def audit_hash_of(self, seq: int) -> str | None:
+        return audit.hash_of(self._engine, seq)
+
+    def verify(
+        self,
+        anchor: tuple[int, str] | None = None,
+        batch: int = verify.BATCH,
+        progress: Callable[[int], None] | None = None,
+    ) -> verify.Report:
+        """Check the whole chain and the records it covers (`inspector audit verify`)."""
+        return verify.verify(self._engine, anchor, batch, progress)
+
+    # People, signatures, decisions, recipes, retention, site settings.
+
+    def list_users(self) -> list[users.UserInfo]:
+        return users.list_users(self._engine)
+
+    def has_people(self) -> bool:
+        """Whether any person has an account (then every session is someone's)."""
+        return users.has_people(self._engine)
+
+    def authenticate(self, name: str, password: str) -> users.Identity:
+        return users.authenticate(self._engine, name, password)
+
+    def check_signer(self, identity: users.Identity, password: str) -> None:
+        users.check_signer(self._engine, identity, password)
+
+    def add_user(
+        self,
+        actor: users.Identity | None,
+        name: str,
+        role: str,
+        password: str | None,
+        full_name: str = "",
+        reason: str = "",
+    ) -> users.Identity:
+        """Add an account. With no actor, only the first administrator (bootstrap) may be added."""
+        return users.add_user(self._engine, actor, name, role, password, full_name, reason)
+
+    def disable_user(self, actor: users.Identity, name: str, reason: str = "") -> None:
+        users.disable_user(self._engine, actor, name, reason)
+
+    def signatures_of(self, subject_type: str, subject_id: object) -> list[signatures.Signature]:
+        return signatures.of_subject(self._engine, subject_type, subject_id)
+
+    def override_verdict(
+        self,
+        actor: users.Identity,
+        password: str,
+        inspection_id: int,
+        outcome: str,
+        reason: str,
+        meaning: str,
+    ) -> overrides.Override:
+        """Record a person's decision on an inspection, signed with the re-entered password."""
+        return overrides.override_verdict(
+            self._engine, actor, password, inspection_id, outcome, reason, meaning
+        )
+
+    def recipe_versions(self, name: str | None = None) -> list[recipe_log.RecipeVersionInfo]:
+        return recipe_log.list_versions(self._engine, name)
+
+    def approve_recipe(
+        self,
+        actor: users.Identity,
+        password: str,
+        name: str,
+        version: int,
+        meaning: str,
+        reason: str = "",
+    ) -> int:
+        """Sign a recipe version (approved / rejected / reviewed); returns the signature's id."""
+        return recipe_log.approve_recipe(
+            self._engine, actor, password, name, version, meaning, reason
+        )
+
+    def purge(
+        self,
+        actor: users.Identity,
+        older_than_days: int | None = None,
+        reason: str = "",
+        progress: Callable[[int], None] | None = None,
+    ) -> retention.PurgeResult:
+        """Delete records captured more than `older_than_days` ago (default: the setting)."""
+        return retention.purge(
+            self._engine, self.evidence, actor, older_than_days, reason, progress=progress
+        )
+
+    def site_settings(self) -> site_settings.SiteSettings:
+        return site_settings.load(self._engine)
+
+    def set_setting(
+        self, actor: users.Identity, key: str, value: str, reason: str = ""
+    ) -> tuple[object, object]:
+        """Change one site setting; returns (old value, new value)."""
+        return site_settings.set_setting(self._engine, actor, key, value, reason)
+
+    # Evaluation runs: see evaluations/runs.py.
+
+    def start_run(
+        self,
+        *,
+        dataset: str,
+        dataset_kind: str,
+        reader: dict,
+        image_count: int,
+        recipe_version_id: int,
+        chain: str,
+    ) -> runs.EvaluationRun:
+        """A new evaluation run, status running, with no results yet."""
+        return runs.start_run(
+            self._engine,
+            dataset=dataset,
+            dataset_kind=dataset_kind,
+            reader=reader,
+            image_count=image_count,
+            recipe_version_id=recipe_version_id,
+            chain=chain,
+        )
+
+    def get_run(self, run_id: int) -> runs.EvaluationRun:
+        return runs.get_run(self._engine, run_id)
+
+    def find_run(self, ref: str) -> runs.EvaluationRun:
+        return runs.find_run(self._engine, ref)
+
+    def list_runs(self, limit: int = 20) -> list[runs.EvaluationRun]:
+        return runs.list_runs(self._engine, limit)
+
+    def judged_images(self, run_id: int) -> set[str]:
+        return runs.judged_images(self._engine, run_id)
+
+    def add_result(self, run_id: int, result: runs.EvaluationResult) -> None:
+        runs.add_result(self._engine, run_id, result)
+
+    def set_run_status(self, run_id: int, status: str) -> None:
+        runs.set_status(self._engine, run_id, status)
+
+    def run_results(self, run_id: int) -> list[runs.EvaluationResult]:
+        return runs.results(self._engine, run_id)
