@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
 
 from tests.conftest import ROOT
-from tests.support.command_line import inspector
+from tests.support.command_line import inspector, start
 
 DEMO = ROOT / "assets" / "demo"
 
@@ -98,21 +95,7 @@ def test_max_parts_stops_after_n_parts_and_prints_one_line_each(tmp_path):
 
 def test_ctrl_c_in_parts_stops_after_the_part_in_progress(tmp_path):
     data = tmp_path / "data"
-    env = {**os.environ, "INSPECTOR_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
-    env.pop("INSPECTOR_DATABASE_URL", None)
-    station = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "inspector",
-            *_parts_args(f"folder:{DEMO / 'camera'}?loop=1&fps=5"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    station = start(*_parts_args(f"folder:{DEMO / 'camera'}?loop=1&fps=5"), data_dir=data)
     first = station.stdout.readline()
     assert first == "part 01_00041000_test  FAIL    top=FAIL  side=FAIL\n"
     station.send_signal(signal.SIGINT)
