@@ -9,7 +9,7 @@ import pytest
 from inspector.domain import Severity
 from inspector.errors import InputError
 from inspector.judges import build_chain
-from inspector.recipes import DEFAULT_MODEL, load_recipe, parse_recipe
+from inspector.recipes import load_recipe, parse_recipe
 from tests.conftest import ROOT
 
 DEMO = ROOT / "assets" / "demo" / "recipe.yaml"
@@ -25,7 +25,9 @@ def test_the_demo_recipe_loads_with_its_references_resolved():
 
 def test_defaults_are_the_local_model_and_a_conservative_pass_rule():
     recipe = parse_recipe({"name": "r", "version": 1, "prompt": "Look."}, "r.yaml")
-    assert recipe.engines == ({"engine": "transformers", "model": DEFAULT_MODEL},)
+    # README, "Set up": the default model is Qwen/Qwen2.5-VL-3B-Instruct through transformers.
+    default = {"engine": "transformers", "model": "Qwen/Qwen2.5-VL-3B-Instruct"}
+    assert recipe.engines == (default,)
     assert recipe.pass_rule.min_confidence == 0.5
     assert recipe.pass_rule.unknown_defect == "unsure"
 

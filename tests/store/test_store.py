@@ -23,7 +23,7 @@ from inspector.domain import (
 from inspector.errors import InputError
 from inspector.recipes import parse_recipe
 from inspector.store import Store, StoreError, Timings
-from inspector.store.database import head_revisions
+from tests.support.migrations import migration_heads
 from tests.support.records_data import plain_query
 
 RECIPE = {"name": "bracket", "version": 1, "prompt": "Inspect.", "defects": [{"name": "scratch"}]}
@@ -55,12 +55,12 @@ def _verdict() -> Verdict:
 
 def test_a_blank_database_upgrades_to_exactly_the_schema_of_the_code(settings):
     with Store.open(settings) as store:
-        assert store.revisions() == head_revisions()
+        assert store.revisions() == migration_heads()
         assert store.schema_differences() == []
         tables = store.table_names()
         assert {"inspections", "defects", "judge_attempts", "recipe_versions"} <= tables
     with Store.open(settings) as again:  # a second start applies nothing and keeps the data
-        assert again.revisions() == head_revisions()
+        assert again.revisions() == migration_heads()
 
 
 def test_an_inspection_is_recorded_whole_with_its_evidence(settings):
