@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the tests need and run the whole suite: lint, layer contracts, pytest.
+# Install everything the tests need and run the whole suite: lint, layer contracts, pytest; then
+# pytest once more without Qt installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
@@ -42,4 +43,22 @@ echo "== ruff"
 echo "== import contracts"
 .venv/bin/lint-imports
 echo "== pytest"
+.venv/bin/python -m pytest "$@"
+
+# Once more without Qt, as a core-only install has it: the core, the CLI and the store must not
+# need it, and the window's tests skip, saying so (tests/ui/conftest.py). The dists are the `ui`
+# extra's and pytest-qt (which needs a Qt binding to load); they come back right after, and a
+# run that stops in between gets them back from the install at its start.
+qt_dists="PySide6-Essentials shiboken6 pyqtgraph pytest-qt"
+restore_qt() {
+  .venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,dev,ui,cameras]"
+}
+trap restore_qt EXIT
+echo "== pytest without Qt"
+# shellcheck disable=SC2086
+.venv/bin/python -m pip uninstall --quiet -y $qt_dists
+if .venv/bin/python -c "import PySide6" 2>/dev/null; then
+  echo "test.sh: PySide6 is still importable; the run without Qt would prove nothing" >&2
+  exit 1
+fi
 .venv/bin/python -m pytest "$@"

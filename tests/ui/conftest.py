@@ -1,14 +1,33 @@
-"""The window's tests need Qt (PySide6) and pytest-qt; without them (CI's run without Qt, a
-core-only install) every test here is skipped, saying which is missing. Nothing outside
-inspector/ui/ imports Qt, so the rest of the suite runs either way.
+"""The window's tests need Qt (PySide6) and pytest-qt. Without them (CI's run without Qt, a
+core-only install) every test module here is skipped, saying what is missing, before it is
+imported. Nothing outside inspector/ui/ imports Qt, so the rest of the suite runs either way.
+
+A conftest cannot skip itself (pytest reports that as an error, not a skip), so it hands pytest
+a module that skips when collected instead of the real one.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # no display on CI
-pytest.importorskip("PySide6", reason="Qt (PySide6) is not installed: pip install '.[ui]'")
-pytest.importorskip("pytestqt", reason="pytest-qt is not installed: pip install '.[dev]'")
+
+MISSING = [
+    what
+    for module, what in (("PySide6", "Qt (PySide6, the `ui` extra)"), ("pytestqt", "pytest-qt"))
+    if importlib.util.find_spec(module) is None
+]
+
+
+class _SkippedModule(pytest.Module):
+    def collect(self):
+        pytest.skip(f"{' and '.join(MISSING)} not installed", allow_module_level=True)
+
+
+if MISSING:
+
+    def pytest_pycollect_makemodule(module_path, parent):
+        return _SkippedModule.from_parent(parent, path=module_path)
