@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from inspector.config import Settings
+from tests.support.paths import ROOT, TEST_DATA  # noqa: F401 - ROOT: for older imports
+from tests.support.recipes import recipe_file  # noqa: F401 - for older imports
 
-ROOT = Path(__file__).resolve().parent.parent
-TEST_DATA = ROOT / "tests" / "data"  # ships with the repository: DeepPCB pairs (MIT, see LICENSE)
 POSTGRES_URL = os.environ.get(
     "INSPECTOR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -90,26 +90,3 @@ def tiny_models(tmp_path_factory) -> dict[str, Path]:
 
     root = tmp_path_factory.mktemp("tiny-models")
     return {family: build_tiny_model(family, root / family) for family in FAMILIES}
-
-
-def recipe_file(folder: Path, engines: list[dict], **fields) -> Path:
-    """A recipe YAML on disk, as an engineer would write it."""
-    import yaml
-
-    data = {
-        "name": "test-recipe",
-        "version": 1,
-        "product": "PCB",
-        "prompt": "Look for defects in the copper.",
-        "defects": [
-            {"name": "open", "severity": "critical"},
-            {"name": "short", "severity": "critical"},
-            {"name": "scratch", "severity": "major"},
-            {"name": "pin-hole", "severity": "minor"},
-        ],
-        "engines": engines,
-        **fields,
-    }
-    path = folder / "recipe.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path

@@ -10,7 +10,7 @@ from inspector.domain import Severity
 from inspector.errors import InputError
 from inspector.judges import build_chain
 from inspector.recipes import load_recipe, parse_recipe
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 DEMO = ROOT / "assets" / "demo" / "recipe.yaml"
 

@@ -21,9 +21,9 @@ from inspector.recipes import CameraSettings, load_recipe
 from inspector.station import InspectionRecorded, Station, TriggerPolicy
 from inspector.station.runner import StationRunner
 from inspector.store import Store
-from tests.conftest import recipe_file
 from tests.support import command_line
 from tests.support.peers import need
+from tests.support.recipes import recipe_file
 
 
 @pytest.fixture(scope="module")

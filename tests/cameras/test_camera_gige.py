@@ -17,9 +17,9 @@ from inspector.judges import build_chain
 from inspector.recipes import CameraSettings, load_recipe
 from inspector.station import InspectionRecorded, Station, TriggerPolicy
 from inspector.store import Store
-from tests.conftest import recipe_file
 from tests.support import command_line
 from tests.support.peers import fake_gv_camera, gige_camera
+from tests.support.recipes import recipe_file
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from inspector.domain import Outcome
 from inspector.errors import InputError
 from inspector.recipes import load_recipe
 from inspector.station import combine
-from tests.conftest import recipe_file
+from tests.support.recipes import recipe_file
 
 
 def _bgr(height=6, width=8) -> np.ndarray:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, recipe_file
 from tests.support.command_line import inspector, python, start
+from tests.support.paths import ROOT
 from tests.support.pcb_frames import make_video
+from tests.support.recipes import recipe_file
 from tests.support.tiny_models import FAMILIES
 
 

@@ -30,8 +30,9 @@ import yaml
 from inspector.config import Settings
 from inspector.recipes import parse_recipe
 from inspector.store import Store
-from tests.support.command_line import ROOT, environment, inspector
+from tests.support.command_line import environment, inspector
 from tests.support.migrations import migration_heads
+from tests.support.paths import ROOT
 from tests.support.peers import need
 from tests.support.records_data import RECIPE, record
 
@@ -283,15 +284,12 @@ def dated(station) -> Path:
     days ago, P-0004..6 in lot LOT-B captured 2 days ago; outcomes by number: 1 PASS, 2 UNSURE,
     3 FAIL, 4 PASS, 5 UNSURE, 6 FAIL (tests/support/records_data.verdict)."""
     settings = Settings(data_dir=station, database_url=f"sqlite:///{station / 'inspector.db'}")
-    store = Store.open(settings)
-    try:
+    with Store.open(settings) as store:
         version = store.recipe_version_id(parse_recipe(RECIPE, "test"), [])
         for number in (1, 2, 3):
             record(store, version, number, days_ago=10, lot="LOT-A")
         for number in (4, 5, 6):
             record(store, version, number, days_ago=2, lot="LOT-B")
-    finally:
-        store.close()
     return station
 
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from tests.conftest import recipe_file
 from tests.support.command_line import inspector as run_inspector
 from tests.support.command_line import python
 from tests.support.ports import free_port
+from tests.support.recipes import recipe_file
 
 HEAVY = ("torch", "transformers", "openai", "anthropic", "google.genai", "keyring", "lmdeploy")
 

@@ -7,8 +7,8 @@ import re
 import signal
 import sqlite3
 
-from tests.conftest import ROOT
 from tests.support.command_line import inspector, start
+from tests.support.paths import ROOT
 
 DEMO = ROOT / "assets" / "demo"
 

@@ -15,7 +15,7 @@ from inspector.judges import build_chain
 from inspector.judges.answers import BoxConvention
 from inspector.judges.prompt import build_prompt
 from inspector.recipes import load_recipe
-from tests.conftest import recipe_file
+from tests.support.recipes import recipe_file
 from tests.support.tiny_models import FAMILIES, image_token_id
 
 ROI = {"x": 100, "y": 50, "width": 400, "height": 300}

@@ -23,8 +23,8 @@ from inspector.station import (
     View,
 )
 from inspector.store import Store
-from tests.conftest import recipe_file
 from tests.support.peers import gige_camera, need
+from tests.support.recipes import recipe_file
 from tests.support.records_data import plain_query
 
 NOT_JSON = "the copper looks fine to me"  # an answer the parser cannot read: UNSURE

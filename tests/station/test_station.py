@@ -25,7 +25,7 @@ from inspector.station import (
     View,
 )
 from inspector.store import Store
-from tests.conftest import recipe_file
+from tests.support.recipes import recipe_file
 from tests.support.records_data import plain_query
 
 

@@ -8,7 +8,8 @@ import hashlib
 import json
 import sqlite3
 
-from tests.support.command_line import ROOT, inspector
+from tests.support.command_line import inspector
+from tests.support.paths import ROOT
 
 IMAGE = ROOT / "assets" / "demo" / "camera" / "01_00041000_test.jpg"
 RECIPE = ROOT / "assets" / "demo" / "recipe-reference.yaml"

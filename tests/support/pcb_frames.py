@@ -1,5 +1,5 @@
-"""DeepPCB frames for tests and benchmarks: template/tested pairs with their boxes, and good
-frames made by re-capturing a template.
+"""DeepPCB frames for tests and benchmarks: template/tested pairs with their boxes, good frames
+made by re-capturing a template, and a line camera's recording of tested boards (`make_video`).
 
 DeepPCB has one image of each good board region (the template) and the tested image of the same
 region with defects drawn in; there is no second capture of a good board. A good frame here is

@@ -16,7 +16,8 @@ pytest.importorskip("pytestqt")
 from inspector.config import Settings, StationProfile
 from inspector.domain import Outcome
 from inspector.store import Store
-from tests.conftest import ROOT, recipe_file
+from tests.support.paths import ROOT
+from tests.support.recipes import recipe_file
 
 CAMERA = ROOT / "assets" / "demo" / "camera"
 

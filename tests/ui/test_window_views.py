@@ -15,7 +15,7 @@ from inspector.config import Settings, StationProfile
 from inspector.domain import Outcome
 from inspector.station.runner import ViewPlan
 from inspector.store import Store
-from tests.conftest import ROOT
+from tests.support.paths import ROOT
 
 DEMO = ROOT / "assets" / "demo"
 RECIPE = str(DEMO / "recipe-reference.yaml")

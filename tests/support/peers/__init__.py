@@ -5,6 +5,7 @@
 - `arv-fake-gv-camera-0.8` (Debian aravis-tools): Aravis's own fake GigE Vision camera.
 
 Each can be killed mid-stream and started again, as a camera that loses power does.
+`read_until_reconnected` reads a source through such a loss.
 """
 
 from __future__ import annotations
