@@ -24,7 +24,7 @@ from inspector.station.runner import prepare_judge
 from tests.support.pcb_frames import overlaps, pairs, recaptured
 from tests.support.scripted_judge import FAIL_ANSWER, ScriptedJudge, ScriptedSettings
 
-DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "assets" / "demo"
 
 
 class RecordingSettings(ScriptedSettings):
