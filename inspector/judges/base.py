@@ -8,6 +8,7 @@ UNSURE verdict, never an exception into the station.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from collections.abc import Callable
@@ -53,9 +54,19 @@ class Generation:
 
 
 class Judge:
-    engine: ClassVar[str]
-    Settings: ClassVar[type[EngineSettings]]
+    """An engine: its name, its settings class and what it needs are class attributes.
+
+    Subclasses implement `_generate` (and `load` where there is something to load); the
+    registry (inspector.judges.registry) checks `engine` and `Settings` when it first uses one.
+    """
+
+    engine: ClassVar[str]  # the name recipes use; the registry's key
+    Settings: ClassVar[type[EngineSettings]]  # with `engine: Literal[<engine>]`
     leaves_site: ClassVar[bool] = False  # True for cloud engines: the image leaves the plant
+    # Packages it imports when it loads (import names), and the `inspector[...]` extra that
+    # installs them: `inspector models --check` says which one is missing.
+    requires: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str] = ""
 
     def __init__(self, settings: EngineSettings, recipe: Recipe) -> None:
         self.settings = settings
@@ -64,6 +75,18 @@ class Judge:
         self.model_revision: str | None = None
         self.endpoint: str | None = None  # the server an engine calls, recorded per attempt
         self._references: list[Reference] | None = None
+
+    @classmethod
+    def missing_package(cls) -> str | None:
+        """Which package this engine lacks here, and the extra to install; None when none."""
+        for name in cls.requires:
+            try:
+                found = importlib.util.find_spec(name) is not None
+            except (ImportError, ValueError):  # a parent package that is not there
+                found = False
+            if not found:
+                return f"package {name} is not installed: pip install 'inspector[{cls.extra}]'"
+        return None
 
     # Engines implement these two.
     def load(self, progress: Progress | None = None) -> None:

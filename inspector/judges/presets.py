@@ -147,17 +147,6 @@ PRICES: dict[str, tuple[float, float]] = {
     "gemini-2.5-flash": (0.3, 2.5),
 }
 
-# What each engine needs installed: import names, and the extra that brings them.
-ENGINE_PACKAGES: dict[str, tuple[tuple[str, ...], str]] = {
-    "transformers": (("torch", "transformers"), "local"),
-    "ovis2": (("torch", "transformers"), "local"),
-    "openai-compatible": (("openai",), "server"),
-    "openai": (("openai",), "cloud"),
-    "anthropic": (("anthropic",), "cloud"),
-    "gemini": (("google.genai",), "cloud"),
-    "lmdeploy": (("lmdeploy",), "lmdeploy"),
-}
-
 
 def price_per_mtok(model: str) -> tuple[float, float] | None:
     name = model.lower().removeprefix("models/")
@@ -166,15 +155,7 @@ def price_per_mtok(model: str) -> tuple[float, float] | None:
 
 
 def missing_packages(engine: str) -> str | None:
-    """Which package an engine lacks here and the extra to install; None when all are there."""
-    import importlib.util
+    """Which package a registered engine lacks here and the extra to install; None when none."""
+    from inspector.judges.registry import ENGINES
 
-    packages, extra = ENGINE_PACKAGES.get(engine, ((), ""))
-    for name in packages:
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except (ImportError, ValueError):  # a parent package that is not there
-            found = False
-        if not found:
-            return f"package {name} is not installed: pip install 'inspector[{extra}]'"
-    return None
+    return ENGINES.engine_class(engine).missing_package() if engine in ENGINES else None

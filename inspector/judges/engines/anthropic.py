@@ -40,6 +40,8 @@ class AnthropicJudge(CloudJudge):
     default_base_url = "https://api.anthropic.com"
     Settings = AnthropicSettings
     settings: AnthropicSettings
+    requires = ("anthropic",)
+    extra = "cloud"
 
     def load(self, progress: Progress | None = None) -> None:
         if self._client is not None:

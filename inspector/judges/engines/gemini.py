@@ -37,6 +37,8 @@ class GeminiJudge(CloudJudge):
     default_base_url = "https://generativelanguage.googleapis.com"
     Settings = GeminiSettings
     settings: GeminiSettings
+    requires = ("google.genai",)
+    extra = "cloud"
 
     def box_convention(self) -> BoxConvention:
         return self.settings.box_convention or BoxConvention.YXYX_1000

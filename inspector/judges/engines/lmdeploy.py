@@ -20,7 +20,6 @@ from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
 from inspector.judges.base import EngineSettings, Generation, Judge, Progress
 from inspector.judges.gpu import cuda_device_count, no_gpu_message
-from inspector.judges.presets import missing_packages
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import data_url
 from inspector.judges.structured import SCHEMA_NAME, verdict_schema
@@ -40,6 +39,8 @@ class LMDeployJudge(Judge):
     engine = "lmdeploy"
     Settings = LMDeploySettings
     settings: LMDeploySettings
+    requires = ("lmdeploy",)
+    extra = "lmdeploy"
 
     def __init__(self, settings: LMDeploySettings, recipe) -> None:
         super().__init__(settings, recipe)
@@ -52,7 +53,7 @@ class LMDeployJudge(Judge):
     def load(self, progress: Progress | None = None) -> None:
         if self._pipe is not None:
             return
-        problem = gpu_problem(self.settings.tp) or missing_packages(self.engine)
+        problem = gpu_problem(self.settings.tp) or self.missing_package()
         if problem:
             raise EngineUnavailable(f"lmdeploy: {problem}")
         import lmdeploy

@@ -47,7 +47,8 @@ class OpenAIStyleJudge(Judge):
     """An engine reached through the openai SDK: one client, its key, its errors."""
 
     provider: ClassVar[str | None] = None  # whose API key it needs; None: the server's choice
-    extra: ClassVar[str] = "server"  # the `inspector[...]` extra that installs the SDK
+    requires = ("openai",)
+    extra = "server"
     settings: RemoteSettings
 
     def __init__(self, settings: RemoteSettings, recipe) -> None:

@@ -38,6 +38,8 @@ class Ovis2Judge(Judge):
     engine = "ovis2"
     Settings = Ovis2Settings
     settings: Ovis2Settings
+    requires = ("torch", "transformers")
+    extra = "local"
 
     def __init__(self, settings: Ovis2Settings, recipe) -> None:
         super().__init__(settings, recipe)

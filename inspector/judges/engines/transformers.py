@@ -35,6 +35,8 @@ class TransformersJudge(Judge):
     engine = "transformers"
     Settings = TransformersSettings
     settings: TransformersSettings
+    requires = ("torch", "transformers")
+    extra = "local"
 
     def __init__(self, settings: TransformersSettings, recipe) -> None:
         super().__init__(settings, recipe)
