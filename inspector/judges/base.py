@@ -1,27 +1,32 @@
 """What every judge engine is: one method to implement, everything else shared.
 
 An engine turns a `Prompt` into text (`_generate`). The base class builds the prompt from the
-recipe, times the call, reads the answer with the one parser, and records the attempt, so that
-every engine is logged and judged the same way. A failed call is an attempt with an error and an
-UNSURE verdict, never an exception into the station.
+recipe, applies the privacy rule to engines whose calls leave the site, attaches the verdict's
+JSON schema for engines that can constrain their answer (`supports_schema`), times the call,
+reads the answer with the one parser, and records the attempt, so that every engine is logged
+and judged the same way. A failed call is an attempt with an error and an UNSURE verdict, never
+an exception into the station.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.domain import JudgeAttempt, Verdict, unsure, utc_now
 from inspector.judges.answers import BoxConvention, ImageGeometry, read_verdict
+from inspector.judges.failures import CallFailed
 from inspector.judges.privacy import outbound
 from inspector.judges.prompt import Prompt, Reference, build_prompt
+from inspector.judges.structured import verdict_schema
 from inspector.recipes import Recipe
 
 log = logging.getLogger(__name__)
@@ -67,6 +72,10 @@ class Judge:
     # installs them: `inspector models --check` says which one is missing.
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str] = ""
+    # Whether it can constrain its answer to a JSON schema (structured output, guided decoding,
+    # a tool's input): the base then puts the verdict's schema in `prompt.schema`.
+    supports_schema: ClassVar[bool] = False
+    schema_box_key: ClassVar[str] = "box"  # the boxes' key in that schema (Gemini: box_2d)
 
     def __init__(self, settings: EngineSettings, recipe: Recipe) -> None:
         self.settings = settings
@@ -75,6 +84,11 @@ class Judge:
         self.model_revision: str | None = None
         self.endpoint: str | None = None  # the server an engine calls, recorded per attempt
         self._references: list[Reference] | None = None
+        self._schema = (
+            verdict_schema(recipe, self.schema_box_key)
+            if self.structured_output() != "none"
+            else None
+        )
 
     @classmethod
     def missing_package(cls) -> str | None:
@@ -94,6 +108,12 @@ class Judge:
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         raise NotImplementedError
+
+    def structured_output(self) -> Literal["auto", "json_schema", "none"]:
+        """Whether calls carry the verdict's schema: always, never, or `auto`: until a server
+        refuses it. Always where the engine supports one; engines with a recipe setting for it
+        override this."""
+        return "json_schema" if self.supports_schema else "none"
 
     def box_convention(self) -> BoxConvention:
         return self.settings.box_convention or BoxConvention.XYXY_1000
@@ -133,7 +153,7 @@ class Judge:
                 prompt = outbound(prompt, self.recipe.privacy)
             prompt_hash = prompt.sha256()
             sent = True
-            generation = self._generate(prompt, convention)
+            generation = self._generate_structured(prompt, convention)
         except Exception as exc:  # a model crash is a verdict for a person, not a dead station
             log.warning("%s %s failed: %s", self.engine, self.model_id, exc, exc_info=True)
             attempt = self._attempt(started_at, start, prompt_hash, sent, error=_describe(exc))
@@ -160,6 +180,26 @@ class Judge:
             cost_usd=generation.cost_usd,
         )
         return verdict.with_attempts((attempt,)), None
+
+    def _generate_structured(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+        """`_generate`, with the verdict's schema where this engine asks for one.
+
+        Under `auto`, a server that refuses the schema (HTTP 400 or 422) is asked once more
+        without it, the prompt alone describing the answer, and from then on never with it.
+        """
+        schema = self._schema
+        if schema is None:
+            return self._generate(prompt, convention)
+        try:
+            return self._generate(dataclasses.replace(prompt, schema=schema), convention)
+        except CallFailed as exc:
+            if self.structured_output() != "auto" or exc.status not in (400, 422):
+                raise
+            generation = self._generate(prompt, convention)
+            # The plain request went through: it was the schema the server refused.
+            log.info("%s refuses JSON-schema output (%s); asking in the prompt", self.endpoint, exc)
+            self._schema = None
+            return generation
 
     def _attempt(
         self, started_at, start: float, prompt_hash: str, sent: bool, **fields: object
