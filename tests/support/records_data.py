@@ -34,7 +34,7 @@ from inspector.recipes import parse_recipe
 from inspector.store import Store, Timings
 from inspector.store.audit import users
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RECIPE = {
     "name": "bracket",
     "version": 1,
