@@ -1,4 +1,5 @@
-"""What the in-process engines share: where a checkpoint comes from and where it runs.
+"""What the in-process engines on torch share (transformers, ovis2): the settings that say
+which checkpoint (revision, remote code) and where it runs (device, dtype).
 
 No torch import here: each engine passes in the torch it imported when its model loads.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from inspector.errors import EngineUnavailable
-from inspector.judges.base import EngineSettings
+from inspector.judges.judge import EngineSettings
 
 
 class LocalModelSettings(EngineSettings):

@@ -4,7 +4,9 @@ A preset is a starting point for a recipe's `engines` entry, not a setting: the 
 the engine and the checkpoint itself. GPU memory is a rough figure for bf16 weights plus a
 working cache at one image per request; `tp` spreads a large model over several GPUs.
 Prices are list prices in USD per million tokens (input, output) as published in 2025, for the
-cost estimate recorded with each attempt; a recipe can set its own (`price_per_mtok`).
+cost estimate recorded with each attempt; a recipe can set its own (`price_per_mtok`). What an
+engine needs installed is said by the engine's class (`requires`, `extra`): `missing_packages`
+asks it through the registry.
 """
 
 from __future__ import annotations

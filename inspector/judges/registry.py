@@ -23,8 +23,8 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from inspector.errors import InputError
-from inspector.judges.base import EngineSettings, Judge
 from inspector.judges.chain import JudgeChain
+from inspector.judges.judge import EngineSettings, Judge
 from inspector.recipes import Recipe
 
 ENTRY_POINT_GROUP = "inspector.engines"

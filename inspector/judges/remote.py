@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 
 from inspector.errors import EngineUnavailable
-from inspector.judges.base import EngineSettings, Generation, Judge, Progress
 from inspector.judges.failures import CallFailed, retry_after, status_message
+from inspector.judges.judge import EngineSettings, Generation, Judge, Progress
 from inspector.judges.keys import api_key, key_source, redact, where_to_put
 from inspector.judges.prompt import ImagePart
 

@@ -11,7 +11,7 @@ from pydantic import ConfigDict
 
 from inspector.errors import InputError
 from inspector.judges import registry
-from inspector.judges.base import EngineSettings, Generation, Judge
+from inspector.judges.judge import EngineSettings, Generation, Judge
 from inspector.judges.registry import BUILT_IN, Registry
 from inspector.recipes import parse_recipe
 

@@ -12,7 +12,7 @@ import json
 from typing import Literal
 
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation
+from inspector.judges.judge import Generation
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import RemoteSettings, StainlessJudge, encode_image
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Literal
 
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation
 from inspector.judges.failures import CallFailed, retry_after, status_message
+from inspector.judges.judge import Generation
 from inspector.judges.keys import redact
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import RemoteJudge, RemoteSettings, encode_image

@@ -18,8 +18,8 @@ from pydantic import Field
 
 from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import EngineSettings, Generation, Judge, Progress
 from inspector.judges.gpu import cuda_device_count, no_gpu_message
+from inspector.judges.judge import EngineSettings, Generation, Judge, Progress
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import data_url
 from inspector.judges.structured import SCHEMA_NAME

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Literal
 
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation
 from inspector.judges.engines.openai_compat import OpenAIStyleJudge
+from inspector.judges.judge import Generation
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import RemoteSettings, data_url
 from inspector.judges.structured import SCHEMA_NAME

@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 from pydantic import field_validator
 
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation
 from inspector.judges.failures import CallFailed
+from inspector.judges.judge import Generation
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import RemoteSettings, StainlessJudge, data_url, endpoint_of
 from inspector.judges.structured import SCHEMA_NAME

@@ -20,7 +20,7 @@ from pydantic import Field
 
 from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation, Judge, Progress
+from inspector.judges.judge import Generation, Judge, Progress
 from inspector.judges.local_model import LocalModelSettings, placement
 from inspector.judges.prompt import Prompt, TextPart
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation, Judge, Progress
+from inspector.judges.judge import Generation, Judge, Progress
 from inspector.judges.local_model import LocalModelSettings, placement
 from inspector.judges.prompt import Prompt, TextPart
 
