@@ -84,11 +84,8 @@ class Judge:
         self.model_revision: str | None = None
         self.endpoint: str | None = None  # the server an engine calls, recorded per attempt
         self._references: list[Reference] | None = None
-        self._schema = (
-            verdict_schema(recipe, self.schema_box_key)
-            if self.structured_output() != "none"
-            else None
-        )
+        structured = self.supports_schema and self.structured_output() != "none"
+        self._schema = verdict_schema(recipe, self.schema_box_key) if structured else None
 
     @classmethod
     def missing_package(cls) -> str | None:
@@ -112,7 +109,7 @@ class Judge:
     def structured_output(self) -> Literal["auto", "json_schema", "none"]:
         """Whether calls carry the verdict's schema: always, never, or `auto`: until a server
         refuses it. Always where the engine supports one; engines with a recipe setting for it
-        override this."""
+        override this. A class that does not support a schema gets none, whatever this says."""
         return "json_schema" if self.supports_schema else "none"
 
     def box_convention(self) -> BoxConvention:
