@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.domain import JudgeAttempt, Verdict, unsure, utc_now
 from inspector.judges.answers import BoxConvention, ImageGeometry, read_verdict
-from inspector.judges.failures import CallFailed
+from inspector.judges.failures import CallFailed, describe
 from inspector.judges.privacy import outbound
 from inspector.judges.prompt import Prompt, Reference, build_prompt
 from inspector.judges.structured import verdict_schema
@@ -153,8 +153,8 @@ class Judge:
             generation = self._generate_structured(prompt, convention)
         except Exception as exc:  # a model crash is a verdict for a person, not a dead station
             log.warning("%s %s failed: %s", self.engine, self.model_id, exc, exc_info=True)
-            attempt = self._attempt(started_at, start, prompt_hash, sent, error=_describe(exc))
-            return unsure(f"{self.engine} could not judge: {_describe(exc)}", (attempt,)), exc
+            attempt = self._attempt(started_at, start, prompt_hash, sent, error=describe(exc))
+            return unsure(f"{self.engine} could not judge: {describe(exc)}", (attempt,)), exc
         geometry = prompt.geometry
         if generation.model_width and generation.model_height:
             geometry = ImageGeometry(
@@ -213,8 +213,3 @@ class Judge:
             endpoint=self.endpoint,
             **fields,  # type: ignore[arg-type]
         )
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

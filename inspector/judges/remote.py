@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from inspector.errors import EngineUnavailable
-from inspector.judges.failures import CallFailed, retry_after, status_message
+from inspector.judges.failures import CallFailed, describe, retry_after, status_message
 from inspector.judges.judge import EngineSettings, Generation, Judge, Progress
 from inspector.judges.keys import api_key, key_source, redact, where_to_put
 from inspector.judges.prompt import ImagePart
@@ -225,7 +225,7 @@ def sdk_failure(exc: Exception, sdk, endpoint: str, timeout_s: float, key: str |
         return CallFailed(f"no answer from {endpoint} within {timeout_s:g} s", timed_out=True)
     if isinstance(exc, sdk.APIConnectionError):
         cause = exc.__cause__ or exc
-        return CallFailed(redact(f"cannot reach {endpoint}: {_first_line(cause)}", key))
+        return CallFailed(redact(f"cannot reach {endpoint}: {describe(cause)}", key))
     if isinstance(exc, sdk.APIStatusError):
         detail = _error_detail(getattr(exc, "body", None)) or getattr(exc, "message", "")
         return CallFailed(
@@ -244,8 +244,3 @@ def _error_detail(body: object) -> str:
             return str(error.get("message") or error.get("type") or "")
         return str(error)
     return str(body or "")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

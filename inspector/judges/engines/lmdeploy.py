@@ -18,6 +18,7 @@ from pydantic import Field
 
 from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
+from inspector.judges.failures import first_line
 from inspector.judges.gpu import cuda_device_count, no_gpu_message
 from inspector.judges.judge import EngineSettings, Generation, Judge, Progress
 from inspector.judges.prompt import Prompt, TextPart
@@ -70,9 +71,8 @@ class LMDeployJudge(Judge):
                 self.settings.model, backend_config=config, log_level="ERROR"
             )
         except (OSError, ValueError, RuntimeError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EngineUnavailable(
-                f"model {self.settings.model}: lmdeploy cannot load it ({first})"
+                f"model {self.settings.model}: lmdeploy cannot load it ({first_line(exc)})"
             ) from None
         self.model_revision = None
 
