@@ -8,13 +8,15 @@ when a recipe uses its engine, and heavy packages only when its model loads.
 
 Invariants, checked when an engine's class is first used: it is a `Judge` whose `engine` is its
 registered name, and its `Settings` is a pydantic model that forbids unknown fields and whose
-`engine` field is `Literal[name]`. A name is registered once; registering it again with another
-target is a mistake, said at once.
+`engine` field is `Literal[name]`. A name is registered once: registering it again with another
+target is a mistake, said at once (an entry point that tries it is skipped with a warning, so
+the built-in engine keeps its name).
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
 from collections.abc import Iterator, Mapping
 from importlib.metadata import entry_points
@@ -26,6 +28,8 @@ from inspector.errors import InputError
 from inspector.judges.chain import JudgeChain
 from inspector.judges.judge import EngineSettings, Judge
 from inspector.recipes import Recipe
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "inspector.engines"
 
@@ -87,7 +91,10 @@ class Registry:
             return
         self._plugins_read = True
         for point in entry_points(group=ENTRY_POINT_GROUP):
-            self.register(point.name, point.value)
+            try:
+                self.register(point.name, point.value)
+            except ValueError as exc:  # a package's mistake must not stop every other engine
+                log.warning("entry point %s of %s ignored: %s", point.name, point.group, exc)
 
 
 def _load(target: str) -> type[Judge]:

@@ -91,8 +91,8 @@ class RemoteJudge(Judge):
                 f"pip install 'inspector[{self.extra}]'"
             ) from None
         self._key = self._api_key()
+        self._sdk = sdk  # before the client: a call that sees the client can read its errors
         self._client = self._make_client(sdk)
-        self._sdk = sdk
         if progress:
             progress(f"{self.engine} {self.model_id} at {self.endpoint}")
 

@@ -119,6 +119,16 @@ def test_a_third_party_package_registers_through_its_entry_point(monkeypatch):
     assert groups == ["inspector.engines"]  # and read once
 
 
+def test_an_entry_point_that_takes_a_built_in_name_is_skipped(monkeypatch, caplog):
+    taken = EntryPoint("openai", "elsewhere:Impostor", registry.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [taken])
+    engines = Registry()
+    engines.register("openai", BUILT_IN["openai"])
+    assert "openai" in engines
+    assert engines.engine_class("openai").__name__ == "OpenAIJudge"
+    assert "entry point openai of inspector.engines ignored: engine 'openai'" in caplog.text
+
+
 def test_the_factory_builds_a_registered_engine_and_names_mistakes(monkeypatch):
     engines = Registry()
     engines.register("echo", EchoJudge)
