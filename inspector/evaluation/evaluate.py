@@ -18,7 +18,7 @@ from inspector.cameras.images import UnreadableImage, read_image
 from inspector.domain import Verdict, unsure
 from inspector.errors import InputError
 from inspector.evaluation.datasets import Dataset, Sample
-from inspector.judges.base import Progress
+from inspector.judges.judge import Progress
 from inspector.station.runner import prepare_judge
 from inspector.store import Store
 from inspector.store.evaluations import runs

@@ -1,69 +1,33 @@
-"""Judge engines: one file each, one registry, one factory.
+"""Judges: the engines that turn a part's image into a verdict, and the machinery they share.
 
-The registry names each engine's module and class; a module is imported only when a recipe uses
-it, and heavy packages only when its model loads.
+The machinery sits at this level, one concept a module:
+- `judge`: what every engine is (`Judge`, its settings, what it returns); the one method an
+  engine implements, and everything it shares (prompt, privacy, schema, parsing, the record);
+- `registry`: the one door for engines, built-in or third-party, and the factory from a recipe;
+- `chain`: the fallback chain (timeouts, retries, circuit `breaker`, privacy, the screen);
+- `prompt`: the one inspection prompt; `structured`: the verdict as a JSON schema;
+- `answers`: the one parser of a model's answer into a verdict;
+- `privacy`: what may leave the site; `keys`: API keys; `failures`: a failed call, retryable
+  or not;
+- `remote`: what server engines share (client, key, errors, usage and cost); `local_model` and
+  `gpu`: what in-process engines share;
+- `presets`: the models users name, with their prices; `golden`: the reference engine's
+  variation model.
+Each engine is one file under `engines/`, registered by one line in `registry.BUILT_IN`.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Mapping
-from typing import Any
-
-from pydantic import ValidationError
-
-from inspector.errors import InputError
-from inspector.judges.base import EngineSettings, Judge
 from inspector.judges.chain import JudgeChain
-from inspector.recipes import Recipe
+from inspector.judges.judge import Judge
+from inspector.judges.registry import ENGINES, build_chain, engine_class, make_judge, register
 
-__all__ = ["ENGINES", "Judge", "JudgeChain", "build_chain", "engine_class", "make_judge"]
-
-ENGINES: dict[str, str] = {
-    "transformers": "inspector.judges.engines.transformers:TransformersJudge",
-    "openai-compatible": "inspector.judges.engines.openai_compat:OpenAICompatibleJudge",
-    "openai": "inspector.judges.engines.openai:OpenAIJudge",
-    "anthropic": "inspector.judges.engines.anthropic:AnthropicJudge",
-    "gemini": "inspector.judges.engines.gemini:GeminiJudge",
-    "lmdeploy": "inspector.judges.engines.lmdeploy:LMDeployJudge",
-    "ovis2": "inspector.judges.engines.ovis2:Ovis2Judge",
-    "reference": "inspector.judges.engines.reference:ReferenceJudge",
-}
-
-
-def register(name: str, target: str) -> None:
-    """Add an engine (`module:Class`), as a plugin or a test does."""
-    ENGINES[name] = target
-
-
-def engine_class(name: str) -> type[Judge]:
-    module_name, _, class_name = ENGINES[name].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
-
-
-def make_judge(entry: Mapping[str, Any], recipe: Recipe, where: str) -> Judge:
-    """One engine from a recipe's `engines` entry; `where` names that entry in messages."""
-    name = entry.get("engine")
-    if name not in ENGINES:
-        known = ", ".join(sorted(ENGINES))
-        raise InputError(f"{where}: unknown engine {name!r}; known engines: {known}")
-    cls = engine_class(name)
-    try:
-        settings: EngineSettings = cls.Settings.model_validate(dict(entry))
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"field `{'.'.join(str(p) for p in e['loc'])}`: "
-            + ("unknown field; check its spelling" if e["type"] == "extra_forbidden" else e["msg"])
-            for e in exc.errors()
-        )
-        raise InputError(f"{where}: {problems}") from None
-    return cls(settings, recipe)
-
-
-def build_chain(recipe: Recipe, source: str) -> JudgeChain:
-    """The recipe's judge chain; `source` names the recipe (its file) in messages."""
-    judges = [
-        make_judge(entry, recipe, f"recipe {source}: engines.{i}")
-        for i, entry in enumerate(recipe.engines)
-    ]
-    return JudgeChain(judges, recipe.chain)
+__all__ = [
+    "ENGINES",
+    "Judge",
+    "JudgeChain",
+    "build_chain",
+    "engine_class",
+    "make_judge",
+    "register",
+]

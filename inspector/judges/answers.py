@@ -1,9 +1,11 @@
-"""From a model's raw answer to a verdict, defensively.
+"""The model-answer parser: from a model's raw text to a verdict, defensively.
 
-Every engine's text goes through `read_verdict`. It finds the JSON verdict wherever the model put it
-(fences, prose, after a thinking block), maps boxes from the model family's convention back to
-source-image pixels, and applies the recipe's pass rule. Anything it cannot read with certainty
-becomes UNSURE with the reason said: a part is never passed by default.
+Every engine's answer goes through `read_verdict` (the `Verdict` type itself is the domain's).
+It finds the JSON verdict wherever the model put it (fences, prose, after a thinking block),
+maps boxes from the model family's convention (`BoxConvention`) back to source-image pixels
+through the `ImageGeometry` of what was sent, and applies the recipe's pass rule. Anything it
+cannot read with certainty becomes UNSURE with the reason said: a part is never passed by
+default.
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from inspector.domain import JudgeAttempt, Outcome, Verdict, unsure, utc_now
-from inspector.judges.base import Judge, Progress
 from inspector.judges.breaker import Breaker
 from inspector.judges.failures import CallFailed
+from inspector.judges.judge import Judge, Progress
 from inspector.judges.privacy import refusal
 from inspector.judges.prompt import SUSPECTS_MARKED
 from inspector.recipes import ChainPolicy

@@ -1,4 +1,4 @@
-"""How a failed call to a model server is described, and whether the chain may retry it.
+"""How a failed call to a model is described, and whether the chain may retry it.
 
 Engines turn their SDK's errors into `CallFailed`; the chain reads `retryable` and
 `retry_after_s` (429, 5xx, a lost connection) and `timed_out`. Nothing here imports an SDK.
@@ -36,6 +36,18 @@ class CallFailed(Exception):
         if self.timed_out:
             return False
         return self.status is None or self.status == 429 or self.status >= 500
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message; the exception's type when it says nothing."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as a record or a message says it: its type and its first line."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
 
 
 def status_message(status: int, detail: str) -> str:

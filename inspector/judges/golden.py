@@ -1,11 +1,12 @@
 """Golden-image comparison: align a frame to images of good parts and measure how far it strays.
 
-The method of classic industrial vision (a "variation model"): the good images, aligned to one
-another, give a mean image and a spread per pixel; a frame aligned to them deviates where it
-leaves the band mean ± t·spread. The spread has two sources: how the good parts differ from one
-another (their standard deviation, with several images), and how much an edge moves when the
-alignment is off by a pixel or so (the gradient, widened by that many pixels), which is what a
-single golden image needs. Only numpy and OpenCV; no model weights.
+The model behind the `reference` engine (engines/reference.py), the method of classic industrial
+vision (a "variation model"): the good images, aligned to one another, give a mean image and a
+spread per pixel; a frame aligned to them deviates where it leaves the band mean ± t·spread.
+The spread has two sources: how the good parts differ from one another (their standard
+deviation, with several images), and how much an edge moves when the alignment is off by a
+pixel or so (the gradient, widened by that many pixels), which is what a single golden image
+needs. Only numpy and OpenCV; no model weights.
 
 Scores are in units of spread ("sigmas"): a frame's score is the highest level that at least
 `min_area` pixels of one connected deviating region exceed, so thresholding the score at t is

@@ -1,4 +1,5 @@
-"""Whether this machine has CUDA GPUs, asked of the driver without importing torch."""
+"""Whether this machine has CUDA GPUs, asked of the driver without importing torch, and what a
+GPU-only engine says on a machine without one."""
 
 from __future__ import annotations
 

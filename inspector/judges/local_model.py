@@ -1,14 +1,17 @@
-"""What the in-process engines share: where a checkpoint comes from and where it runs.
+"""What the in-process engines on torch share (transformers, ovis2): the settings that say
+which checkpoint (revision, remote code) and where it runs (device, dtype), the local folder
+a recipe names, and the device and dtype to load on.
 
 No torch import here: each engine passes in the torch it imported when its model loads.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from inspector.errors import EngineUnavailable
-from inspector.judges.base import EngineSettings
+from inspector.judges.judge import EngineSettings
 
 
 class LocalModelSettings(EngineSettings):
@@ -16,6 +19,16 @@ class LocalModelSettings(EngineSettings):
     device: str = "auto"  # auto: CUDA when present, else CPU; or "cpu", "cuda:1" ...
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     trust_remote_code: bool = False
+
+
+def model_folder(name: str) -> Path | None:
+    """The local folder a recipe's `model` names, checked to hold a model; None: a hub id."""
+    local = Path(name).expanduser()
+    if not local.exists():
+        return None
+    if not (local / "config.json").is_file():
+        raise EngineUnavailable(f"model {name}: this folder is not a model (no config.json)")
+    return local
 
 
 def placement(torch, device: str, dtype: str) -> tuple[str, object]:

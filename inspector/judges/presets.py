@@ -4,7 +4,9 @@ A preset is a starting point for a recipe's `engines` entry, not a setting: the 
 the engine and the checkpoint itself. GPU memory is a rough figure for bf16 weights plus a
 working cache at one image per request; `tp` spreads a large model over several GPUs.
 Prices are list prices in USD per million tokens (input, output) as published in 2025, for the
-cost estimate recorded with each attempt; a recipe can set its own (`price_per_mtok`).
+cost estimate recorded with each attempt; a recipe can set its own (`price_per_mtok`). What an
+engine needs installed is said by the engine's class (`requires`, `extra`): `missing_packages`
+asks it through the registry.
 """
 
 from __future__ import annotations
@@ -147,17 +149,6 @@ PRICES: dict[str, tuple[float, float]] = {
     "gemini-2.5-flash": (0.3, 2.5),
 }
 
-# What each engine needs installed: import names, and the extra that brings them.
-ENGINE_PACKAGES: dict[str, tuple[tuple[str, ...], str]] = {
-    "transformers": (("torch", "transformers"), "local"),
-    "ovis2": (("torch", "transformers"), "local"),
-    "openai-compatible": (("openai",), "server"),
-    "openai": (("openai",), "cloud"),
-    "anthropic": (("anthropic",), "cloud"),
-    "gemini": (("google.genai",), "cloud"),
-    "lmdeploy": (("lmdeploy",), "lmdeploy"),
-}
-
 
 def price_per_mtok(model: str) -> tuple[float, float] | None:
     name = model.lower().removeprefix("models/")
@@ -166,15 +157,7 @@ def price_per_mtok(model: str) -> tuple[float, float] | None:
 
 
 def missing_packages(engine: str) -> str | None:
-    """Which package an engine lacks here and the extra to install; None when all are there."""
-    import importlib.util
+    """Which package a registered engine lacks here and the extra to install; None when none."""
+    from inspector.judges.registry import ENGINES
 
-    packages, extra = ENGINE_PACKAGES.get(engine, ((), ""))
-    for name in packages:
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except (ImportError, ValueError):  # a parent package that is not there
-            found = False
-        if not found:
-            return f"package {name} is not installed: pip install 'inspector[{extra}]'"
-    return None
+    return ENGINES.engine_class(engine).missing_package() if engine in ENGINES else None

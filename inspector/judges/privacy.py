@@ -49,7 +49,7 @@ def outbound(prompt: Prompt, privacy: Privacy) -> Prompt:
         if (width, height) != part.image.shape[1::-1] and geometry.model_width is None:
             # Boxes in pixels are pixels of the image the model saw: the downscaled one.
             geometry = dataclasses.replace(geometry, model_width=width, model_height=height)
-    return Prompt(system=prompt.system, parts=tuple(kept), geometry=geometry)
+    return dataclasses.replace(prompt, parts=tuple(kept), geometry=geometry)
 
 
 def _reference_may_leave(reference: ImagePart, part: ImagePart, privacy: Privacy) -> bool:

@@ -68,6 +68,9 @@ class Prompt:
     system: str
     parts: tuple[Part, ...]
     geometry: ImageGeometry
+    # The verdict's JSON schema, where the engine constrains its answer to it (the base judge
+    # sets it). Not in the hash: it follows from the recipe's defect classes, which are.
+    schema: dict | None = None
 
     @property
     def images(self) -> list[ImagePart]:

@@ -1,7 +1,8 @@
 """The verdict as a JSON schema, for engines that can constrain their answer to one.
 
-The same object the prompt asks for in words; the answer still goes through the one parser,
-which also copes with servers that ignore the schema.
+The same object the prompt asks for in words. The base judge builds it once per engine whose
+class `supports_schema` and hands it over as `prompt.schema`; the answer still goes through the
+one parser, which also copes with servers that ignore the schema.
 """
 
 from __future__ import annotations

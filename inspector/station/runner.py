@@ -21,7 +21,7 @@ from inspector.cameras.images import UnreadableImage, read_image
 from inspector.cameras.settings import configure
 from inspector.errors import InputError
 from inspector.judges import JudgeChain, build_chain
-from inspector.judges.base import Progress
+from inspector.judges.judge import Progress
 from inspector.recipes import Recipe, load_recipe
 from inspector.station.events import Listener, StationStopped, TriggerPolicy
 from inspector.station.inspection import SINGLE_VIEW, View

@@ -13,6 +13,7 @@ import pytest
 import tests.support.scripted_judge as scripted
 from inspector.cameras import SourceState, open_source
 from inspector.cameras.settings import configure
+from inspector.errors import InputError
 from inspector.judges import build_chain
 from inspector.recipes import CameraSettings, load_recipe
 from inspector.station import InspectionRecorded, Station, TriggerPolicy
@@ -69,7 +70,7 @@ def test_a_gige_camera_is_discovered_opened_and_its_features_changed(fake_camera
 
 def test_hardware_trigger_is_set_on_the_camera_and_no_frame_comes_without_one(fake_camera):
     source = open_source("gige:127.0.0.1?timeout=0.5")
-    with pytest.raises(Exception, match=r"trigger.line Line7 \(the camera offers Line0, Software"):
+    with pytest.raises(InputError, match=r"trigger.line Line7 \(the camera offers Line0, Software"):
         configure(source, CameraSettings(trigger={"mode": "hardware", "line": "Line7"}))
     source = open_source("gige:127.0.0.1?timeout=0.5")
     applied = source.configure(CameraSettings(trigger={"mode": "hardware", "line": "Line0"}))

@@ -1,4 +1,4 @@
-"""The verdict parser: every convention it claims to read, and the fail-safe rule under fuzzing.
+"""The model-answer parser: every convention it claims to read, and the fail-safe rule, fuzzed.
 
 Expected boxes are worked out by hand in the comments (crop offset + value * crop size / scale),
 not with the parser's formula.

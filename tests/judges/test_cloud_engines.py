@@ -16,7 +16,6 @@ import pytest
 
 from inspector.domain import Frame, Outcome, utc_now
 from inspector.judges import JudgeChain, build_chain
-from inspector.judges.presets import price_per_mtok
 from inspector.recipes import parse_recipe
 from inspector.store import Store, Timings
 from tests.support.cloud_fakes import API_KEY, GEMINI_KEY, FakeProvider, Reply
@@ -30,6 +29,13 @@ PROVIDERS = {
     "openai": ("gpt-4.1", "OPENAI_API_KEY", API_KEY),
     "anthropic": ("claude-sonnet-4-20250514", "ANTHROPIC_API_KEY", API_KEY),
     "gemini": ("gemini-2.5-pro", "GEMINI_API_KEY", GEMINI_KEY),
+}
+# The providers' published list prices, USD per million tokens (input, output), written here
+# by hand: the expected cost does not come from the price list the engines use.
+LIST_PRICES = {
+    "gpt-4.1": (2.0, 8.0),
+    "claude-sonnet-4-20250514": (3.0, 15.0),
+    "gemini-2.5-pro": (1.25, 10.0),
 }
 ROI = {"x": 200, "y": 100, "width": 320, "height": 240}
 MARK = (300, 200, 360, 240)  # x0, y0, x1, y1 in camera pixels, inside the ROI
@@ -91,8 +97,9 @@ def test_a_part_is_judged_and_its_box_comes_back_in_camera_pixels(cloud):
     assert attempt.error is None
     assert attempt.engine == cloud.provider and attempt.model_id == cloud.model
     assert (attempt.prompt_tokens, attempt.completion_tokens) == cloud.usages[-1]
-    price_in, price_out = price_per_mtok(cloud.model)
-    expected = (attempt.prompt_tokens * price_in + attempt.completion_tokens * price_out) / 1e6
+    price_in, price_out = LIST_PRICES[cloud.model]
+    prompt_tokens, completion_tokens = cloud.usages[-1]  # what the fake API billed
+    expected = (prompt_tokens * price_in + completion_tokens * price_out) / 1e6
     assert attempt.cost_usd == pytest.approx(expected)
     assert attempt.image_left_site and verdict.image_left_site
     assert attempt.endpoint == cloud.url.rstrip("/")

@@ -21,6 +21,7 @@ from inspector.judges.engines.lmdeploy import gpu_problem, messages, response_fo
 from inspector.judges.engines.ovis2 import IMAGE_PLACEHOLDER, conversation, decode
 from inspector.judges.gpu import cuda_device_count
 from inspector.judges.prompt import Reference, build_prompt
+from inspector.judges.structured import verdict_schema
 from inspector.recipes import parse_recipe
 
 no_gpu = pytest.mark.skipif(cuda_device_count() > 0, reason="this machine has a CUDA GPU")
@@ -78,7 +79,7 @@ def test_lmdeploy_gets_the_prompt_as_openai_style_messages_with_lossless_images(
         assert header == "data:image/png;base64"
         decoded = cv2.imdecode(np.frombuffer(base64.b64decode(data), np.uint8), cv2.IMREAD_COLOR)
         assert np.array_equal(decoded, expected)  # PNG: the pixels as the camera gave them
-    schema = response_format(r)["json_schema"]["schema"]
+    schema = response_format(verdict_schema(r))["json_schema"]["schema"]
     assert schema["properties"]["defects"]["items"]["properties"]["class"]["enum"] == ["scratch"]
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from inspector.domain import Outcome
+from inspector.errors import InputError
 from inspector.judges import build_chain
 from inspector.judges.engines.openai_compat import chat_messages, is_on_site, server_problem
 from inspector.judges.prompt import build_prompt
@@ -145,5 +146,5 @@ def test_whether_a_server_is_on_site_is_read_from_its_url(url, on_site):
 def test_a_recipe_can_say_where_its_server_is():
     declared = recipe_for("https://gpu.plant.example.com/v1", "m", on_site=True)
     assert not build_chain(declared, "r").judges[0].leaves_site
-    with pytest.raises(Exception, match="not an http"):
+    with pytest.raises(InputError, match="not an http"):
         build_chain(recipe_for("file:///etc/passwd", "m"), "r")

@@ -79,6 +79,11 @@ def test_qwen_boxes_are_in_pixels_of_the_resized_input(tiny_models, pcb, tmp_pat
     assert width % patch == 0 and height % patch == 0
     # The processor resizes the 400x300 crop keeping its aspect ratio, roughly.
     assert abs(width / height - 400 / 300) < 0.5
+    # By hand, Qwen2.5-VL's smart_resize with the tiny model's processor (patch 14, merge 2:
+    # sides in multiples of 28; at most 28*28*8 = 6272 pixels): 400x300 is 120000 pixels, too
+    # many, so beta = sqrt(120000 / 6272) = 4.374; width floor(400 / 4.374 / 28) = 3 -> 84,
+    # height floor(300 / 4.374 / 28) = 2 -> 56.
+    assert (width, height) == (84, 56)
 
 
 def test_other_families_are_asked_for_0_to_1000_boxes(tiny_models, tmp_path):

@@ -13,7 +13,7 @@ from typing import Literal
 
 from inspector.judges import register
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import EngineSettings, Generation, Judge
+from inspector.judges.judge import EngineSettings, Generation, Judge
 from inspector.judges.prompt import Prompt
 
 PASS_ANSWER = '{"outcome": "PASS", "defects": [], "confidence": 0.95, "reason": "clean"}'

@@ -1,0 +1,1 @@
+"""The judge engines: one file each, registered in `inspector.judges.registry`."""

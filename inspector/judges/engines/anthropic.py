@@ -11,71 +11,41 @@ import base64
 import json
 from typing import Literal
 
-from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation, Progress
-from inspector.judges.keys import api_key
+from inspector.judges.judge import Generation
 from inspector.judges.prompt import Prompt, TextPart
-from inspector.judges.remote import (
-    CloudJudge,
-    CloudSettings,
-    cost_usd,
-    encode_image,
-    sdk_failure,
-)
-from inspector.judges.structured import verdict_schema
+from inspector.judges.remote import RemoteSettings, StainlessJudge, encode_image
 
 TOOL_NAME = "record_verdict"
 
 
-class AnthropicSettings(CloudSettings):
+class AnthropicSettings(RemoteSettings):
     engine: Literal["anthropic"] = "anthropic"
     # Sent only when set: newer Claude models fix their own sampling, and this SDK no longer
     # has the parameter (it goes in the request body as the API documents it).
     temperature: float | None = None
 
 
-class AnthropicJudge(CloudJudge):
+class AnthropicJudge(StainlessJudge):
     engine = "anthropic"
-    default_base_url = "https://api.anthropic.com"
     Settings = AnthropicSettings
     settings: AnthropicSettings
+    provider = "anthropic"
+    default_base_url = "https://api.anthropic.com"
+    sdk_package = "anthropic"
+    client_class = "Anthropic"
+    requires = ("anthropic",)
+    extra = "cloud"
+    supports_schema = True  # as the input schema of a tool the model must call
 
-    def load(self, progress: Progress | None = None) -> None:
-        if self._client is not None:
-            return
-        try:
-            import anthropic
-        except ImportError:
-            raise EngineUnavailable(
-                "the anthropic engine needs the anthropic package: pip install 'inspector[cloud]'"
-            ) from None
-        self._key = api_key("anthropic", self.settings.api_key_env)
-        self._client = anthropic.Anthropic(
-            api_key=self._key,
-            base_url=self.settings.base_url,
-            timeout=self._timeout(),
-            max_retries=0,  # the chain retries, honouring Retry-After, and records each try
-        )
-
-    def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+    def _import_sdk(self):
         import anthropic
 
-        if self._client is None:
-            self.load()
-        try:
-            response = self._client.messages.create(**self.request(prompt))
-        except anthropic.AnthropicError as exc:
-            raise sdk_failure(exc, anthropic, self.endpoint, self._timeout(), self._key) from None
-        usage = response.usage
-        prompt_tokens = usage.input_tokens if usage else None
-        completion_tokens = usage.output_tokens if usage else None
-        return Generation(
-            text=answer_text(response),
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cost_usd=cost_usd(self.settings, prompt_tokens, completion_tokens),
-        )
+        return anthropic
+
+    def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+        response = self._call(self.client.messages.create, **self.request(prompt))
+        return self._generation(answer_text(response), response.usage)
 
     def request(self, prompt: Prompt) -> dict:
         """The Messages API request for a prompt."""
@@ -91,19 +61,20 @@ class AnthropicJudge(CloudJudge):
                     "data": base64.b64encode(data).decode("ascii"),
                 }
                 content.append({"type": "image", "source": source})
-        tool = {
-            "name": TOOL_NAME,
-            "description": "Record the inspection verdict for the part in the image.",
-            "input_schema": verdict_schema(self.recipe),
-        }
-        request = {
+        request: dict = {
             "model": self.settings.model,
             "max_tokens": self.settings.max_new_tokens,
             "system": prompt.system,
             "messages": [{"role": "user", "content": content}],
-            "tools": [tool],
-            "tool_choice": {"type": "tool", "name": TOOL_NAME},
         }
+        if prompt.schema is not None:
+            tool = {
+                "name": TOOL_NAME,
+                "description": "Record the inspection verdict for the part in the image.",
+                "input_schema": prompt.schema,
+            }
+            request["tools"] = [tool]
+            request["tool_choice"] = {"type": "tool", "name": TOOL_NAME}
         if self.settings.temperature is not None:
             request["extra_body"] = {"temperature": self.settings.temperature}
         return request

@@ -10,88 +10,80 @@ from __future__ import annotations
 
 from typing import Literal
 
-from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation, Progress
 from inspector.judges.failures import CallFailed, retry_after, status_message
-from inspector.judges.keys import api_key, redact
+from inspector.judges.judge import Generation
+from inspector.judges.keys import redact
 from inspector.judges.prompt import Prompt, TextPart
-from inspector.judges.remote import (
-    CloudJudge,
-    CloudSettings,
-    cost_usd,
-    encode_image,
-)
-from inspector.judges.structured import verdict_schema
+from inspector.judges.remote import RemoteJudge, RemoteSettings, encode_image
 
 
-class GeminiSettings(CloudSettings):
+class GeminiSettings(RemoteSettings):
     engine: Literal["gemini"] = "gemini"
     api_version: str | None = None  # unset: the SDK's (v1beta)
     temperature: float = 0.0
     thinking_budget: int | None = None  # tokens Gemini 2.5 may think; unset: the model's own
 
 
-class GeminiJudge(CloudJudge):
+class GeminiJudge(RemoteJudge):
     engine = "gemini"
-    default_base_url = "https://generativelanguage.googleapis.com"
     Settings = GeminiSettings
     settings: GeminiSettings
+    provider = "gemini"
+    default_base_url = "https://generativelanguage.googleapis.com"
+    sdk_package = "google-genai"
+    requires = ("google.genai",)
+    extra = "cloud"
+    supports_schema = True
+    schema_box_key = "box_2d"  # Gemini's own box, [ymin, xmin, ymax, xmax] in 0-1000
 
     def box_convention(self) -> BoxConvention:
         return self.settings.box_convention or BoxConvention.YXYX_1000
 
-    def load(self, progress: Progress | None = None) -> None:
-        if self._client is not None:
-            return
-        try:
-            from google import genai
-            from google.genai import types
-        except ImportError:
-            raise EngineUnavailable(
-                "the gemini engine needs the google-genai package: pip install 'inspector[cloud]'"
-            ) from None
-        self._key = api_key("gemini", self.settings.api_key_env)
+    def _import_sdk(self):
+        from google import genai
+
+        return genai
+
+    def _make_client(self, genai):
+        from google.genai import types
+
         options = types.HttpOptions(
-            base_url=self.settings.base_url,
+            base_url=self.settings.base_url,  # unset: the SDK's own
             api_version=self.settings.api_version,
-            timeout=int(self._timeout() * 1000),  # milliseconds
+            timeout=int(self.request_timeout_s() * 1000),  # milliseconds
         )
         # No retry_options: the SDK does not retry; the chain does, and records each try.
-        self._client = genai.Client(api_key=self._key, http_options=options)
+        return genai.Client(api_key=self._key, http_options=options)
 
-    def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+    def _failure(self, exc: Exception) -> Exception:
         from google.genai import errors
 
-        if self._client is None:
-            self.load()
-        contents, config = self.request(prompt)
-        try:
-            response = self._client.models.generate_content(
-                model=self.settings.model, contents=contents, config=config
-            )
-        except errors.APIError as exc:
+        if isinstance(exc, errors.APIError):
             headers = getattr(getattr(exc, "response", None), "headers", None)
-            raise CallFailed(
+            return CallFailed(
                 redact(status_message(exc.code, str(exc.message or exc.status or "")), self._key),
                 status=exc.code,
                 retry_after_s=retry_after(headers) or retry_delay(exc.details),
-            ) from None
-        except Exception as exc:
-            raise _transport_failure(exc, self.endpoint, self._timeout()) from None
-        usage = response.usage_metadata
-        prompt_tokens = usage.prompt_token_count if usage else None
-        completion_tokens = None
-        if usage is not None:  # thinking tokens are billed as output
-            completion_tokens = (usage.candidates_token_count or 0) + (
-                usage.thoughts_token_count or 0
             )
-        return Generation(
-            text=answer_text(response),
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cost_usd=cost_usd(self.settings, prompt_tokens, completion_tokens),
+        return _transport_failure(exc, self.endpoint, self.request_timeout_s())
+
+    def tokens(self, usage) -> tuple[int | None, int | None]:
+        if usage is None:
+            return None, None
+        # Thinking tokens are billed as output.
+        thoughts = (usage.candidates_token_count or 0) + (usage.thoughts_token_count or 0)
+        return usage.prompt_token_count, thoughts
+
+    def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+        contents, config = self.request(prompt)
+        response = self._call(
+            self.client.models.generate_content,
+            model=self.settings.model,
+            contents=contents,
+            config=config,
         )
+        return self._generation(answer_text(response), response.usage_metadata)
 
     def request(self, prompt: Prompt):
         """The contents and config of a generate_content call for a prompt."""
@@ -107,10 +99,11 @@ class GeminiJudge(CloudJudge):
         thinking = None
         if self.settings.thinking_budget is not None:
             thinking = types.ThinkingConfig(thinking_budget=self.settings.thinking_budget)
+        structured = prompt.schema is not None
         config = types.GenerateContentConfig(
             system_instruction=prompt.system,
-            response_mime_type="application/json",
-            response_json_schema=verdict_schema(self.recipe, box_key="box_2d"),
+            response_mime_type="application/json" if structured else None,
+            response_json_schema=prompt.schema,
             max_output_tokens=self.settings.max_new_tokens,
             temperature=self.settings.temperature,
             thinking_config=thinking,

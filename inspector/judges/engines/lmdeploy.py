@@ -18,12 +18,12 @@ from pydantic import Field
 
 from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import EngineSettings, Generation, Judge, Progress
+from inspector.judges.failures import first_line
 from inspector.judges.gpu import cuda_device_count, no_gpu_message
-from inspector.judges.presets import missing_packages
+from inspector.judges.judge import EngineSettings, Generation, Judge, Progress
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import data_url
-from inspector.judges.structured import SCHEMA_NAME, verdict_schema
+from inspector.judges.structured import SCHEMA_NAME
 
 
 class LMDeploySettings(EngineSettings):
@@ -40,11 +40,17 @@ class LMDeployJudge(Judge):
     engine = "lmdeploy"
     Settings = LMDeploySettings
     settings: LMDeploySettings
+    requires = ("lmdeploy",)
+    extra = "lmdeploy"
+    supports_schema = True  # guided decoding
 
     def __init__(self, settings: LMDeploySettings, recipe) -> None:
         super().__init__(settings, recipe)
         self._pipe = None
         self._lock = threading.Lock()  # one request at a time from this station
+
+    def structured_output(self) -> Literal["auto", "json_schema", "none"]:
+        return "json_schema" if self.settings.structured_output else "none"
 
     def check(self) -> str | None:
         return gpu_problem(self.settings.tp)  # `inspector models --check` adds the package
@@ -52,7 +58,7 @@ class LMDeployJudge(Judge):
     def load(self, progress: Progress | None = None) -> None:
         if self._pipe is not None:
             return
-        problem = gpu_problem(self.settings.tp) or missing_packages(self.engine)
+        problem = gpu_problem(self.settings.tp) or self.missing_package()
         if problem:
             raise EngineUnavailable(f"lmdeploy: {problem}")
         import lmdeploy
@@ -65,9 +71,8 @@ class LMDeployJudge(Judge):
                 self.settings.model, backend_config=config, log_level="ERROR"
             )
         except (OSError, ValueError, RuntimeError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise EngineUnavailable(
-                f"model {self.settings.model}: lmdeploy cannot load it ({first})"
+                f"model {self.settings.model}: lmdeploy cannot load it ({first_line(exc)})"
             ) from None
         self.model_revision = None
 
@@ -77,8 +82,8 @@ class LMDeployJudge(Judge):
         if self._pipe is None:
             self.load()
         options = {"max_new_tokens": self.settings.max_new_tokens, "top_k": 1}
-        if self.settings.structured_output:
-            options["response_format"] = response_format(self.recipe)
+        if prompt.schema is not None:
+            options["response_format"] = response_format(prompt.schema)
         with self._lock:
             response = self._pipe(messages(prompt), gen_config=lmdeploy.GenerationConfig(**options))
         if isinstance(response, list):
@@ -123,6 +128,6 @@ def messages(prompt: Prompt) -> list[dict]:
     return [{"role": "system", "content": prompt.system}, {"role": "user", "content": content}]
 
 
-def response_format(recipe) -> dict:
-    schema = verdict_schema(recipe)
+def response_format(schema: dict) -> dict:
+    """lmdeploy's guided decoding by the verdict's JSON schema."""
     return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "schema": schema}}

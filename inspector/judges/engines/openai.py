@@ -11,18 +11,17 @@ from __future__ import annotations
 from typing import Literal
 
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation
 from inspector.judges.engines.openai_compat import OpenAIStyleJudge
+from inspector.judges.judge import Generation
 from inspector.judges.prompt import Prompt, TextPart
-from inspector.judges.remote import RemoteSettings, cost_usd, data_url
-from inspector.judges.structured import SCHEMA_NAME, verdict_schema
+from inspector.judges.remote import RemoteSettings, data_url
+from inspector.judges.structured import SCHEMA_NAME
 
 _REASONING_PREFIXES = ("o1", "o3", "o4", "gpt-5")
 
 
 class OpenAISettings(RemoteSettings):
     engine: Literal["openai"] = "openai"
-    base_url: str | None = None  # unset: https://api.openai.com/v1
     image_detail: Literal["auto", "low", "high"] = "high"
     # Reasoning models (o3): how hard to think; their reasoning counts in max_new_tokens.
     reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
@@ -33,14 +32,12 @@ class OpenAIJudge(OpenAIStyleJudge):
     engine = "openai"
     Settings = OpenAISettings
     settings: OpenAISettings
-    leaves_site = True
     provider = "openai"
     extra = "cloud"
+    supports_schema = True
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
-        if self._client is None:
-            self.load()
-        response = self._request(self._client.responses.create, **self.request(prompt))
+        response = self._call(self.client.responses.create, **self.request(prompt))
         text = output_text(response)
         if not text and getattr(response, "status", None) == "incomplete":
             details = getattr(response, "incomplete_details", None)
@@ -49,15 +46,7 @@ class OpenAIJudge(OpenAIStyleJudge):
                 f"the answer stopped ({why}) before any text; raise the engine's max_new_tokens "
                 "(a reasoning model spends them on thinking first)"
             )
-        usage = response.usage
-        prompt_tokens = usage.input_tokens if usage else None
-        completion_tokens = usage.output_tokens if usage else None
-        return Generation(
-            text=text,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cost_usd=cost_usd(self.settings, prompt_tokens, completion_tokens),
-        )
+        return self._generation(text, response.usage)
 
     def request(self, prompt: Prompt) -> dict:
         """The Responses API request for a prompt."""
@@ -76,15 +65,16 @@ class OpenAIJudge(OpenAIStyleJudge):
             "input": [{"role": "user", "content": content}],
             "max_output_tokens": self.settings.max_new_tokens,
             "store": False,  # nothing of the plant's is kept at the provider
-            "text": {
+        }
+        if prompt.schema is not None:
+            request["text"] = {
                 "format": {
                     "type": "json_schema",
                     "name": SCHEMA_NAME,
-                    "schema": verdict_schema(self.recipe),
+                    "schema": prompt.schema,
                     "strict": True,
                 }
-            },
-        }
+            }
         reasoning = self.settings.model.lower().startswith(_REASONING_PREFIXES)
         if self.settings.temperature is not None:
             request["temperature"] = self.settings.temperature

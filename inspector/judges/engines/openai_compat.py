@@ -3,114 +3,47 @@
 vLLM, the lmdeploy api_server, SGLang, Ollama, llama.cpp's server and `transformers serve`: the
 scale-out path, many stations judging through one GPU server. Images go as base64 data URLs in
 `image_url` parts; the answer is asked for as JSON-schema structured output, and where a server
-refuses that (a 400), as the JSON the prompt describes, remembered for the next parts.
+refuses that (a 400), as the JSON the prompt describes, remembered for the next parts (the base
+judge's `structured_output: auto`).
 
-`OpenAIStyleJudge` is what every engine reached through the openai SDK shares (client, key,
-errors); the `openai` engine (Responses API) builds on it.
+`OpenAIStyleJudge` is the openai SDK's engine (client, key and errors come from
+inspector.judges.remote); the `openai` engine (Responses API) builds on it.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-import logging
-import os
 import urllib.error
 import urllib.request
-from typing import ClassVar, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import field_validator
 
-from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation, Judge, Progress
 from inspector.judges.failures import CallFailed
-from inspector.judges.keys import api_key, key_source, where_to_put
+from inspector.judges.judge import Generation
 from inspector.judges.prompt import Prompt, TextPart
-from inspector.judges.remote import (
-    DEFAULT_TIMEOUT_S,
-    RemoteSettings,
-    cost_usd,
-    data_url,
-    endpoint_of,
-    sdk_failure,
-)
-from inspector.judges.structured import SCHEMA_NAME, verdict_schema
-
-log = logging.getLogger(__name__)
+from inspector.judges.remote import RemoteSettings, StainlessJudge, data_url, endpoint_of
+from inspector.judges.structured import SCHEMA_NAME
 
 _LOCAL_SUFFIXES = (".local", ".lan", ".internal", ".home.arpa", ".localhost")
 
 
-class OpenAIStyleJudge(Judge):
-    """An engine reached through the openai SDK: one client, its key, its errors."""
+class OpenAIStyleJudge(StainlessJudge):
+    """An engine reached through the openai SDK; the `openai` engine builds on it too."""
 
-    provider: ClassVar[str | None] = None  # whose API key it needs; None: the server's choice
-    extra: ClassVar[str] = "server"  # the `inspector[...]` extra that installs the SDK
-    settings: RemoteSettings
+    default_base_url = "https://api.openai.com/v1"
+    sdk_package = "openai"
+    client_class = "OpenAI"
+    requires = ("openai",)
+    extra = "server"
 
-    def __init__(self, settings: RemoteSettings, recipe) -> None:
-        super().__init__(settings, recipe)
-        self._client = None
-        self._key: str | None = None
-        self.endpoint = endpoint_of(self.base_url())
-
-    def base_url(self) -> str:
-        return getattr(self.settings, "base_url", None) or "https://api.openai.com/v1"
-
-    def load(self, progress: Progress | None = None) -> None:
-        if self._client is not None:
-            return
-        try:
-            import openai
-        except ImportError:
-            raise EngineUnavailable(
-                f"the {self.engine} engine needs the openai package: "
-                f"pip install 'inspector[{self.extra}]'"
-            ) from None
-        self._key = self._api_key()
-        self._client = openai.OpenAI(
-            api_key=self._key,
-            base_url=self.base_url(),
-            timeout=self.request_timeout_s(),
-            max_retries=0,  # the chain retries, honouring Retry-After, and records each try
-        )
-        if progress:
-            progress(f"{self.engine} {self.model_id} at {self.endpoint}")
-
-    def check(self) -> str | None:
-        if self.provider and key_source(self.provider, self.settings.api_key_env) is None:
-            return f"no API key: {where_to_put(self.provider, self.settings.api_key_env)}"
-        env = self.settings.api_key_env
-        if not self.provider and env and not os.environ.get(env):
-            return f"no API key: the recipe names {env}, which is not set"
-        return None
-
-    def request_timeout_s(self) -> float:
-        return self.timeout_s() or DEFAULT_TIMEOUT_S
-
-    def _api_key(self) -> str:
-        if self.provider:
-            return api_key(self.provider, self.settings.api_key_env)
-        env = self.settings.api_key_env
-        if env:
-            value = os.environ.get(env, "").strip()
-            if not value:
-                raise EngineUnavailable(f"{self.engine}: the recipe names {env}, which is not set")
-            return value
-        return "EMPTY"  # servers without authentication ignore it; the SDK wants one
-
-    def _request(self, method, **request):
-        """Call the SDK; its errors become CallFailed (retryable or not, key scrubbed)."""
+    def _import_sdk(self):
         import openai
 
-        try:
-            return method(**request)
-        except openai.OpenAIError as exc:
-            raise sdk_failure(
-                exc, openai, self.endpoint, self.request_timeout_s(), self._key
-            ) from None
+        return openai
 
 
 class OpenAICompatibleSettings(RemoteSettings):
@@ -136,10 +69,8 @@ class OpenAICompatibleJudge(OpenAIStyleJudge):
     engine = "openai-compatible"
     Settings = OpenAICompatibleSettings
     settings: OpenAICompatibleSettings
-
-    def __init__(self, settings: OpenAICompatibleSettings, recipe) -> None:
-        super().__init__(settings, recipe)
-        self._structured = settings.structured_output != "none"
+    supports_schema = True
+    usage_fields = ("prompt_tokens", "completion_tokens")
 
     @property
     def leaves_site(self) -> bool:  # type: ignore[override]
@@ -147,8 +78,8 @@ class OpenAICompatibleJudge(OpenAIStyleJudge):
             return not self.settings.on_site
         return not is_on_site(self.settings.base_url)
 
-    def base_url(self) -> str:
-        return self.settings.base_url
+    def structured_output(self) -> Literal["auto", "json_schema", "none"]:
+        return self.settings.structured_output
 
     def check(self) -> str | None:
         problem = super().check()
@@ -157,45 +88,21 @@ class OpenAICompatibleJudge(OpenAIStyleJudge):
         return server_problem(self.settings.base_url, self.settings.model)
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
-        if self._client is None:
-            self.load()
         request = {
             "model": self.settings.model,
             "messages": chat_messages(prompt, self.settings.image_format),
             "max_tokens": self.settings.max_new_tokens,
             "temperature": self.settings.temperature,
         }
-        create = self._client.chat.completions.create
-        if not self._structured:
-            return self._generation(self._request(create, **request))
-        schema = {"name": SCHEMA_NAME, "schema": verdict_schema(self.recipe), "strict": True}
-        try:
-            response = self._request(
-                create, **request, response_format={"type": "json_schema", "json_schema": schema}
-            )
-        except CallFailed as exc:
-            if self.settings.structured_output != "auto" or exc.status not in (400, 422):
-                raise
-            response = self._request(create, **request)
-            # The plain request went through: it was the schema the server refused.
-            log.info("%s refuses JSON-schema output (%s); asking in the prompt", self.endpoint, exc)
-            self._structured = False
-        return self._generation(response)
-
-    def _generation(self, response) -> Generation:
+        if prompt.schema is not None:
+            schema = {"name": SCHEMA_NAME, "schema": prompt.schema, "strict": True}
+            request["response_format"] = {"type": "json_schema", "json_schema": schema}
+        response = self._call(self.client.chat.completions.create, **request)
         if not response.choices:
             raise CallFailed(f"{self.endpoint} answered without a choice", status=200)
         message = response.choices[0].message
         text = message.content or getattr(message, "refusal", None) or ""
-        usage = response.usage
-        prompt_tokens = usage.prompt_tokens if usage else None
-        completion_tokens = usage.completion_tokens if usage else None
-        return Generation(
-            text=text,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
-            cost_usd=cost_usd(self.settings, prompt_tokens, completion_tokens),
-        )
+        return self._generation(text, response.usage)
 
 
 def chat_messages(prompt: Prompt, image_format: str) -> list[dict]:

@@ -13,15 +13,15 @@ Running a model's own code is a decision for the recipe's author: it needs
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
 
 from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation, Judge, Progress
-from inspector.judges.local_model import LocalModelSettings, placement
+from inspector.judges.failures import first_line
+from inspector.judges.judge import Generation, Judge, Progress
+from inspector.judges.local_model import LocalModelSettings, model_folder, placement
 from inspector.judges.prompt import Prompt, TextPart
 
 IMAGE_PLACEHOLDER = "<image>"
@@ -38,6 +38,8 @@ class Ovis2Judge(Judge):
     engine = "ovis2"
     Settings = Ovis2Settings
     settings: Ovis2Settings
+    requires = ("torch", "transformers")
+    extra = "local"
 
     def __init__(self, settings: Ovis2Settings, recipe) -> None:
         super().__init__(settings, recipe)
@@ -65,19 +67,18 @@ class Ovis2Judge(Judge):
                 "pip install 'inspector[local]'"
             ) from None
         name = self.settings.model
-        local = Path(name).expanduser()
-        if local.exists() and not (local / "config.json").is_file():
-            raise EngineUnavailable(f"model {name}: this folder is not a model (no config.json)")
+        folder = model_folder(name)
         device, dtype = placement(torch, self.settings.device, self.settings.dtype)
         if progress:
             progress(f"loading {name} (Ovis2, remote code) on {device}")
-        source = str(local) if local.exists() else name
+        source = str(folder) if folder else name
         options = {"trust_remote_code": True, "revision": self.settings.revision}
         try:
             config = AutoConfig.from_pretrained(source, **options)
         except (OSError, ValueError, KeyError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise EngineUnavailable(f"model {name}: cannot read its config ({first})") from None
+            raise EngineUnavailable(
+                f"model {name}: cannot read its config ({first_line(exc)})"
+            ) from None
         if getattr(config, "model_type", "") != "ovis":
             raise EngineUnavailable(
                 f"model {name} is a {config.model_type} checkpoint, not an Ovis2 checkpoint; "
@@ -91,8 +92,9 @@ class Ovis2Judge(Judge):
                 **options,
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise EngineUnavailable(f"model {name}: cannot load it as Ovis2 ({first})") from None
+            raise EngineUnavailable(
+                f"model {name}: cannot load it as Ovis2 ({first_line(exc)})"
+            ) from None
         if not hasattr(model, "preprocess_inputs"):
             raise EngineUnavailable(
                 f"model {name} is not an Ovis2 checkpoint (it has no preprocess_inputs); "

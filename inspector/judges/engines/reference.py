@@ -35,8 +35,8 @@ from pydantic import Field
 from inspector.domain import Verdict
 from inspector.errors import InputError
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import EngineSettings, Generation, Judge, Progress
 from inspector.judges.golden import Comparison, GoldenSet, Options
+from inspector.judges.judge import EngineSettings, Generation, Judge, Progress
 from inspector.judges.prompt import Prompt, crop_to
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}

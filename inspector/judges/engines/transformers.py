@@ -16,8 +16,9 @@ from typing import Literal
 
 from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
-from inspector.judges.base import Generation, Judge, Progress
-from inspector.judges.local_model import LocalModelSettings, placement
+from inspector.judges.failures import first_line
+from inspector.judges.judge import Generation, Judge, Progress
+from inspector.judges.local_model import LocalModelSettings, model_folder, placement
 from inspector.judges.prompt import Prompt, TextPart
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ class TransformersJudge(Judge):
     engine = "transformers"
     Settings = TransformersSettings
     settings: TransformersSettings
+    requires = ("torch", "transformers")
+    extra = "local"
 
     def __init__(self, settings: TransformersSettings, recipe) -> None:
         super().__init__(settings, recipe)
@@ -59,15 +62,13 @@ class TransformersJudge(Judge):
             ) from None
         name = self.settings.model
         device, dtype = placement(torch, self.settings.device, self.settings.dtype)
-        local = Path(name).expanduser()
-        if local.exists() and not (local / "config.json").is_file():
-            raise EngineUnavailable(f"model {name}: this folder is not a model (no config.json)")
-        source = str(local) if local.exists() else name
+        folder = model_folder(name)
+        source = str(folder) if folder else name
         options = {
             "revision": self.settings.revision,
             "trust_remote_code": self.settings.trust_remote_code,
         }
-        if not local.exists() and not _in_hub_cache(name, self.settings.revision):
+        if folder is None and not _in_hub_cache(name, self.settings.revision):
             _check_hub_reachable(name)
             say(f"downloading {name} (first use; several GB, once)")
         say(f"loading {name} on {device} ({str(dtype).removeprefix('torch.')})")
@@ -75,7 +76,7 @@ class TransformersJudge(Judge):
             processor = AutoProcessor.from_pretrained(source, **options)
             model = AutoModelForImageTextToText.from_pretrained(source, dtype=dtype, **options)
         except (OSError, ValueError, KeyError) as exc:
-            raise EngineUnavailable(_load_failure(name, local.exists(), exc)) from None
+            raise EngineUnavailable(_load_failure(name, folder is not None, exc)) from None
         self._model = model.to(device).eval()
         self._processor = processor
         self._tokenizer = getattr(processor, "tokenizer", processor)
@@ -83,7 +84,7 @@ class TransformersJudge(Judge):
             t for t in self._tokenizer.all_special_tokens if t not in _THINK_MARKERS
         ]
         self._model_type = getattr(model.config, "model_type", "")
-        self.model_revision = self.settings.revision or _revision(model.config, local)
+        self.model_revision = self.settings.revision or _revision(model.config, folder)
         say(f"loaded {name} ({self._model_type}, revision {self.model_revision})")
 
     def box_convention(self) -> BoxConvention:
@@ -160,9 +161,8 @@ class TransformersJudge(Judge):
 
 
 def _load_failure(name: str, is_local: bool, exc: Exception) -> str:
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if is_local:
-        return f"model {name}: cannot load it from this folder ({first_line})"
+        return f"model {name}: cannot load it from this folder ({first_line(exc)})"
     offline = os.environ.get("HF_HUB_OFFLINE") == "1"
     hint = " (HF_HUB_OFFLINE=1 is set)" if offline else ""
     return (
@@ -195,7 +195,7 @@ def _check_hub_reachable(name: str) -> None:
         ) from None
 
 
-def _revision(config, local: Path) -> str | None:
+def _revision(config, local: Path | None) -> str | None:
     """The hub commit, or for a local folder a fingerprint of its files.
 
     The fingerprint covers names, sizes and the first and last MiB of each file: it tells a
@@ -205,7 +205,7 @@ def _revision(config, local: Path) -> str | None:
     commit = getattr(config, "_commit_hash", None)
     if commit:
         return commit
-    if not local.is_dir():
+    if local is None or not local.is_dir():
         return None
     digest = hashlib.sha256()
     for path in sorted(local.iterdir()):

@@ -1,26 +1,32 @@
 """What every judge engine is: one method to implement, everything else shared.
 
 An engine turns a `Prompt` into text (`_generate`). The base class builds the prompt from the
-recipe, times the call, reads the answer with the one parser, and records the attempt, so that
-every engine is logged and judged the same way. A failed call is an attempt with an error and an
-UNSURE verdict, never an exception into the station.
+recipe, applies the privacy rule to engines whose calls leave the site, attaches the verdict's
+JSON schema for engines that can constrain their answer (`supports_schema`), times the call,
+reads the answer with the one parser, and records the attempt, so that every engine is logged
+and judged the same way. A failed call is an attempt with an error and an UNSURE verdict, never
+an exception into the station.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.domain import JudgeAttempt, Verdict, unsure, utc_now
 from inspector.judges.answers import BoxConvention, ImageGeometry, read_verdict
+from inspector.judges.failures import CallFailed, describe
 from inspector.judges.privacy import outbound
 from inspector.judges.prompt import Prompt, Reference, build_prompt
+from inspector.judges.structured import verdict_schema
 from inspector.recipes import Recipe
 
 log = logging.getLogger(__name__)
@@ -53,9 +59,23 @@ class Generation:
 
 
 class Judge:
-    engine: ClassVar[str]
-    Settings: ClassVar[type[EngineSettings]]
+    """An engine: its name, its settings class and what it needs are class attributes.
+
+    Subclasses implement `_generate` (and `load` where there is something to load); the
+    registry (inspector.judges.registry) checks `engine` and `Settings` when it first uses one.
+    """
+
+    engine: ClassVar[str]  # the name recipes use; the registry's key
+    Settings: ClassVar[type[EngineSettings]]  # with `engine: Literal[<engine>]`
     leaves_site: ClassVar[bool] = False  # True for cloud engines: the image leaves the plant
+    # Packages it imports when it loads (import names), and the `inspector[...]` extra that
+    # installs them: `inspector models --check` says which one is missing.
+    requires: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str] = ""
+    # Whether it can constrain its answer to a JSON schema (structured output, guided decoding,
+    # a tool's input): the base then puts the verdict's schema in `prompt.schema`.
+    supports_schema: ClassVar[bool] = False
+    schema_box_key: ClassVar[str] = "box"  # the boxes' key in that schema (Gemini: box_2d)
 
     def __init__(self, settings: EngineSettings, recipe: Recipe) -> None:
         self.settings = settings
@@ -64,6 +84,20 @@ class Judge:
         self.model_revision: str | None = None
         self.endpoint: str | None = None  # the server an engine calls, recorded per attempt
         self._references: list[Reference] | None = None
+        structured = self.supports_schema and self.structured_output() != "none"
+        self._schema = verdict_schema(recipe, self.schema_box_key) if structured else None
+
+    @classmethod
+    def missing_package(cls) -> str | None:
+        """Which package this engine lacks here, and the extra to install; None when none."""
+        for name in cls.requires:
+            try:
+                found = importlib.util.find_spec(name) is not None
+            except (ImportError, ValueError):  # a parent package that is not there
+                found = False
+            if not found:
+                return f"package {name} is not installed: pip install 'inspector[{cls.extra}]'"
+        return None
 
     # Engines implement these two.
     def load(self, progress: Progress | None = None) -> None:
@@ -71,6 +105,12 @@ class Judge:
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         raise NotImplementedError
+
+    def structured_output(self) -> Literal["auto", "json_schema", "none"]:
+        """Whether calls carry the verdict's schema: always, never, or `auto`: until a server
+        refuses it. Always where the engine supports one; engines with a recipe setting for it
+        override this. A class that does not support a schema gets none, whatever this says."""
+        return "json_schema" if self.supports_schema else "none"
 
     def box_convention(self) -> BoxConvention:
         return self.settings.box_convention or BoxConvention.XYXY_1000
@@ -110,11 +150,11 @@ class Judge:
                 prompt = outbound(prompt, self.recipe.privacy)
             prompt_hash = prompt.sha256()
             sent = True
-            generation = self._generate(prompt, convention)
+            generation = self._generate_structured(prompt, convention)
         except Exception as exc:  # a model crash is a verdict for a person, not a dead station
             log.warning("%s %s failed: %s", self.engine, self.model_id, exc, exc_info=True)
-            attempt = self._attempt(started_at, start, prompt_hash, sent, error=_describe(exc))
-            return unsure(f"{self.engine} could not judge: {_describe(exc)}", (attempt,)), exc
+            attempt = self._attempt(started_at, start, prompt_hash, sent, error=describe(exc))
+            return unsure(f"{self.engine} could not judge: {describe(exc)}", (attempt,)), exc
         geometry = prompt.geometry
         if generation.model_width and generation.model_height:
             geometry = ImageGeometry(
@@ -138,6 +178,26 @@ class Judge:
         )
         return verdict.with_attempts((attempt,)), None
 
+    def _generate_structured(self, prompt: Prompt, convention: BoxConvention) -> Generation:
+        """`_generate`, with the verdict's schema where this engine asks for one.
+
+        Under `auto`, a server that refuses the schema (HTTP 400 or 422) is asked once more
+        without it, the prompt alone describing the answer, and from then on never with it.
+        """
+        schema = self._schema
+        if schema is None:
+            return self._generate(prompt, convention)
+        try:
+            return self._generate(dataclasses.replace(prompt, schema=schema), convention)
+        except CallFailed as exc:
+            if self.structured_output() != "auto" or exc.status not in (400, 422):
+                raise
+            generation = self._generate(prompt, convention)
+            # The plain request went through: it was the schema the server refused.
+            log.info("%s refuses JSON-schema output (%s); asking in the prompt", self.endpoint, exc)
+            self._schema = None
+            return generation
+
     def _attempt(
         self, started_at, start: float, prompt_hash: str, sent: bool, **fields: object
     ) -> JudgeAttempt:
@@ -153,8 +213,3 @@ class Judge:
             endpoint=self.endpoint,
             **fields,  # type: ignore[arg-type]
         )
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
