@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from inspector.config import Settings, StationProfile
 from inspector.errors import InspectorError
 from inspector.store import Store
+from inspector.ui.gui_thread_gc import collect_on_gui_thread
 from inspector.ui.login_dialog import LoginDialog
 
 
@@ -36,6 +37,7 @@ def dark_palette() -> QPalette:
 
 def application() -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_on_gui_thread(app)
     app.setApplicationName("Inspector")
     app.setStyle("Fusion")
     app.setPalette(dark_palette())

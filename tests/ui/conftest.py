@@ -31,3 +31,14 @@ if MISSING:
 
     def pytest_pycollect_makemodule(module_path, parent):
         return _SkippedModule.from_parent(parent, path=module_path)
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_dies_on_the_gui_thread():
+    """After each window test (its widgets closed by pytest-qt), collect its cyclic garbage here,
+    on the GUI thread, so no later worker thread (a model load that calls gc.collect) destroys a
+    Qt object (see inspector/ui/gui_thread_gc.py)."""
+    yield
+    import gc
+
+    gc.collect()
