@@ -1,6 +1,6 @@
 """The inspect step, written once: judge a view's frame, encode its evidence, time it, record it.
 
-The station splits the step over two threads (`judge` on the judge thread, `record` on the
+The station splits the step in two (`judge` on the judge thread, `record` on the
 record thread, so the store never stalls the model); `inspect` runs it whole, for still images
 (`inspector judge`). In both, the evidence image is encoded on the encoder thread while the
 model judges, so recording adds no latency. The judge never raises here: a chain that fails

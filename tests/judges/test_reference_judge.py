@@ -123,7 +123,7 @@ def test_drawn_defects_on_a_texture_rank_above_good_texture(kind, tmp_path):
     drawn scratches, holes and stains: the reference engine, learning from good tiles, ranks
     defective tiles above good ones better than chance, and the AUROC is the share of
     (defect, good) pairs ranked right. The figure on real magnetic-tile images is a benchmark,
-    bench/reference_judge.py, which reads them from ../shared/data (they cannot ship)."""
+    bench/reference_judge.py (those images cannot ship with the repository)."""
     made = textures.tiles(tmp_path / "tiles", good=12, defective=24, kind=kind)
     references = textures.references(tmp_path / "references", 10, kind)
     held_out = [t.path for t in made if t.label == "good"]

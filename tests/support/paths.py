@@ -2,7 +2,7 @@
 
 TEST_DATA holds the DeepPCB pairs the tests need (MIT, see tests/data/deeppcb/LICENSE); a clone
 has everything a test reads. Nothing here points outside the repository: only the benchmarks
-(bench/) read ../shared/data.
+(bench/) read data that does not ship.
 """
 
 from __future__ import annotations

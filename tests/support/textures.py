@@ -3,7 +3,7 @@ or with a drawn defect (a scratch, a hole, a stain), written as files in the lay
 evaluation reads (a CSV table; a folder per class).
 
 They stand in for magnetic-tile images, which carry no licence to ship (only the benchmarks,
-bench/reference_judge.py, read those from ../shared/data). Every image is a function of its
+bench/reference_judge.py, read those, from outside the repository). Every image is a function of its
 seed: the same call writes the same bytes. Invariants the tests rely on:
 - every good tile of one `kind` has the same statistics (detail of about +-12 grey levels
   around mid-grey, plus a slow shading gradient that differs per tile);

@@ -1,6 +1,6 @@
 """A GigE Vision camera on 127.0.0.1 (Aravis's GvFakeCamera) that streams real images.
 
-    python tests/peers/gige_camera.py --serial GV7 IMAGE...
+    python -m tests.support.peers.gige_camera --serial GV7 IMAGE...
 
 It speaks GVCP and GVSP like a real camera; its frames are the given images in turn, scaled to
 the camera's Width x Height, in Mono8 or RGB8 as the client sets PixelFormat, and brightened

@@ -1,6 +1,6 @@
 """An RTSP server (gst-rtsp-server) on 127.0.0.1 looping real images as H.264, as an IP camera does.
 
-    python tests/peers/rtsp_server.py --port 8554 --fps 10 IMAGE...
+    python -m tests.support.peers.rtsp_server --port 8554 --fps 10 IMAGE...
 
 Serves rtsp://127.0.0.1:PORT/line. With --stamp, the first 16 rows of each frame carry the
 server's wall clock (time.time_ns at the moment the frame enters the encoder) as 64 black or
