@@ -51,7 +51,7 @@ class EvidenceStore:
         return EncodedImage(hashlib.sha256(data).hexdigest(), data, self.format, width, height)
 
     def path_for(self, sha256: str, image_format: str) -> Path:
-        return self.root / sha256[:2] / f"{sha256}{FORMATS[image_format][0]}"
+        return self.root.joinpath(sha256[:2], f"{sha256}{FORMATS[image_format][0]}")
 
     def write(self, encoded: EncodedImage) -> Path:
         path = self.path_for(encoded.sha256, encoded.format)
