@@ -127,78 +127,77 @@ def _progress(message: str) -> None:
     say(message)
 
 
-def _drive(station, done) -> None:
-    """Until the station stops: the sources end, --max-parts, or Ctrl-C."""
-    from inspector.cli.interrupts import run_until_stopped
-
-    run_until_stopped(station.stop, done)
-    station.wait()
-
-
-def _run(args, settings) -> int:
+def _headless(store, start, printed: type, line, max_parts: int, camera_name):
+    """A station run from the command line until it stops (the sources end, --max-parts, or
+    Ctrl-C): `start(runner, listener)` starts it; each `printed` event is printed as `line(event)`
+    and counted against `max_parts`; camera states and record failures go to stderr, the camera
+    named by `camera_name(uri)`. Returns the stopped station."""
     import threading
 
     from inspector.cameras import SourceEvent
-    from inspector.cli import console
-    from inspector.station import InspectionRecorded, RecordFailed, StationStopped
+    from inspector.cli.interrupts import run_until_stopped
+    from inspector.station import RecordFailed, StationStopped
     from inspector.station.runner import StationRunner
 
+    runner = StationRunner(store)
     done = threading.Event()
-    recorded = 0
+    count = 0
 
     def on_event(event) -> None:
-        nonlocal recorded
-        if isinstance(event, InspectionRecorded):
-            recorded += 1
-            print(console.verdict_line(event, as_json=args.json), flush=True)
-            if args.max_parts and recorded >= args.max_parts:
+        nonlocal count
+        if isinstance(event, printed):
+            count += 1
+            print(line(event), flush=True)
+            if max_parts and count >= max_parts:
                 runner.stop(wait=False)
         elif isinstance(event, SourceEvent):
-            _progress(f"camera {event.uri}: {event.state}: {event.message}")
+            _progress(f"{camera_name(event.uri)}: {event.state}: {event.message}")
         elif isinstance(event, RecordFailed):
             _progress(event.message)
         elif isinstance(event, StationStopped):
             done.set()
 
+    station = start(runner, on_event)
+    run_until_stopped(station.stop, done)
+    station.wait()
+    return station
+
+
+def _run(args, settings) -> int:
+    from inspector.cli import console
+    from inspector.station import InspectionRecorded
+
     with _open_store(settings, args.evidence_format) as store:
-        runner = StationRunner(store)
-        station = runner.start(args.recipe, args.source, on_event, args.trigger, _progress)
-        _drive(station, done)
+        station = _headless(
+            store,
+            lambda runner, listener: runner.start(
+                args.recipe, args.source, listener, args.trigger, _progress
+            ),
+            InspectionRecorded,
+            lambda event: console.verdict_line(event, as_json=args.json),
+            args.max_parts,
+            lambda uri: f"camera {uri}",
+        )
     _progress(console.summary_line(station.stats))
     return 0
 
 
 def _parts(args, settings) -> int:
-    import threading
-
-    from inspector.cameras import SourceEvent
     from inspector.cli import console
-    from inspector.station import PartInspected, RecordFailed, StationStopped
-    from inspector.station.runner import StationRunner, ViewPlan
+    from inspector.station import PartInspected
+    from inspector.station.runner import ViewPlan
 
     plans = [ViewPlan(name, source, recipe) for name, source, recipe in args.view]
     names = {plan.source: plan.name for plan in plans}
-    done = threading.Event()
-    parts = 0
-
-    def on_event(event) -> None:
-        nonlocal parts
-        if isinstance(event, PartInspected):
-            parts += 1
-            print(console.part_line(event, as_json=args.json), flush=True)
-            if args.max_parts and parts >= args.max_parts:
-                runner.stop(wait=False)
-        elif isinstance(event, SourceEvent):
-            _progress(f"{names.get(event.uri, event.uri)}: {event.state}: {event.message}")
-        elif isinstance(event, RecordFailed):
-            _progress(event.message)
-        elif isinstance(event, StationStopped):
-            done.set()
-
     with _open_store(settings) as store:
-        runner = StationRunner(store)
-        station = runner.start_views(plans, on_event, args.trigger, _progress)
-        _drive(station, done)
+        station = _headless(
+            store,
+            lambda runner, listener: runner.start_views(plans, listener, args.trigger, _progress),
+            PartInspected,
+            lambda event: console.part_line(event, as_json=args.json),
+            args.max_parts,
+            lambda uri: names.get(uri, uri),
+        )
     _progress(console.parts_summary_line(station.stats))
     return 0
 

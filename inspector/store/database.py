@@ -67,13 +67,6 @@ def current_revisions(engine: Engine) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
 
-def head_revisions() -> set[str]:
-    from alembic.script import ScriptDirectory
-
-    config = _alembic_config(None)  # type: ignore[arg-type]
-    return set(ScriptDirectory.from_config(config).get_heads())
-
-
 def migrate(url: str, revision: str = "heads") -> None:
     """Bring the database at `url` to `revision` (an older one only to test upgrades from it)."""
     from alembic import command
