@@ -35,7 +35,7 @@ fi
 
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,dev,ui,cameras]"
+.venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,dev,ui,cameras,line]"
 
 echo "== ruff"
 .venv/bin/ruff check inspector tests bench
@@ -51,7 +51,7 @@ echo "== pytest"
 # run that stops in between gets them back from the install at its start.
 qt_dists="PySide6-Essentials shiboken6 pyqtgraph pytest-qt"
 restore_qt() {
-  .venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,dev,ui,cameras]"
+  .venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,dev,ui,cameras,line]"
 }
 trap restore_qt EXIT
 echo "== pytest without Qt"

@@ -84,13 +84,21 @@ def test_max_parts_stops_after_n_parts_and_prints_one_line_each(tmp_path):
         "part 03_00041001_test  FAIL    top=FAIL  side=FAIL",
     ]
     assert len(lines) < 12  # stopped before the folder ended
-    # After the third: the part in flight is finished, the queued ones are recorded UNSURE.
-    for line in lines[3:]:
-        assert line.endswith(("top=PASS  side=PASS", "top=FAIL  side=FAIL", "UNSURE")), line
-    assert f"stopped: {len(lines)} parts, {2 * len(lines)} views recorded" in result.stderr
+    # After the third: the part in flight is finished, the queued ones are recorded UNSURE. The
+    # stop may fall between the two views' reads of a file: the view that never read its frame
+    # says so ("no frame"), and only what was seen is recorded.
+    recorded = 0
+    for line in lines:
+        _, _, outcome, *views = line.replace("=no frame", "=-").split()
+        results = [view.split("=")[1] for view in views]
+        assert outcome in ("PASS", "FAIL", "UNSURE"), line
+        if outcome != "UNSURE":  # a part judged whole: both views agree with it
+            assert results == [outcome, outcome], line
+        recorded += sum(result != "-" for result in results)
+    assert f"stopped: {len(lines)} parts, {recorded} views recorded" in result.stderr
     with sqlite3.connect(data / "inspector.db") as connection:
         rows = connection.execute("SELECT count(*) FROM inspections").fetchone()
-    assert rows == (2 * len(lines),)
+    assert rows == (recorded,)
 
 
 def test_ctrl_c_in_parts_stops_after_the_part_in_progress(tmp_path):
