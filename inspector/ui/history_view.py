@@ -213,10 +213,24 @@ class HistoryView(QWidget):
         )
 
     def apply_filters(self) -> None:
+        """Reload the table, keeping the selected inspection where it is still listed; where
+        it is not (filtered out), the detail pane empties rather than show a row not listed."""
+        selected = self.detail.shown_id
         self._refresh_recipes()
         self.model.set_filter(self.current_filter())
         self.count_label.setText(f"{self.model.total} inspections")
         self.table.resizeColumnsToContents()
+        model = self.model
+        if selected is not None:  # pages are newest first: load down to the selected record
+            while model.rows and model.canFetchMore() and model.rows[-1].id > selected:
+                model.fetchMore()
+        rows = [row.id for row in self.model.rows]
+        if selected in rows:
+            self.table.selectionModel().blockSignals(True)
+            self.table.selectRow(rows.index(selected))
+            self.table.selectionModel().blockSignals(False)
+        elif selected is not None:
+            self.detail.clear()
 
     # -- export ----------------------------------------------------------------------------
     def export_filter(self) -> InspectionFilter:
@@ -315,6 +329,15 @@ class InspectionDetailView(QWidget):
         layout.addWidget(self.raw, 1)
         layout.addWidget(self.attempts, 1)
         self.shown_id: int | None = None
+
+    def clear(self) -> None:
+        """Nothing selected: the pane shows no record rather than a stale one."""
+        self.shown_id = None
+        self.image.set_image(None, Overlay(None, ()))
+        self.image.set_placeholder("Select an inspection")
+        self.summary.setText("")
+        self.raw.setPlainText("")
+        self.attempts.setRowCount(0)
 
     def show_inspection(self, inspection_id: int) -> None:
         detail = self.store.detail(inspection_id)

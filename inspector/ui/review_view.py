@@ -68,6 +68,16 @@ class ReviewView(QWidget):
         self.dialog_factory = SignatureDialog  # tests fill the dialog the way a person would
 
     def refresh(self) -> None:
+        """Reload the queue, keeping the person's selection: a new record never moves it.
+
+        The selection is kept by inspection id, not by row; where the selected part has left
+        the queue (decided elsewhere), nothing is selected, so no decision can land on a part
+        the person did not choose.
+        """
+        self._reload(self.selected_id())
+
+    def _reload(self, selected: int | None, fallback_row: int = 0) -> None:
+        first_fill = not self.rows
         self.rows = self.store.review_queue()
         self.items.blockSignals(True)
         self.items.clear()
@@ -77,11 +87,26 @@ class ReviewView(QWidget):
                 f"{row.part_id or ''}"
             )
             self.items.addItem(QListWidgetItem(text))
+        row_of = {row.id: index for index, row in enumerate(self.rows)}
+        if selected in row_of:
+            current = row_of[selected]
+        elif selected is None and first_fill and self.rows:
+            current = min(fallback_row, len(self.rows) - 1)  # the queue opens on its oldest
+        else:
+            current = -1  # the selected part left the queue: the person chooses the next
+        self.items.setCurrentRow(current)
         self.items.blockSignals(False)
         self.count.setText(f"{len(self.rows)} parts waiting for review")
-        if self.rows:
-            self.items.setCurrentRow(0)
+        if current >= 0 and self.detail.shown_id != self.rows[current].id:
+            self.detail.show_inspection(self.rows[current].id)
+        elif current < 0:
+            self.detail.clear()
         self._update_buttons()
+
+    def selected_id(self) -> int | None:
+        """The inspection the person selected (and sees in the detail pane), or None."""
+        index = self.items.currentRow()
+        return self.rows[index].id if 0 <= index < len(self.rows) else None
 
     def _selected(self, index: int) -> None:
         if 0 <= index < len(self.rows):
@@ -101,10 +126,10 @@ class ReviewView(QWidget):
 
     def decide(self, outcome: str) -> bool:
         who = self.identity()
-        index = self.items.currentRow()
-        if who is None or not 0 <= index < len(self.rows):
+        inspection_id = self.selected_id()
+        # The part signed is the part shown: never a row that moved under the person's click.
+        if who is None or inspection_id is None or inspection_id != self.detail.shown_id:
             return False
-        inspection_id = self.rows[index].id
         dialog = self.dialog_factory(who, inspection_id, outcome, self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
@@ -128,5 +153,8 @@ class ReviewView(QWidget):
             f"Inspection {inspection_id}: {dialog.outcome.currentText()} "
             f"({dialog.meaning.currentText()}), signed by {who.name}."
         )
-        self.refresh()
+        # The person's own decision: on to the part that took its place in the queue.
+        row = self.items.currentRow()
+        self.rows = []
+        self._reload(None, fallback_row=row)
         return True
