@@ -1,7 +1,10 @@
 """Where the demo lives: the recipe and the camera folder shipped in `assets/demo`.
 
 The default of every command that inspects (`run`, `judge`, `window`, `models --check`), so a
-first `inspector` shows a station at work with nothing to configure.
+first `inspector` shows a station at work with nothing to configure. The demo recipe judges with
+a local vision-language model; where that model is not installed (a new station, often offline),
+the demo judges with the model-free reference recipe instead, and says so: a first start never
+shows a dead screen.
 """
 
 from __future__ import annotations
@@ -10,4 +13,30 @@ from pathlib import Path
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 DEMO_RECIPE = ASSETS / "demo" / "recipe.yaml"
+DEMO_REFERENCE_RECIPE = ASSETS / "demo" / "recipe-reference.yaml"
 DEMO_SOURCE = f"folder:{ASSETS / 'demo' / 'camera'}?loop=1&fps=1"
+
+
+def demo_recipe() -> tuple[str, str | None]:
+    """The demo's recipe for this machine, and a notice when it is not the model's: the demo
+    recipe where its local model is installed, else the model-free reference recipe."""
+    missing = _missing_local_models(DEMO_RECIPE)
+    if not missing:
+        return str(DEMO_RECIPE), None
+    notice = (
+        f"the demo's model {missing[0]} is not installed on this station, so the demo judges "
+        "with the model-free reference recipe. To judge with the model, download it once on a "
+        "connected machine (it is cached for offline use), or name a local model folder in "
+        f"the recipe's `engines` ({DEMO_RECIPE})."
+    )
+    return str(DEMO_REFERENCE_RECIPE), notice
+
+
+def _missing_local_models(recipe: Path) -> list[str]:
+    import yaml
+
+    from inspector.judges.local_model import installed
+
+    engines = (yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}).get("engines") or []
+    local = [e for e in engines if e.get("engine") in ("transformers", "ovis2")]
+    return [e["model"] for e in local if not installed(e["model"], e.get("revision"))]

@@ -19,7 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from inspector.cli.demo import DEMO_RECIPE, DEMO_SOURCE
+from inspector.cli.demo import DEMO_SOURCE, demo_recipe
 
 TRIGGERS = ("auto", "free-run", "triggered")
 
@@ -50,7 +50,7 @@ def _register_run(commands) -> None:
         help="usb:N, rtsp://..., http(s)://..., "
         "a video file, or folder:DIR[?loop=1&fps=N] (default: the demo camera)",
     )
-    run.add_argument("--recipe", default=str(DEMO_RECIPE), help="recipe YAML (default: demo)")
+    run.add_argument("--recipe", help=DEFAULT_RECIPE_HELP)
     run.add_argument(
         "--trigger",
         choices=TRIGGERS,
@@ -87,7 +87,7 @@ def _register_window(commands) -> None:
 def _register_judge(commands) -> None:
     judge = commands.add_parser("judge", help="judge still images")
     judge.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
-    judge.add_argument("--recipe", default=str(DEMO_RECIPE), help="recipe YAML (default: demo)")
+    judge.add_argument("--recipe", help=DEFAULT_RECIPE_HELP)
     judge.add_argument("--evidence-format", choices=("jpeg", "png"), default="jpeg")
     judge.add_argument("--json", action="store_true", help="print the verdicts as JSON")
     judge.set_defaults(handler=_judge)
@@ -163,9 +163,27 @@ def _headless(store, start, printed: type, line, max_parts: int, camera_name):
     return station
 
 
+DEFAULT_RECIPE_HELP = (
+    "recipe YAML (default: the demo, on its local model where installed, else on the "
+    "model-free reference judge)"
+)
+
+
+def _recipe_or_demo(recipe: str | None) -> str:
+    """The recipe asked for, else the demo's for this machine (saying why when model-free)."""
+    if recipe:
+        return recipe
+    recipe, notice = demo_recipe()
+    if notice:
+        _progress(f"inspector: {notice}")
+    return recipe
+
+
 def _run(args, settings) -> int:
     from inspector.cli import console
     from inspector.station import InspectionRecorded
+
+    args.recipe = _recipe_or_demo(args.recipe)
 
     with _open_store(settings, args.evidence_format) as store:
         station = _headless(
@@ -213,7 +231,7 @@ def _judge(args, settings) -> int:
     from inspector.station.runner import prepare_judge, read_image_or_explain
 
     images = [(path, read_image_or_explain(path, "image")) for path in args.images]
-    prepared = prepare_judge(args.recipe)
+    prepared = prepare_judge(_recipe_or_demo(args.recipe))
     recipe, chain = prepared.recipe, prepared.chain
     chain.load(_progress)
     results = []
@@ -254,9 +272,14 @@ def _window(args, settings) -> int:
     if not (args.data_dir or args.database_url):
         settings = profile.settings()
     source = args.source or profile.source or DEMO_SOURCE
-    recipe = args.recipe or profile.recipe or str(DEMO_RECIPE)
+    notice = None
+    recipe = args.recipe or profile.recipe
+    if not recipe:
+        recipe, notice = demo_recipe()
     views = [ViewPlan(name, uri, path) for name, uri, path in args.view or ()]
-    return run_window(settings, profile, source, recipe, autostart=not args.no_start, views=views)
+    return run_window(
+        settings, profile, source, recipe, autostart=not args.no_start, views=views, notice=notice
+    )
 
 
 def can_show_window() -> bool:
@@ -280,4 +303,49 @@ def can_show_window() -> bool:
             "inspector: no screen (DISPLAY is not set): running the demo headless", file=sys.stderr
         )
         return False
+    failure = _qt_start_failure()
+    if failure is not None:
+        print(
+            f"inspector: the window cannot start: {failure}\n"
+            f"  On Debian or Ubuntu, Qt needs: sudo apt install {' '.join(QT_XCB_DEBS)}\n"
+            "  (./installer/install.sh installs them); running the demo headless",
+            file=sys.stderr,
+        )
+        return False
     return True
+
+
+# The system libraries Qt's xcb platform plugin loads (PySide6 wheels do not carry them).
+QT_XCB_DEBS = (
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-keysyms1",
+    "libxcb-image0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-xkb1",
+    "libxkbcommon-x11-0",
+    "libegl1",
+    "libfontconfig1",
+    "libdbus-1-3",
+)
+
+
+def _qt_start_failure() -> str | None:
+    """Why Qt cannot open its platform here, or None. Tried in a child process: a Qt that
+    cannot load its platform plugin aborts the process (SIGABRT), which would leave the
+    operator a dead screen instead of the headless demo."""
+    import subprocess
+
+    probe = "from PySide6.QtWidgets import QApplication; QApplication([])"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30
+        )
+    except subprocess.TimeoutExpired:
+        return "Qt did not start within 30 s"
+    if result.returncode == 0:
+        return None
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    said = next((line for line in lines if "plugin" in line.lower()), lines[-1] if lines else "")
+    return said or f"Qt exited with code {result.returncode}"

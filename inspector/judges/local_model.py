@@ -31,6 +31,19 @@ def model_folder(name: str) -> Path | None:
     return local
 
 
+def installed(name: str, revision: str | None = None) -> bool:
+    """Whether the model a recipe names is on this machine (a model folder, or in the hub's
+    cache), so that it loads without a network."""
+    local = Path(name).expanduser()
+    if local.exists():
+        return (local / "config.json").is_file()
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # no in-process engine installed: no local model either
+        return False
+    return isinstance(try_to_load_from_cache(name, "config.json", revision=revision), str)
+
+
 def placement(torch, device: str, dtype: str) -> tuple[str, object]:
     """The device and torch dtype to load on: bf16 on CUDA, float32 on the CPU, unless set."""
     if device == "auto":

@@ -51,6 +51,7 @@ def run_window(
     recipe: str,
     autostart: bool = True,
     views: list | None = None,  # ViewPlans: several cameras per part (`--view`)
+    notice: str | None = None,  # said on the Station tab at start (e.g. the demo is model-free)
 ) -> int:
     from inspector.ui.main_window import MainWindow
 
@@ -69,6 +70,8 @@ def run_window(
             identity = login.identity
         window = MainWindow(settings, profile, store, source, recipe, identity)
         window.station.set_views(views or [])
+        if notice:
+            window.station.show_notice(notice)
         window.show()
         if autostart:
             window.station.start()

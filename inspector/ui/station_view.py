@@ -192,6 +192,12 @@ class StationView(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         side.addWidget(self.status)
+        # A standing notice (not an error): e.g. the demo judges model-free, and why.
+        self.notice = QLabel("")
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color:#9ecbff; border:1px solid #3b5b7a; padding:6px;")
+        self.notice.hide()
+        side.addWidget(self.notice)
         side.addStretch(1)
         QShortcut(QKeySequence(Qt.Key.Key_Space), self, activated=self.trigger)
 
@@ -451,6 +457,10 @@ class StationView(QWidget):
     def _show_banner(self, outcome: Outcome | None, text: str) -> None:
         self.banner.setText(text)
         self.banner.setStyleSheet(BANNER_STYLES[outcome] + "border-radius:8px;")
+
+    def show_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.show()
 
     def _set_status(self, message: str, error: bool = False) -> None:
         self.status.setText(message)
