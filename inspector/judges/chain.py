@@ -41,9 +41,13 @@ log = logging.getLogger(__name__)
 class Screen(Protocol):
     """A judge that may screen: it PASSes what is clean beyond doubt and hands the rest on.
 
+    `screening` says whether it screens here (else its verdict stands like any engine's);
     `hand_on` gives the image the next engines judge (e.g. with the suspect regions outlined),
-    or None when the judge is not screening and its verdict stands like any engine's.
+    or None when the judge is not screening.
     """
+
+    @property
+    def screening(self) -> bool: ...
 
     def hand_on(self, image: np.ndarray, verdict: Verdict) -> np.ndarray | None: ...
 
@@ -89,23 +93,31 @@ class JudgeChain:
         skipped: list[str] = []
         last: Verdict | None = None
         hint = ""
-        screened: tuple[str, Verdict] | None = None  # a screen that did not clear the part
+        # The first screen that did not clear the part (flagged it, could not judge it, was
+        # skipped): under a veto no later PASS stands.
+        screened: tuple[str, Verdict] | None = None
         for judge, breaker in zip(self.judges, self._breakers, strict=True):
             name = f"{judge.engine} {judge.model_id}"
-            reason = _privacy_refusal(judge)
-            if reason is not None:
-                skipped.append(f"{name} not called: {reason}")
-                continue
-            if not breaker.allow():
-                skipped.append(f"{name} skipped: {breaker.describe()}")
+            screening = isinstance(judge, Screen) and judge.screening
+            refused = _privacy_refusal(judge)
+            if refused is not None:
+                why = f"not called: {refused}"
+            elif not breaker.allow():
+                why = f"skipped: {breaker.describe()}"
+            else:
+                why = ""
+            if why:
+                skipped.append(f"{name} {why}")
+                if screening and screened is None:
+                    screened = (name, unsure(why))
                 continue
             last, failure = self._with_retries(judge, breaker, image, hint)
             attempts.extend(last.attempts)
-            if failure is None and isinstance(judge, Screen) and last.outcome is not Outcome.PASS:
-                marked = judge.hand_on(image, last)
-                if marked is not None:  # a screen: what is not clean goes on, suspects marked
+            if screening and (failure is not None or last.outcome is not Outcome.PASS):
+                screened = screened or (name, last)
+                marked = judge.hand_on(image, last) if failure is None else None
+                if marked is not None:  # what is not clean goes on, suspects marked
                     image, hint = marked, SUSPECTS_MARKED
-                    screened = (name, last)
                     continue
             if failure is None and last.outcome is not Outcome.UNSURE:
                 if screened is not None and last.outcome is Outcome.PASS:
@@ -131,8 +143,10 @@ class JudgeChain:
         self, screen: str, screened: Verdict, model: str, passed: Verdict
     ) -> Verdict:
         """A model's PASS of a part the screen did not clear: the recipe says who prevails."""
+        flagged = screened.defects or screened.outcome is Outcome.FAIL
         said = (
-            f"the screen flagged the part ({screen}: {screened.reason}) "
+            f"the screen {'flagged' if flagged else 'did not clear'} the part "
+            f"({screen}: {screened.reason}) "
             f"and the model said PASS ({model}: {passed.reason or 'no reason given'})"
         )
         if self.policy.screen == "advisory":

@@ -229,7 +229,7 @@ def clean_answers(draw) -> str:
     return clean_pass(lambda options: draw(st.sampled_from(list(options))))
 
 
-GENERATED = settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+GENERATED = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @GENERATED

@@ -8,6 +8,7 @@ recorded in a real SQLite store, and read back, to show both opinions are on rec
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -118,6 +119,20 @@ def test_a_part_the_screen_cannot_align_is_not_passed_by_the_model_either(board,
     assert "could not align" in verdict.reason and "the model said PASS" in verdict.reason
 
 
+def test_a_screen_that_fails_or_is_skipped_still_vetoes_the_models_pass(board, tmp_path):
+    template, _ = board
+    chain = chain_for(tmp_path, template, [PASS_ANSWER], chain={"breaker_failures": 2})
+    unreadable = np.zeros((640, 640, 3), np.float64)  # the screen cannot compare it; the model can
+    verdicts = [chain.judge(unreadable) for _ in range(3)]
+    assert all(v.outcome is Outcome.UNSURE for v in verdicts)
+    assert verdicts[0].attempts[0].error and verdicts[0].attempts[1].outcome is Outcome.PASS
+    assert "the screen did not clear the part (reference" in verdicts[0].reason
+    assert "could not judge" in verdicts[0].reason and "the model said PASS" in verdicts[0].reason
+    # After two failures in a row the screen's breaker skips it: no screen, no PASS either.
+    assert [a.engine for a in verdicts[2].attempts] == ["scripted"]
+    assert "skipped: failed 2 times in a row" in verdicts[2].reason
+
+
 def test_an_advisory_screen_lets_the_models_pass_stand_and_says_so(board, tmp_path):
     template, image = board
     chain = chain_for(tmp_path, template, [PASS_ANSWER], chain={"screen": "advisory"})
@@ -170,11 +185,13 @@ def test_a_huge_answer_is_read_whole_and_recorded_capped(tmp_path, sqlite_settin
         "version": 1,
         "prompt": "Inspect the board.",
         "defects": [{"name": "scratch", "severity": "major"}],
-        "engines": [{"engine": "scripted", "answers": [answer]}],
+        "engines": [{"engine": "scripted"}],
     }
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     prepared = prepare_judge(path)
+    # The model's script, set here: a megabyte in the recipe's YAML would time the YAML reader.
+    prepared.chain.judges[0]._answers = itertools.repeat(answer)
     frame = Frame(np.full((60, 80, 3), 90, np.uint8), "camera", 1, utc_now(), 0)
     with Store.open(sqlite_settings) as store, ThreadPoolExecutor(1) as encoder:
         version = store.recipe_version_id(prepared.recipe, [])
