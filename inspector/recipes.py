@@ -72,6 +72,9 @@ class ChainPolicy(_Strict):
     # After this many failed attempts in a row an engine is skipped for breaker_cooldown_s.
     breaker_failures: int = Field(default=3, ge=1)
     breaker_cooldown_s: float = Field(default=60.0, gt=0)
+    # A screen (the `reference` engine with `screen: true`) that did not clear a part: `veto`,
+    # a later PASS is UNSURE for a person; `advisory`, the model's PASS stands (both recorded).
+    screen: Literal["veto", "advisory"] = "veto"
 
 
 class Privacy(_Strict):

@@ -6,10 +6,21 @@ maps boxes from the model family's convention (`BoxConvention`) back to source-i
 through the `ImageGeometry` of what was sent, and applies the recipe's pass rule. Anything it
 cannot read with certainty becomes UNSURE with the reason said: a part is never passed by
 default.
+
+An answer cannot be argued into PASS: every JSON object in it counts, fenced or not, at any
+depth, and so does every `outcome: WORD` written in its prose. A key given twice in one object,
+verdict words that disagree (`outcome` beside `verdict`, one object beside another, a nested
+object, `"passed": false`), defect lists that disagree, or `defects` that is not a list: UNSURE,
+with what was contradictory. The whole read is linear in the answer's length
+(inspector.judges.answer_json; bench/answer_parser.py shows it).
+
+`cap_raw_text` is how much of an answer the record keeps (the judge chain applies it to every
+attempt): the full answer's length and SHA-256 stay in the capped text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -17,7 +28,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from inspector.domain import Box, Defect, Outcome, Region, Verdict, unsure
+from inspector.judges.answer_json import JsonObject, scan_objects
 from inspector.recipes import PassRule, Recipe
+
+# Characters of a model's answer the record keeps. An answer asked for is a JSON object of a
+# few hundred characters (20 defects with boxes: about 2,000); the default 512 new tokens are
+# about 2,000 characters, and a thinking model's reasoning rarely passes 30,000. 64 Ki keeps
+# every honest answer whole, while 100,000 records of hostile 50 MB answers cost at most about
+# 6.5 GB (UTF-8 worst case 4x) instead of 5 TB. Head and tail are kept: the verdict of a
+# thinking model is at the end.
+RAW_TEXT_LIMIT = 64 * 1024
 
 
 class BoxConvention(StrEnum):
@@ -46,11 +66,35 @@ class ImageGeometry:
 
 
 _THINK_BLOCKS = (("◁think▷", "◁/think▷"), ("<think>", "</think>"), ("<thinking>", "</thinking>"))
-_FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
-_INTERNVL_BOX = re.compile(r"<box>\s*\[*\s*([-\d.,\s]+?)\s*\]*\s*</box>")
-_INTERNVL_REF_BOX = re.compile(r"<ref>\s*(.+?)\s*</ref>\s*(<box>.*?</box>)", re.DOTALL)
+# No lazy spans and no two runs that match the same characters: linear on any text.
+_INTERNVL_BOX = re.compile(r"<box>([^<]*)</box>")
+_INTERNVL_REF_BOX = re.compile(r"<ref>([^<]*)</ref>\s*(<box>[^<]*</box>)")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _OUTCOME_WORDS = {"PASS": Outcome.PASS, "FAIL": Outcome.FAIL, "UNSURE": Outcome.UNSURE}
+_OUTCOME_KEYS = ("outcome", "verdict", "result")
+# Yes/no keys models add beside the outcome: the word each value stands for.
+_YES_NO_KEYS = {
+    **{k: ("PASS", "FAIL") for k in ("pass", "passed", "ok", "is_ok", "good", "is_good")},
+    **{
+        k: ("FAIL", "PASS")
+        for k in ("defective", "is_defective", "has_defects", "has_defect", "reject", "rejected")
+    },
+}
+# Every key that lists defects: all of them, wherever they are, must list the same.
+_DEFECT_LIST_KEYS = ("defects", "defect_list", "issues", "findings", "anomalies")
+# A verdict written in prose, in broken JSON or quoted inside a JSON string ("Verdict: FAIL",
+# `"outcome": "PASS"`, `\"result\": \"fail\"`); JSON strings are read again decoded. One
+# pattern per key and word, each led by a literal and searched once in the lower-cased text:
+# milliseconds for a megabyte, however many times the answer repeats a verdict.
+_PROSE_VERDICTS = tuple(
+    (word, re.compile(key + r"\b[\"'\\\s]*[:=][\"'\\\s]*(?:" + spellings + r")\b", re.ASCII))
+    for key in _OUTCOME_KEYS
+    for word, spellings in (
+        ("PASS", "pass|passed"),
+        ("FAIL", "fail|failed|reject|rejected"),
+        ("UNSURE", "unsure|uncertain"),
+    )
+)
 _CLASS_KEYS = ("class", "class_name", "name", "type", "label", "defect")
 _BOX_KEYS = ("box", "bbox", "bbox_2d", "box_2d")
 
@@ -67,13 +111,8 @@ def strip_thinking(text: str) -> str | None:
 
 
 def find_verdict_objects(text: str) -> list[dict]:
-    """JSON objects in the text that look like a verdict (they have an `outcome`)."""
-    found: list[dict] = []
-    for block in _FENCE.findall(text):
-        found.extend(_json_objects(block))
-    if not found:
-        found = _json_objects(text)
-    return [o for o in found if isinstance(o, dict) and _outcome_key(o) is not None]
+    """JSON objects in the text that look like a verdict (they have an `outcome`), at any depth."""
+    return [o for o in _walk(scan_objects(text).objects) if _outcome_key(o) is not None]
 
 
 def read_verdict(
@@ -86,28 +125,43 @@ def read_verdict(
     answer = strip_thinking(raw_text)
     if answer is None:
         return unsure("the model's answer ended inside its thinking block, without a verdict")
-    candidates = find_verdict_objects(answer)
+    scan = scan_objects(answer)
+    if scan.unread:
+        return unsure(f"the model's answer cannot be read whole: {scan.unread}")
+    if scan.duplicates:
+        keys = ", ".join(f"`{k}`" for k in sorted(set(scan.duplicates)))
+        return unsure(f"the model's answer is contradictory: one JSON object gives {keys} twice")
+    objects = list(_walk(scan.objects))
+    candidates = [o for o in objects if _outcome_key(o) is not None]
     if not candidates:
         return unsure("the model's answer holds no JSON verdict with an `outcome`")
-    words = (str(c[_outcome_key(c)]).strip() for c in candidates)
-    # Only ASCII is upper-cased: "paſſ".upper() == "PASS", and no look-alike passes a part.
-    outcomes = {w.upper() if w.isascii() else w for w in words}
-    if len(outcomes) > 1:
-        return unsure(
-            f"the model's answer holds conflicting verdicts: {', '.join(sorted(outcomes))}"
-        )
-    obj = candidates[-1]
-    model_outcome = _OUTCOME_WORDS.get(outcomes.pop())
+    words = _verdict_words(scan.objects, answer)
+    if len({word for word, _ in words}) > 1:
+        first: dict[str, str] = {}  # where each word is first said
+        for word, where in words:
+            first.setdefault(word, where)
+        said = ", ".join(f"{word} ({where})" for word, where in first.items())
+        return unsure(f"the model's answer holds conflicting verdicts: {said:.300}")
+    contradiction = _disagreement(objects, candidates)
+    if contradiction:
+        return unsure(f"the model's answer is contradictory: {contradiction}")
+    # The outermost verdicts speak for the answer (a nested one agrees, or we stopped above).
+    outermost = [o for o in scan.objects if _outcome_key(o) is not None] or candidates
+    obj = outermost[-1]
+    model_outcome = _OUTCOME_WORDS.get(words[0][0])
     if model_outcome is None:
-        return unsure(f"the model's outcome {obj[_outcome_key(obj)]!r} is not PASS, FAIL or UNSURE")
-    reason = str(obj.get("reason") or obj.get("explanation") or "").strip()
-    confidence = _confidence(obj.get("confidence"))
-    if confidence is None and obj.get("confidence") is not None:
-        return unsure(f"the model's confidence {obj['confidence']!r:.60} cannot be read")
-    raw_defects = obj.get("defects") or []
-    if not isinstance(raw_defects, list):
-        return unsure("the model's `defects` is not a list")
-    grounded = {name.lower(): box for name, box in _INTERNVL_REF_BOX.findall(answer)}
+        return unsure(
+            f"the model's outcome {obj[_outcome_key(obj)]!r:.60} is not PASS, FAIL or UNSURE"
+        )
+    reason = next((_reason(o) for o in reversed(outermost) if _reason(o)), "")
+    raw_confidence = next(
+        (o["confidence"] for o in outermost + candidates if "confidence" in o), None
+    )
+    confidence = _confidence(raw_confidence)
+    if confidence is None and raw_confidence is not None:
+        return unsure(f"the model's confidence {raw_confidence!r:.60} cannot be read")
+    raw_defects = next((o[k] for o in objects for k in _DEFECT_LIST_KEYS if k in o), [])
+    grounded = {n.strip().lower(): box for n, box in _INTERNVL_REF_BOX.findall(answer)}
     defects = []
     for item in raw_defects:
         defect = _defect(item, recipe, geometry, convention, grounded)
@@ -115,6 +169,23 @@ def read_verdict(
             return unsure(f"the model listed a defect that cannot be read: {item!r:.120}")
         defects.append(defect)
     return apply_pass_rule(model_outcome, tuple(defects), confidence, reason, recipe.pass_rule)
+
+
+def cap_raw_text(text: str, limit: int = RAW_TEXT_LIMIT) -> str:
+    """The answer as the record keeps it: whole up to `limit` characters; past that its head
+    and tail, with a marker naming the full answer's length and SHA-256 (of its UTF-8, lone
+    surrogates as they are) where the middle was cut. A capped text is not capped again."""
+    if len(text) <= limit:
+        return text
+    data = text.encode("utf-8", "surrogatepass")
+    marker = (
+        f"\n[answer truncated: {len(text)} characters, sha256 {hashlib.sha256(data).hexdigest()}"
+        "; the middle {} characters left out]\n"
+    )
+    kept = max(limit - len(marker) - 12, 0)  # room for the count in the marker
+    head = kept * 3 // 4
+    tail = kept - head
+    return text[:head] + marker.format(len(text) - kept) + (text[-tail:] if tail else "")
 
 
 def apply_pass_rule(
@@ -138,6 +209,9 @@ def apply_pass_rule(
     failing = [d for d in defects if d.severity in rule.fail_severities]
     unknown = [d for d in defects if d.severity is None]
     if any(sure(d.confidence) for d in failing):
+        if model_outcome is Outcome.PASS:  # the recipe overrules the word: say so
+            names = ", ".join(sorted({d.class_name for d in failing}))
+            return verdict(Outcome.FAIL, f"the model said PASS but listed {names}")
         return verdict(Outcome.FAIL, "")
     if unknown:
         names = ", ".join(sorted({d.class_name for d in unknown}))
@@ -254,56 +328,96 @@ def _confidence(value: object) -> float | None:
 
 
 def _outcome_key(obj: dict) -> str | None:
-    return next((k for k in ("outcome", "verdict", "result") if k in obj), None)
+    return next((k for k in _OUTCOME_KEYS if k in obj), None)
 
 
-def _json_objects(text: str) -> list[object]:
-    decoder = json.JSONDecoder()
-    objects = []
-    index = text.find("{")
-    while index != -1:
-        try:
-            obj, end = decoder.raw_decode(text, index)
-        except (ValueError, RecursionError):  # nesting deeper than the stack
-            obj, end = None, -1
-            repaired = _without_trailing_commas(text, index)
-            if repaired is not None:
-                obj, length = repaired
-                end = index + length
-        if obj is None:
-            index = text.find("{", index + 1)
-            continue
-        objects.append(obj)
-        index = text.find("{", end)
-    return objects
+def _walk(objects: list[JsonObject]):
+    """Every object in the decoded answer, outermost first, in the order written."""
+    for _, _, obj in _walk_where(objects):
+        yield obj
 
 
-def _without_trailing_commas(text: str, start: int) -> tuple[object, int] | None:
-    """Models often write `[1, 2,]`: retry the balanced span with trailing commas removed."""
-    depth, in_string, escaped = 0, False, False
-    for i in range(start, len(text)):
-        ch = text[i]
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-            continue
-        if ch == '"':
-            in_string = True
-        elif ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                span = text[start : i + 1]
-                try:
-                    return json.loads(re.sub(r",\s*([}\]])", r"\1", span)), i + 1 - start
-                except (ValueError, RecursionError):
-                    return None
-    return None
+def _walk_where(objects: list[JsonObject]):
+    """(number of the outermost object, whether nested, object) for every object."""
+    pending: list[tuple[int, bool, object]] = [(n, False, o) for n, o in enumerate(objects, 1)]
+    pending.reverse()
+    while pending:
+        number, nested, value = pending.pop()
+        if isinstance(value, dict):
+            yield number, nested, value
+            pending.extend((number, True, v) for v in reversed(list(value.values())))
+        elif isinstance(value, list):
+            pending.extend((number, True, v) for v in reversed(value))
+
+
+def _verdict_words(objects: list[JsonObject], answer: str) -> list[tuple[str, str]]:
+    """(word, where it was said) for every verdict in the answer: outcome keys and yes/no keys
+    of every object at any depth, and verdicts written in prose."""
+    words: list[tuple[str, str]] = []
+    several = len(objects) > 1
+    for number, nested, obj in _walk_where(objects):
+        place = (
+            ("nested in " if nested else "of ") + f"object {number}" if several or nested else ""
+        )
+        for key in _OUTCOME_KEYS:
+            if key in obj:
+                words.append((_word(obj[key]), f"`{key}` {place}".strip()))
+        for key, (yes, no) in _YES_NO_KEYS.items():
+            if isinstance(obj.get(key), bool):
+                value = str(obj[key]).lower()
+                words.append((yes if obj[key] else no, f"`{key}: {value}` {place}".strip()))
+    # Decoded strings joined by a NUL, which no pattern crosses: `\u0046AIL`, `\noutcome: FAIL`.
+    for text in (answer, "\x00".join(_strings(objects))):
+        lowered = text.lower()
+        for word, pattern in _PROSE_VERDICTS:
+            match = pattern.search(lowered)
+            if match is not None:
+                said = text[match.start() : match.end()] if len(text) == len(lowered) else ""
+                words.append((word, f"the text {said or match.group(0)!r:.40}"))
+    return words
+
+
+def _strings(objects: list[JsonObject]):
+    pending: list[object] = list(objects)
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+
+
+def _word(value: object) -> str:
+    # Only ASCII is upper-cased: "paſſ".upper() == "PASS", and no look-alike passes a part.
+    if isinstance(value, str):
+        word = value.strip()
+        return word.upper() if word.isascii() else repr(word)
+    return json.dumps(value)[:40]
+
+
+def _disagreement(objects: list[dict], candidates: list[dict]) -> str:
+    """What the answer's objects disagree on beyond the verdict word; empty when nothing."""
+    lists: dict[str, str] = {}
+    for obj in objects:
+        for key in _DEFECT_LIST_KEYS:
+            if key not in obj:
+                continue
+            value = obj[key]
+            if not isinstance(value, list):
+                return f"`{key}` is {json.dumps(value)[:40]}, not a list"
+            lists.setdefault(json.dumps(value, sort_keys=True), key)
+    if len(lists) > 1:
+        return "its objects list different defects"
+    given = [o["confidence"] for o in candidates if "confidence" in o]
+    if len({json.dumps(v) if _confidence(v) is None else _confidence(v) for v in given}) > 1:
+        return "its objects give different confidences"
+    return ""
+
+
+def _reason(obj: dict) -> str:
+    return str(obj.get("reason") or obj.get("explanation") or "").strip()
 
 
 def _clip(value: float, low: float, high: float) -> float:

@@ -4,12 +4,18 @@ Per recipe (`chain:`): a timeout per attempt, what makes the chain fall back to 
 (an error, a timeout, an UNSURE answer), retries with backoff after a 429, a 5xx or a lost
 connection (honouring Retry-After), and a circuit breaker that skips an engine that keeps
 failing. Per recipe too (`privacy:`): an engine whose calls leave the site is not called at all
-unless the recipe lets images leave. Every attempt, retries included, is kept; a chain that ends
-without an accepted verdict yields UNSURE.
+unless the recipe lets images leave. Every attempt, retries included, is kept (each answer
+capped as `cap_raw_text` says, its full length and SHA-256 kept); a chain that ends without an
+accepted verdict yields UNSURE.
+
+A screen that did not clear a part vetoes a later PASS (`chain.screen: veto`, the default): the
+verdict is UNSURE for a person, its reason giving both opinions, both attempts on record. Under
+`screen: advisory` the model's PASS stands, the screen's opinion noted in its reason.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -20,6 +26,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from inspector.domain import JudgeAttempt, Outcome, Verdict, unsure, utc_now
+from inspector.judges.answers import cap_raw_text
 from inspector.judges.breaker import Breaker
 from inspector.judges.failures import CallFailed
 from inspector.judges.judge import Judge, Progress
@@ -34,9 +41,13 @@ log = logging.getLogger(__name__)
 class Screen(Protocol):
     """A judge that may screen: it PASSes what is clean beyond doubt and hands the rest on.
 
+    `screening` says whether it screens here (else its verdict stands like any engine's);
     `hand_on` gives the image the next engines judge (e.g. with the suspect regions outlined),
-    or None when the judge is not screening and its verdict stands like any engine's.
+    or None when the judge is not screening.
     """
+
+    @property
+    def screening(self) -> bool: ...
 
     def hand_on(self, image: np.ndarray, verdict: Verdict) -> np.ndarray | None: ...
 
@@ -82,23 +93,35 @@ class JudgeChain:
         skipped: list[str] = []
         last: Verdict | None = None
         hint = ""
+        # The first screen that did not clear the part (flagged it, could not judge it, was
+        # skipped): under a veto no later PASS stands.
+        screened: tuple[str, Verdict] | None = None
         for judge, breaker in zip(self.judges, self._breakers, strict=True):
             name = f"{judge.engine} {judge.model_id}"
-            reason = _privacy_refusal(judge)
-            if reason is not None:
-                skipped.append(f"{name} not called: {reason}")
-                continue
-            if not breaker.allow():
-                skipped.append(f"{name} skipped: {breaker.describe()}")
+            screening = isinstance(judge, Screen) and judge.screening
+            refused = _privacy_refusal(judge)
+            if refused is not None:
+                why = f"not called: {refused}"
+            elif not breaker.allow():
+                why = f"skipped: {breaker.describe()}"
+            else:
+                why = ""
+            if why:
+                skipped.append(f"{name} {why}")
+                if screening and screened is None:
+                    screened = (name, unsure(why))
                 continue
             last, failure = self._with_retries(judge, breaker, image, hint)
             attempts.extend(last.attempts)
-            if failure is None and isinstance(judge, Screen) and last.outcome is not Outcome.PASS:
-                marked = judge.hand_on(image, last)
-                if marked is not None:  # a screen: what is not clean goes on, suspects marked
+            if screening and (failure is not None or last.outcome is not Outcome.PASS):
+                screened = screened or (name, last)
+                marked = judge.hand_on(image, last) if failure is None else None
+                if marked is not None:  # what is not clean goes on, suspects marked
                     image, hint = marked, SUSPECTS_MARKED
                     continue
             if failure is None and last.outcome is not Outcome.UNSURE:
+                if screened is not None and last.outcome is Outcome.PASS:
+                    last = self._screen_disagrees(*screened, name, last)
                 return last.with_attempts(tuple(attempts))
             if (failure or "unsure") not in self.policy.fallback_on:
                 break
@@ -116,6 +139,27 @@ class JudgeChain:
             attempts=tuple(attempts),
         )
 
+    def _screen_disagrees(
+        self, screen: str, screened: Verdict, model: str, passed: Verdict
+    ) -> Verdict:
+        """A model's PASS of a part the screen did not clear: the recipe says who prevails."""
+        flagged = screened.defects or screened.outcome is Outcome.FAIL
+        said = (
+            f"the screen {'flagged' if flagged else 'did not clear'} the part "
+            f"({screen}: {screened.reason}) "
+            f"and the model said PASS ({model}: {passed.reason or 'no reason given'})"
+        )
+        if self.policy.screen == "advisory":
+            return dataclasses.replace(
+                passed, reason=f"{said}; the recipe makes the screen advisory: PASS"
+            )
+        return Verdict(
+            outcome=Outcome.UNSURE,
+            reason=f"{said}; the screen vetoes a PASS: a person decides",
+            defects=screened.defects + passed.defects,
+            confidence=passed.confidence,
+        )
+
     def _with_retries(
         self, judge: Judge, breaker: Breaker, image: np.ndarray, hint: str = ""
     ) -> tuple[Verdict, str | None]:
@@ -124,7 +168,8 @@ class JudgeChain:
         retries = 0
         while True:
             verdict, exc, timed_out = self._call(judge, image, hint)
-            attempts.extend(verdict.attempts)
+            # Every engine's answer enters the record here: a hostile length stops here too.
+            attempts.extend(_capped(a) for a in verdict.attempts)
             verdict = verdict.with_attempts(tuple(attempts))
             failed = exc is not None or timed_out
             # A server that answers without a verdict (a safety block) is up: not a breaker count.
@@ -197,3 +242,8 @@ def _privacy_refusal(judge: Judge) -> str | None:
 
 def _timed_out(exc: Exception | None) -> bool:
     return isinstance(exc, CallFailed) and exc.timed_out
+
+
+def _capped(attempt: JudgeAttempt) -> JudgeAttempt:
+    capped = cap_raw_text(attempt.raw_text)
+    return attempt if capped is attempt.raw_text else dataclasses.replace(attempt, raw_text=capped)

@@ -118,6 +118,10 @@ class ReferenceJudge(Judge):
             text=json.dumps(answer), model_width=part.shape[1], model_height=part.shape[0]
         )
 
+    @property
+    def screening(self) -> bool:
+        return self.settings.screen
+
     def hand_on(self, image: np.ndarray, verdict: Verdict) -> np.ndarray | None:
         """In screen mode, the frame for the next engine, the suspect regions outlined (the
         chain's `Screen`); None when judging alone: the verdict stands."""
