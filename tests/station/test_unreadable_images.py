@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
+import pytest
 
 import tests.support.scripted_judge  # noqa: F401  (registers the `scripted` engine)
 from inspector.cameras import open_source
@@ -100,9 +101,11 @@ def test_unreadable_files_are_unsure_parts_and_the_folder_goes_on(tmp_path, sett
     store.close()
 
 
-def test_a_nearly_black_16_bit_frame_is_judged_like_its_8_bit_twin(tmp_path, sqlite_settings):
+@pytest.mark.parametrize("good_parts", ["recipe", "engine"])
+def test_a_nearly_black_16_bit_frame_is_judged_like_its_8_bit_twin(
+    tmp_path, sqlite_settings, good_parts
+):
     good, dark8, dark16 = nearly_black_twins()
-    cv2.imwrite(str(tmp_path / "good.png"), good)
     folder = tmp_path / "frames"
     folder.mkdir()
     cv2.imwrite(str(folder / "dark-08bit.png"), dark8)
@@ -110,9 +113,14 @@ def test_a_nearly_black_16_bit_frame_is_judged_like_its_8_bit_twin(tmp_path, sql
     cv2.imwrite(str(folder / "good-16bit.png"), good.astype(np.uint16) * 257)
 
     engines = [{"engine": "reference", "defect_class": "scratch"}]
-    _, store, recorded, _ = _run_folder(
-        tmp_path, sqlite_settings, folder, engines, references=["good.png"]
-    )
+    fields = {}
+    if good_parts == "recipe":  # the recipe's references, in 8 bits
+        cv2.imwrite(str(tmp_path / "good.png"), good)
+        fields["references"] = ["good.png"]
+    else:  # the engine's own golden images, in 16 bits: scaled by depth as well
+        cv2.imwrite(str(tmp_path / "good16.png"), good.astype(np.uint16) * 257)
+        engines[0]["references"] = [str(tmp_path / "good16.png")]
+    _, store, recorded, _ = _run_folder(tmp_path, sqlite_settings, folder, engines, **fields)
 
     verdicts = {e.frame.part_id: e.verdict for e in recorded}
     # Stretched by its brightest pixel the dark 16-bit frame would match the good part and

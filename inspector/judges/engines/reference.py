@@ -226,5 +226,7 @@ def _read_images(entries: tuple[str, ...]) -> list[np.ndarray]:
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if image is None:
             raise InputError(f"reference engine: cannot read {path} as an image")
+        if image.dtype == np.uint16:  # by bit depth, as frames are (cameras/images.py)
+            image = (image >> 8).astype(np.uint8)
         images.append(image)
     return images
