@@ -66,6 +66,17 @@ class Frame:
     serial: str | None = None
     lot: str | None = None
     device_timestamp_ns: int | None = None
+    # The camera's own pixels where deeper than 8 bits (uint16), kept as the evidence; `image`
+    # is then their 8-bit view, scaled by bit depth, which is what the judges see.
+    native: np.ndarray | None = field(default=None, repr=False)
+    # Why the file or buffer behind this frame could not be read ("name: why"); `image` is then
+    # a placeholder that says so, and the part is recorded UNSURE without a judge.
+    unreadable: str | None = None
+
+    @property
+    def evidence_image(self) -> np.ndarray:
+        """What the record keeps: the camera's own pixels, at their bit depth."""
+        return self.image if self.native is None else self.native
 
     @property
     def width(self) -> int:

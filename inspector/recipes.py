@@ -216,3 +216,17 @@ def _describe(exc: ValidationError, source: str) -> str:
 
 def _kind(data: object) -> str:
     return "nothing" if data is None else type(data).__name__
+
+
+def check_roi_fits(recipe: Recipe, width: int, height: int, source: str, image: str) -> None:
+    """A clear recipe error, at load, where the recipe's ROI does not lie within an image of
+    its camera (`image` names it: a reference, the first file of a folder); else nothing."""
+    roi = recipe.roi
+    if roi is None or (roi.x + roi.width <= width and roi.y + roi.height <= height):
+        return
+    where = "lies outside" if roi.x >= width or roi.y >= height else "reaches past the edge of"
+    raise InputError(
+        f"recipe {source}: roi ({roi.x},{roi.y},{roi.width},{roi.height}) {where} the "
+        f"{width}×{height} image ({image}); give a roi within it (x + width <= {width} and "
+        f"y + height <= {height}), or leave `roi` out to judge the whole image"
+    )

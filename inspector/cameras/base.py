@@ -61,7 +61,13 @@ class FrameNumbering:
         self.camera_id = camera_id
         self._sequence = 0
 
-    def frame(self, image: np.ndarray, part_id: str | None = None) -> Frame:
+    def frame(
+        self,
+        image: np.ndarray,
+        part_id: str | None = None,
+        native: np.ndarray | None = None,
+        unreadable: str | None = None,
+    ) -> Frame:
         self._sequence += 1
         return Frame(
             image=image,
@@ -70,6 +76,8 @@ class FrameNumbering:
             captured_at=utc_now(),
             captured_monotonic_ns=time.monotonic_ns(),
             part_id=part_id,
+            native=native,
+            unreadable=unreadable,
         )
 
 

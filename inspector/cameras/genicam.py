@@ -21,7 +21,7 @@ import numpy as np
 
 from inspector.cameras.base import Backoff, EventSink, FrameNumbering, SourceEvent, SourceState
 from inspector.cameras.counters import SourceCounters
-from inspector.cameras.pixels import UnsupportedPixelFormat, to_judge_image
+from inspector.cameras.pixels import UnsupportedPixelFormat, to_frame_pixels
 from inspector.cameras.settings import Applied, Features, apply_settings
 from inspector.domain import Frame
 from inspector.recipes import CameraSettings
@@ -175,13 +175,13 @@ class GenICamSource:
             if not grab.complete:
                 return None
         try:
-            image = to_judge_image(grab.data, grab.pixel_format, grab.width, grab.height)
+            image, native = to_frame_pixels(grab.data, grab.pixel_format, grab.width, grab.height)
         except UnsupportedPixelFormat as exc:
             self.counters.add(lost_frames=1)
             self._on_event(SourceEvent(self.uri, SourceState.SKIPPED, str(exc)))
             return None
         self.counters.add(frames=1)
-        frame = self._numbering.frame(image)
+        frame = self._numbering.frame(image, native=native)
         if grab.device_timestamp_ns:
             frame = dataclasses.replace(frame, device_timestamp_ns=grab.device_timestamp_ns)
         return frame

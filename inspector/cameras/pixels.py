@@ -2,6 +2,9 @@
 
 Cameras deliver raw buffers in their own layout: Bayer mosaics, RGB instead of OpenCV's BGR,
 10-16 bit mono, packed YUV. Every frame is converted here, once, before the station sees it.
+Deeper than 8 bits, a frame is brought to 8 bits by its bit depth (its top 8 bits), never by
+its own brightest pixel, so a dark frame stays dark; its own pixels are kept for the evidence,
+scaled to 16 bits as PNG keeps fewer significant bits (left-aligned, value << (16 - bits)).
 """
 
 from __future__ import annotations
@@ -38,6 +41,24 @@ class UnsupportedPixelFormat(ValueError):
     """A format this module cannot convert; the message names it."""
 
 
+def to_8bit(image: np.ndarray, bits: int) -> np.ndarray:
+    """Pixels of `bits` significant bits (low-aligned in uint16) as uint8: their top 8 bits.
+    The same for every image of that depth, whatever its content."""
+    return (image >> (bits - 8)).astype(np.uint8)
+
+
+def to_frame_pixels(
+    data: np.ndarray | bytes, pixel_format: str, width: int, height: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The frame for the judges (as `to_judge_image`), and, for formats deeper than 8 bits,
+    the camera's own pixels as uint16, scaled to 16 bits; None for 8-bit formats."""
+    if pixel_format not in _MONO_WIDE:
+        return to_judge_image(data, pixel_format, width, height), None
+    bits = _MONO_WIDE[pixel_format]
+    wide = _wide(data, pixel_format, width, height)
+    return to_8bit(wide, bits), wide << (16 - bits)
+
+
 def to_judge_image(data: np.ndarray | bytes, pixel_format: str, width: int, height: int):
     """The frame as BGR (H, W, 3) or mono (H, W) uint8, copied out of the camera's buffer."""
     raw = np.frombuffer(data, np.uint8) if isinstance(data, bytes | bytearray) else data
@@ -46,8 +67,7 @@ def to_judge_image(data: np.ndarray | bytes, pixel_format: str, width: int, heig
     if pixel_format == "Mono8":
         return _take(raw, pixels, pixel_format).reshape(height, width).copy()
     if pixel_format in _MONO_WIDE:
-        wide = _take(raw, 2 * pixels, pixel_format).view("<u2").reshape(height, width)
-        return (wide >> (_MONO_WIDE[pixel_format] - 8)).astype(np.uint8)
+        return to_8bit(_wide(raw, pixel_format, width, height), _MONO_WIDE[pixel_format])
     if pixel_format in _BAYER:
         mosaic = _take(raw, pixels, pixel_format).reshape(height, width)
         return cv2.cvtColor(mosaic, _BAYER[pixel_format])
@@ -65,6 +85,16 @@ def to_judge_image(data: np.ndarray | bytes, pixel_format: str, width: int, heig
     raise UnsupportedPixelFormat(
         f"pixel format {pixel_format} cannot be converted (known: {known})"
     )
+
+
+def _wide(data: np.ndarray | bytes, pixel_format: str, width: int, height: int) -> np.ndarray:
+    """A mono buffer of one little-endian 16-bit word per pixel, as native uint16 (a copy)."""
+    raw = np.frombuffer(data, np.uint8) if isinstance(data, bytes | bytearray) else data
+    raw = raw.reshape(-1).view(np.uint8)
+    words = _take(raw, 2 * width * height, pixel_format).view("<u2").reshape(height, width)
+    # Bits above the depth are noise on some cameras: masked, so the evidence holds no more
+    # than the camera measured and the shift to 16 bits cannot overflow.
+    return words.astype(np.uint16) & np.uint16((1 << _MONO_WIDE[pixel_format]) - 1)
 
 
 def _take(raw: np.ndarray, size: int, pixel_format: str) -> np.ndarray:

@@ -221,37 +221,67 @@ def _parts(args, settings) -> int:
 
 
 def _judge(args, settings) -> int:
+    """Each image is read just before it is judged and let go once recorded (memory stays
+    flat however many are given); one that cannot be read is an UNSURE line and record."""
     import json
-    import time
+    import textwrap
     from concurrent.futures import ThreadPoolExecutor
 
+    from inspector.cameras.images import display_name
     from inspector.cli import console
-    from inspector.domain import Frame, utc_now
     from inspector.station.inspection import inspect
-    from inspector.station.runner import prepare_judge, read_image_or_explain
+    from inspector.station.runner import prepare_judge
 
-    images = [(path, read_image_or_explain(path, "image")) for path in args.images]
     prepared = prepare_judge(_recipe_or_demo(args.recipe))
     recipe, chain = prepared.recipe, prepared.chain
     chain.load(_progress)
-    results = []
     with _open_store(settings, args.evidence_format) as store:
         version_id = store.recipe_version_id(recipe, prepared.references)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence") as encoder:
-            for sequence, (path, image) in enumerate(images, start=1):
-                now = time.monotonic_ns()
-                frame = Frame(image, "judge", sequence, utc_now(), now, part_id=path.stem)
-                inspection_id, verdict, timings = inspect(
-                    chain, recipe, version_id, frame, store, encoder
-                )
-                results.append(
-                    console.verdict_dict(inspection_id, frame, verdict, timings, str(path))
-                )
-                if not args.json:
-                    print(console.judge_line(path, verdict, timings), flush=True)
-    if args.json:
-        print(json.dumps(results, indent=2))
+            written = 0
+            try:
+                for sequence, path in enumerate(args.images, start=1):
+                    frame = _still_frame(path, sequence)
+                    inspection_id, verdict, timings = inspect(
+                        chain, recipe, version_id, frame, store, encoder
+                    )
+                    shown = display_name(path)
+                    if not args.json:
+                        print(console.judge_line(Path(shown), verdict, timings), flush=True)
+                        continue
+                    # One JSON array, written as it grows: the same text json.dumps(indent=2)
+                    # gives for the whole list, without holding the list.
+                    data = console.verdict_dict(inspection_id, frame, verdict, timings, shown)
+                    item = textwrap.indent(json.dumps(data, indent=2), "  ")
+                    print(("[\n" if not written else ",\n") + item, end="", flush=True)
+                    written += 1
+            finally:
+                if written:
+                    print("\n]", flush=True)
     return 0
+
+
+def _still_frame(path: Path, sequence: int):
+    """A still image as the station's frame; an unreadable file as a frame that says why."""
+    import time
+
+    from inspector.cameras.images import (
+        UnreadableImage,
+        display_name,
+        part_id_for,
+        read_picture,
+        unreadable_placeholder,
+    )
+    from inspector.domain import Frame, utc_now
+
+    now, part_id = time.monotonic_ns(), part_id_for(path)
+    try:
+        picture = read_picture(path)
+    except UnreadableImage as exc:
+        why = f"{display_name(path)}: {exc}"
+        placeholder = unreadable_placeholder()
+        return Frame(placeholder, "judge", sequence, utc_now(), now, part_id, unreadable=why)
+    return Frame(picture.view, "judge", sequence, utc_now(), now, part_id, native=picture.native)
 
 
 def _window(args, settings) -> int:

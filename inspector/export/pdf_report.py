@@ -31,6 +31,8 @@ def thumbnail(path: Path, defects: list[dict]):
 
     try:
         with Image.open(path) as opened:
+            if opened.mode.startswith("I"):  # 16-bit grey evidence: its top 8 bits, as judged
+                opened = opened.convert("I").point(lambda value: value * (1 / 256))
             image = opened.convert("RGB")
     except OSError:
         return None

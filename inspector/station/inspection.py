@@ -4,7 +4,9 @@ The station splits the step in two (`judge` on the judge thread, `record` on the
 record thread, so the store never stalls the model); `inspect` runs it whole, for still images
 (`inspector judge`). In both, the evidence image is encoded on the encoder thread while the
 model judges, so recording adds no latency. The judge never raises here: a chain that fails
-anyway gives an UNSURE verdict; `record` raises where the store does, and the caller decides.
+anyway gives an UNSURE verdict, and a frame that could not be read (`Frame.unreadable`) is
+UNSURE without a judge, its placeholder image kept as the evidence; `record` raises where the
+store does, and the caller decides.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SINGLE_VIEW = "camera"  # the name of the one view of a single-camera station
 NOT_JUDGED = "station stopped before this part was judged"
+UNREADABLE = "unreadable image"  # the reason's start for a frame that could not be read
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,11 @@ class Judged:
 def judge(chain: JudgeChain, frame: Frame, store: Store, encoder: Executor) -> Judged:
     """The first half: the verdict, while the encoder thread encodes the evidence."""
     taken_ns = time.monotonic_ns()
-    encoded = encoder.submit(store.evidence.encode, frame.image)
+    encoded = encoder.submit(store.evidence.encode, frame.evidence_image)
+    if frame.unreadable is not None:  # nothing to judge: a person looks at the file
+        return Judged(
+            frame, unsure(f"{UNREADABLE}: {frame.unreadable}"), taken_ns, taken_ns, encoded
+        )
     try:
         verdict = chain.judge(frame.image)
     except Exception as exc:  # judges catch their own errors; this is a last guard
@@ -64,7 +71,7 @@ def judge(chain: JudgeChain, frame: Frame, store: Store, encoder: Executor) -> J
 def not_judged(frame: Frame, store: Store, encoder: Executor) -> Judged:
     """A part seen but not judged (the station stopped): it is recorded UNSURE all the same."""
     now = time.monotonic_ns()
-    encoded = encoder.submit(store.evidence.encode, frame.image)
+    encoded = encoder.submit(store.evidence.encode, frame.evidence_image)
     return Judged(frame, unsure(NOT_JUDGED), now, now, encoded)
 
 

@@ -22,7 +22,7 @@ from inspector.cameras.settings import configure
 from inspector.errors import InputError
 from inspector.judges import JudgeChain, build_chain
 from inspector.judges.judge import Progress
-from inspector.recipes import Recipe, load_recipe
+from inspector.recipes import Recipe, check_roi_fits, load_recipe
 from inspector.station.events import Listener, StationStopped, TriggerPolicy
 from inspector.station.inspection import SINGLE_VIEW, View
 from inspector.station.pipeline import Station
@@ -51,6 +51,9 @@ def prepare_judge(recipe_path: str | Path) -> PreparedJudge:
     recipe = load_recipe(path)
     chain = build_chain(recipe, str(path))
     references = [read_image_or_explain(p, f"recipe {path}: reference") for p in recipe.references]
+    for reference_path, image in zip(recipe.references, references, strict=True):
+        height, width = image.shape[:2]
+        check_roi_fits(recipe, width, height, str(path), f"reference {reference_path}")
     chain.set_references(references)
     stat = path.stat()
     return PreparedJudge(path, recipe, chain, references, (stat.st_mtime, stat.st_size))
@@ -137,6 +140,7 @@ class StationRunner:
                     prepared.append(judge)
                     # The recipe's camera settings, before the first frame; one not taken stops.
                     sources[-1] = configure(sources[-1], judge.recipe.camera, on_event)
+                    _check_roi_on_first_image(judge.recipe, plan, sources[-1])
                 # Recorded only once everything is ready: a start that fails writes nothing.
                 views = [
                     View(
@@ -183,6 +187,16 @@ class StationRunner:
             with self._lock:
                 if self.station is station:
                     self.station = None
+
+
+def _check_roi_on_first_image(recipe: Recipe, plan: ViewPlan, source: Source) -> None:
+    """Where the source knows its image size before the first part (a folder), a ROI off the
+    image is a recipe error now, not an UNSURE record for every part."""
+    image_size = getattr(source, "image_size", None)
+    size = image_size() if image_size is not None else None
+    if size is not None:
+        width, height, name = size
+        check_roi_fits(recipe, width, height, str(plan.recipe), f"{name} of {plan.source}")
 
 
 def _named(progress: Progress | None, name: str) -> Progress | None:

@@ -18,7 +18,8 @@ import numpy as np
 
 # JPEG at quality 95: visually lossless, about 100 KiB for a 1080p frame, and about ten times
 # faster to encode than PNG (5 ms against 50 ms at 1080p), which keeps recording off the line's
-# critical path. `png` keeps every pixel, for sites whose auditors ask for it.
+# critical path. `png` keeps every pixel, for sites whose auditors ask for it. A 16-bit frame
+# is always stored as a 16-bit PNG: the evidence keeps the camera's bit depth.
 FORMATS = {
     "jpeg": (".jpg", [cv2.IMWRITE_JPEG_QUALITY, 95]),
     "png": (".png", [cv2.IMWRITE_PNG_COMPRESSION, 1]),
@@ -42,13 +43,15 @@ class EvidenceStore:
         self.format = image_format
 
     def encode(self, image: np.ndarray) -> EncodedImage:
-        suffix, params = FORMATS[self.format]
+        # A 16-bit frame is kept at its depth, which only PNG holds (JPEG is 8-bit).
+        image_format = "png" if image.dtype == np.uint16 else self.format
+        suffix, params = FORMATS[image_format]
         ok, buffer = cv2.imencode(suffix, image, params)
         if not ok:
-            raise ValueError(f"cannot encode a {image.shape} {image.dtype} image as {self.format}")
+            raise ValueError(f"cannot encode a {image.shape} {image.dtype} image as {image_format}")
         data = buffer.tobytes()
         height, width = image.shape[:2]
-        return EncodedImage(hashlib.sha256(data).hexdigest(), data, self.format, width, height)
+        return EncodedImage(hashlib.sha256(data).hexdigest(), data, image_format, width, height)
 
     def path_for(self, sha256: str, image_format: str) -> Path:
         return self.root.joinpath(sha256[:2], f"{sha256}{FORMATS[image_format][0]}")

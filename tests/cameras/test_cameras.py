@@ -85,7 +85,7 @@ def mjpeg(test_data):
     server.stop()
 
 
-def test_folder_gives_images_in_name_order_with_part_ids_and_skips_a_corrupt_one(tmp_path):
+def test_folder_gives_images_in_name_order_with_part_ids_and_a_corrupt_one_says_so(tmp_path):
     for name in ("b.png", "a.png", "c.png"):
         cv2.imwrite(str(tmp_path / name), np.full((10, 12, 3), ord(name[0]), np.uint8))
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
@@ -95,12 +95,12 @@ def test_folder_gives_images_in_name_order_with_part_ids_and_skips_a_corrupt_one
     frames = []
     while (frame := source.read()) is not None:
         frames.append(frame)
-    assert [f.part_id for f in frames] == ["a", "b", "c"]
-    assert [f.sequence for f in frames] == [1, 2, 3]
-    assert [int(f.image[0, 0, 0]) for f in frames] == [ord("a"), ord("b"), ord("c")]
-    states = [e.state for e in events]
-    assert states == [SourceState.SKIPPED, SourceState.ENDED]
-    assert "broken.jpg" in events[0].message
+    assert [f.part_id for f in frames] == ["a", "b", "broken", "c"]
+    assert [f.sequence for f in frames] == [1, 2, 3, 4]
+    readable = [f for f in frames if f.unreadable is None]
+    assert [int(f.image[0, 0, 0]) for f in readable] == [ord("a"), ord("b"), ord("c")]
+    assert frames[2].unreadable.startswith("broken.jpg: ")  # a part, recorded UNSURE
+    assert [e.state for e in events] == [SourceState.ENDED]
     assert not source.live
 
 

@@ -38,6 +38,7 @@ from inspector.judges.answers import BoxConvention
 from inspector.judges.golden import Comparison, GoldenSet, Options
 from inspector.judges.judge import EngineSettings, Generation, Judge, Progress
 from inspector.judges.prompt import Prompt, crop_to
+from inspector.recipes import check_roi_fits
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 _MARK = (255, 0, 255)  # magenta: rare on parts, plain to a model
@@ -100,6 +101,8 @@ class ReferenceJudge(Judge):
         # is judged at line speed; frames of another size build their own on first sight.
         roi = self.recipe.roi.as_region() if self.recipe.roi else None
         shape = references[0].image.shape[:2]
+        # A ROI off the good parts' image would leave nothing to learn: a recipe error, now.
+        check_roi_fits(self.recipe, shape[1], shape[0], self.recipe.name, "the good parts")
         images = [
             crop_to(r.image, roi)[0] if r.image.shape[:2] == shape else r.image for r in references
         ]
@@ -227,5 +230,7 @@ def _read_images(entries: tuple[str, ...]) -> list[np.ndarray]:
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if image is None:
             raise InputError(f"reference engine: cannot read {path} as an image")
+        if image.dtype == np.uint16:  # by bit depth, as frames are (cameras/images.py)
+            image = (image >> 8).astype(np.uint8)
         images.append(image)
     return images
