@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from inspector.cameras.addresses import shown_address
 from inspector.cameras.base import EventSink, Source, SourceEvent, SourceState, ignore_event
 from inspector.errors import InputError
 
@@ -27,15 +28,18 @@ def _open_usb(uri: str, rest: str, on_event: EventSink) -> Source:
 
 
 def _open_stream(uri: str, rest: str, on_event: EventSink) -> Source:
-    from inspector.cameras.capture import CaptureSource, rtsp_settings, without_password
+    from inspector.cameras.capture import CaptureSource, rtsp_settings
 
     hint = "; check the address, the credentials and that the camera is on"
-    shown = without_password(uri)
-    if not uri.lower().startswith("rtsp"):
-        return CaptureSource(shown, uri, on_event, live=True, hint=hint)
-    url, options, timeout_ms = rtsp_settings(uri)
+    # `uri` is the address as shown; the camera is reached at its scheme and `rest`, the one
+    # copy that still holds its secrets.
+    scheme = uri.partition(":")[0]
+    address = f"{scheme}:{rest}"
+    if not scheme.lower().startswith("rtsp"):
+        return CaptureSource(uri, address, on_event, live=True, hint=hint)
+    url, options, timeout_ms = rtsp_settings(address, uri)
     return CaptureSource(
-        shown,
+        uri,
         url,
         on_event,
         live=True,
@@ -74,6 +78,9 @@ def _open_aravis(uri: str, rest: str, on_event: EventSink) -> Source:
     return open_aravis(uri, rest, on_event)
 
 
+# Each opener takes the address as shown (secrets masked: what the source calls itself and
+# what its messages name), the rest of the address after the scheme as given (what it
+# connects to), and where to report.
 SCHEMES: dict[str, Callable[[str, str, EventSink], Source]] = {
     "usb": _open_usb,
     "file": _open_file,
@@ -89,16 +96,20 @@ SCHEMES: dict[str, Callable[[str, str, EventSink], Source]] = {
 
 
 def open_source(uri: str, on_event: EventSink = ignore_event) -> Source:
-    """Open a camera or file by its URI; a bare path is a video file or a folder of images."""
+    """Open a camera or file by its URI; a bare path is a video file or a folder of images.
+
+    The source, its frames and every message name it by `shown_address(uri)`: a password in
+    the address never reaches the record, an export, a log or a screen."""
+    shown = shown_address(uri)
     scheme, sep, rest = uri.partition(":")
     if sep and len(scheme) > 1 and scheme.lower() in SCHEMES:
-        return SCHEMES[scheme.lower()](uri, rest, on_event)
+        return SCHEMES[scheme.lower()](shown, rest, on_event)
     path = Path(uri.partition("?")[0])
     if path.is_dir():
-        return _open_folder(uri, uri, on_event)
+        return _open_folder(shown, uri, on_event)
     if path.is_file():
-        return _open_file(uri, uri, on_event)
-    raise InputError(f"source {uri}: unknown kind of source, and no such file or folder; {USAGE}")
+        return _open_file(shown, uri, on_event)
+    raise InputError(f"source {shown}: unknown kind of source, and no such file or folder; {USAGE}")
 
 
 def _path_and_options(uri: str, rest: str) -> tuple[Path, dict]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import threading
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode
 
 import cv2
 
+from inspector.cameras.addresses import shown_address
 from inspector.cameras.base import (
     Backoff,
     EventSink,
@@ -31,14 +32,16 @@ _FFMPEG_OPTIONS_LOCK = threading.Lock()
 RTSP_OPTIONS = ("transport", "open_timeout")
 
 
-def rtsp_settings(uri: str) -> tuple[str, str, int]:
+def rtsp_settings(uri: str, shown: str | None = None) -> tuple[str, str, int]:
     """`rtsp://...[?transport=tcp|udp&open_timeout=S]`: the URL for the camera (our options
-    taken out, the camera's own kept), FFmpeg's options, and the open timeout in ms.
+    taken out, the camera's own kept), FFmpeg's options, and the open timeout in ms. Messages
+    name the source as `shown` (its secrets masked; by default masked here).
 
     TCP by default: RTP over UDP loses packets on a busy plant network and shows them as smeared
     frames that a model would judge. No buffering: a frame is the newest one, not one queued
     while the stream opened (seconds old, and possibly another part).
     """
+    shown = shown_address(uri) if shown is None else shown
     base, _, query = uri.partition("?")
     mine: dict[str, str] = {}
     theirs: list[tuple[str, str]] = []
@@ -49,27 +52,16 @@ def rtsp_settings(uri: str) -> tuple[str, str, int]:
             theirs.append((key, value))
     transport = mine.get("transport", "tcp").lower()
     if transport not in ("tcp", "udp"):
-        raise InputError(f"source {uri}: transport={transport} must be tcp or udp")
+        raise InputError(f"source {shown}: transport={transport} must be tcp or udp")
     try:
         timeout_ms = int(float(mine.get("open_timeout", OPEN_TIMEOUT_MS / 1000)) * 1000)
     except ValueError:
         timeout_ms = 0
     if timeout_ms <= 0:
-        raise InputError(f"source {uri}: open_timeout must be a number of seconds > 0")
+        raise InputError(f"source {shown}: open_timeout must be a number of seconds > 0")
     url = base + ("?" + urlencode(theirs) if theirs else "")
     options = f"rtsp_transport;{transport}|fflags;nobuffer|flags;low_delay"
     return url, options, timeout_ms
-
-
-def without_password(uri: str) -> str:
-    """The URI as it may be shown and recorded: a camera's password never reaches the logs."""
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
 
 
 class CaptureSource:
@@ -86,8 +78,8 @@ class CaptureSource:
         ffmpeg_options: str | None = None,
         open_timeout_ms: int = OPEN_TIMEOUT_MS,
     ) -> None:
-        self.uri = uri
-        self.camera_id = uri
+        self.uri = shown_address(uri)  # masked already by open_source; a direct caller too
+        self.camera_id = self.uri
         self.live = live
         self.counters = SourceCounters()
         self._target = target
@@ -102,7 +94,7 @@ class CaptureSource:
         self._numbering = FrameNumbering(self.camera_id)
         self._capture = self._open()
         if self._capture is None:
-            raise InputError(f"source {uri}: cannot open it{hint}")
+            raise InputError(f"source {self.uri}: cannot open it{hint}")
 
     def _open(self) -> cv2.VideoCapture | None:
         if isinstance(self._target, int):

@@ -84,7 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(settings.data_dir, verbose=args.verbose)
         return args.handler(args, settings)
     except InspectorError as exc:
-        print(f"inspector: {exc}", file=sys.stderr)
+        from inspector.cli.escapes import visible
+
+        print(f"inspector: {visible(exc, keep_line_breaks=True)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

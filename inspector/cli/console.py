@@ -1,4 +1,9 @@
-"""What the command line prints: one line per verdict or per part, tables, and JSON shapes."""
+"""What the command line prints: one line per verdict or per part, tables, and JSON shapes.
+
+Every line that carries text from outside (a model's class or reason, a part id, a file name)
+passes through `visible` (cli/escapes.py), so an escape sequence in it is shown, not obeyed.
+The JSON shapes need nothing: `json.dumps` escapes every control and non-ASCII character.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from inspector.cli.escapes import visible
 from inspector.domain import Frame, Verdict
 from inspector.station import InspectionRecorded, PartInspected, StationStats
 from inspector.store import InspectionRecord, Timings
@@ -64,7 +70,7 @@ def verdict_line(event: InspectionRecorded, as_json: bool = False) -> str:
         return json.dumps(data)
     v, f = event.verdict, event.frame
     part = f"  part {f.part_id}" if f.part_id else ""
-    return (
+    return visible(
         f"{_time(f)}  #{f.sequence:<5} {v.outcome.value:<6}  {_defects(v):<24} "
         f"{event.timings.judge_ms:7.0f} ms{part}"
     )
@@ -72,7 +78,7 @@ def verdict_line(event: InspectionRecorded, as_json: bool = False) -> str:
 
 def judge_line(path: Path, verdict: Verdict, timings: Timings) -> str:
     line = f"{path}: {verdict.outcome.value}  {_defects(verdict)}  {timings.judge_ms:.0f} ms"
-    return f"{line}  ({verdict.reason})" if verdict.reason else line
+    return visible(f"{line}  ({verdict.reason})" if verdict.reason else line)
 
 
 def summary_line(stats: StationStats) -> str:
@@ -115,7 +121,7 @@ def part_line(event: PartInspected, as_json: bool = False) -> str:
     views = "  ".join(
         f"{r.view}={r.verdict.outcome.value if r.verdict else 'no frame'}" for r in event.views
     )
-    return f"part {event.part_id}  {event.outcome.value:<6}  {views}"
+    return visible(f"part {event.part_id}  {event.outcome.value:<6}  {views}")
 
 
 def parts_summary_line(stats: StationStats) -> str:
@@ -154,7 +160,9 @@ def history_table(records: list[InspectionRecord]) -> list[str]:
         recipe = f"{r.recipe} v{r.recipe_version}"
         defects = _count_names(r.defect_names)
         lines.append(
-            f"{r.id:>6}  {_time(r):<24} {r.outcome.value:<7} {recipe:<20} {defects:<24} "
-            f"{r.part_id or ''}"
+            visible(
+                f"{r.id:>6}  {_time(r):<24} {r.outcome.value:<7} {recipe:<20} {defects:<24} "
+                f"{r.part_id or ''}"
+            )
         )
     return lines

@@ -7,9 +7,11 @@ import sys
 import threading
 from collections.abc import Callable
 
+from inspector.cli.escapes import visible
+
 
 def say(message: str) -> None:
-    print(f"inspector: {message}", file=sys.stderr, flush=True)
+    print(f"inspector: {visible(message, keep_line_breaks=True)}", file=sys.stderr, flush=True)
 
 
 def run_until_stopped(stop: Callable[[], None], done: threading.Event) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from inspector.cli.acting import add_user_option, login, open_store, sign_password
+from inspector.cli.escapes import visible
 
 
 def register(commands) -> None:
@@ -29,10 +30,10 @@ def _recipe(args, settings) -> int:
             versions = store.recipe_versions()
             if not versions:
                 print("no recipe versions on record yet")
-            for v in versions:
-                print(f"{v.name} v{v.version}  {v.status}  sha256 {v.sha256[:16]}")
+            for v in versions:  # names and signers' names from outside: made visible
+                print(visible(f"{v.name} v{v.version}  {v.status}  sha256 {v.sha256[:16]}"))
                 for s in v.signatures:
-                    print(f"    {s.line()}")
+                    print(visible(f"    {s.line()}"))
             return 0
         actor = login(args, store)
         if args.recipe_command == "save":

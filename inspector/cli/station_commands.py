@@ -201,12 +201,13 @@ def _run(args, settings) -> int:
 
 
 def _parts(args, settings) -> int:
+    from inspector.cameras.addresses import shown_address
     from inspector.cli import console
     from inspector.station import PartInspected
     from inspector.station.runner import ViewPlan
 
     plans = [ViewPlan(name, source, recipe) for name, source, recipe in args.view]
-    names = {plan.source: plan.name for plan in plans}
+    names = {shown_address(plan.source): plan.name for plan in plans}  # as sources name themselves
     with _open_store(settings) as store:
         station = _headless(
             store,

@@ -4,12 +4,23 @@ Conventions, so a spreadsheet reads it and a program reads it back exactly (`rea
 UTF-8 with a header row; times in UTC ISO 8601 with microseconds and Z; an empty cell is
 "no value" (null); true/false for yes/no; defects, attempts, overrides (with their signatures)
 and the region of interest as JSON; `signatures` repeats the override signatures in words.
+
+Formula injection (OWASP "CSV Injection"): a spreadsheet runs a cell that begins with `=`, `+`,
+`-`, `@`, a tab or a carriage return, and a part id, a file name or a model's reason can begin
+with any of them. Such a cell is written with a leading `'`, which spreadsheets take as "this
+is text" and do not show; every cell is quoted (OWASP's alternative rule, and it keeps a `;` or
+`,` inside a cell from starting a new cell in a spreadsheet that splits on another separator).
+A cell that is a plain number (`-12.5`, `-3e-4`) is kept as it is: a spreadsheet reads it as a
+number, never as a formula, and a negative confidence or time stays readable. A cell that
+already begins with `'` gets another, so `read_csv` can take exactly one off and give back the
+value as it was.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -66,6 +77,26 @@ DERIVED = ("signatures",)  # written for people; read back from `overrides`
 HEADER = [name for name, _, _ in COLUMNS] + list(DERIVED)
 
 
+# OWASP's characters that make a spreadsheet read a cell as a formula, and the text marker.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_MARK = "'"
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralised(text: str) -> str:
+    """The cell as a spreadsheet may open it: never a formula (see the module's docstring)."""
+    if text.startswith(TEXT_MARK):
+        return TEXT_MARK + text
+    if text.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text):
+        return TEXT_MARK + text
+    return text
+
+
+def restored(cell: str) -> str:
+    """The value `neutralised` was given."""
+    return cell[1:] if cell.startswith(TEXT_MARK) else cell
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -96,11 +127,11 @@ def write_csv(
     """Write the records; returns how many."""
     count = 0
     with atomic_file(path, "w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
+        writer = csv.writer(out, quoting=csv.QUOTE_ALL)
         writer.writerow(HEADER)
         for record in counted(records, progress, total):
             row = [_cell(record[name]) for name, _, _ in COLUMNS]
-            writer.writerow([*row, _signatures(record)])
+            writer.writerow([neutralised(cell) for cell in (*row, _signatures(record))])
             count += 1
     return count
 
@@ -112,7 +143,7 @@ def read_csv(path: Path) -> Iterator[dict]:
         for row in reader:
             record = {}
             for name, parse, nullable in COLUMNS:
-                cell = row[name]
+                cell = restored(row[name])
                 if cell == "" and (nullable or parse is not _text):
                     record[name] = None
                 else:

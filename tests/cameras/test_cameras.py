@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
 import numpy as np
@@ -15,71 +14,14 @@ from inspector.cameras import SourceState, open_source
 from inspector.cameras.base import Backoff
 from inspector.cameras.capture import CaptureSource
 from inspector.errors import InputError
-from tests.support.pcb_frames import make_video, pcb_images
+from tests.support.mjpeg_camera import MjpegServer, pcb_jpegs
+from tests.support.pcb_frames import make_video
 from tests.support.peers import read_until_reconnected
-from tests.support.ports import free_port
-
-
-class MjpegServer:
-    """An IP camera's HTTP MJPEG stream (multipart/x-mixed-replace), stoppable and restartable."""
-
-    def __init__(self, frames: list[bytes], port: int = 0, fps: float = 20.0) -> None:
-        self.frames = frames
-        self.fps = fps
-        self.port = port or free_port()
-        self._server: ThreadingHTTPServer | None = None
-        self._stop = threading.Event()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/stream.mjpg"
-
-    def start(self) -> None:
-        owner = self
-        self._stop.clear()
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
-                self.end_headers()
-                index = 0
-                try:
-                    while not owner._stop.is_set():
-                        data = owner.frames[index % len(owner.frames)]
-                        self.wfile.write(
-                            b"--frame\r\nContent-Type: image/jpeg\r\n"
-                            + f"Content-Length: {len(data)}\r\n\r\n".encode()
-                            + data
-                            + b"\r\n"
-                        )
-                        index += 1
-                        time.sleep(1.0 / owner.fps)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
 
 @pytest.fixture
 def mjpeg(test_data):
-    frames = []
-    for path in pcb_images(test_data, 4):
-        _, data = cv2.imencode(".jpg", cv2.resize(cv2.imread(str(path)), (320, 240)))
-        frames.append(data.tobytes())
-    server = MjpegServer(frames)
+    server = MjpegServer(pcb_jpegs(test_data, 4))
     server.start()
     yield server
     server.stop()

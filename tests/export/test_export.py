@@ -3,6 +3,7 @@ bundle with any byte changed fails verification."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import shutil
@@ -88,8 +89,8 @@ def test_records_carry_every_field_and_csv_and_jsonl_round_trip_them(exported, t
     assert write_jsonl(iter(found), jsonl_path) == len(found)
     assert list(read_csv(csv_path)) == found
     assert list(read_jsonl(jsonl_path)) == found
-    with open(csv_path, encoding="utf-8") as text:
-        header = text.readline().strip().split(",")
+    with open(csv_path, newline="", encoding="utf-8") as text:
+        header = next(csv.reader(text))
     assert header[-1] == "signatures" and "raw_answer" in header and "model_revision" in header
 
 

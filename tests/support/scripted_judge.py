@@ -54,3 +54,17 @@ class ScriptedJudge(Judge):
 
 
 register("scripted", "tests.support.scripted_judge:ScriptedJudge")
+
+
+def run_scripted(*args: str, data_dir, timeout: float = 120):
+    """`inspector ARGS` in a process of its own with the scripted engine registered (a recipe
+    names it as `engine: scripted`); stdout and stderr captured as text."""
+    from tests.support import command_line
+
+    code = (
+        "import sys\n"
+        "import tests.support.scripted_judge\n"
+        "from inspector.cli import main\n"
+        f"sys.exit(main({list(args)!r}))\n"
+    )
+    return command_line.python(code, data_dir=data_dir, timeout=timeout)

@@ -1,0 +1,39 @@
+"""Text from outside (a model's class or reason, a part id, a file name, a camera's message) as
+a terminal may print it: every character that moves the cursor, erases, recolours or reorders
+the line is shown as a visible escape instead of being obeyed.
+
+Without this a model's reason such as `ESC[2K CR PASS` blanks a FAIL line and draws a green
+PASS over it. Made visible: the C0 controls (ESC, CR, LF, backspace, tab, NUL ...), DEL, the C1
+controls (0x80-0x9F; 0x9B is a one-byte CSI), the bidirectional embeddings, overrides and
+isolates (U+202A-U+202E, U+2066-U+2069) and marks (U+200E, U+200F, U+061C), the line and
+paragraph separators (U+2028, U+2029), and lone surrogates (which a terminal cannot print at
+all). Each becomes `\\t`, `\\n`, `\\r`, `\\xHH` or `\\uHHHH`, as Python writes it; everything
+else is left alone. Imports nothing, so the error path of the command line stays light.
+"""
+
+from __future__ import annotations
+
+_CODES = [
+    *range(0x00, 0x20),
+    0x7F,
+    *range(0x80, 0xA0),
+    0x061C,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    *range(0xD800, 0xE000),
+]
+_TABLE = {code: (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}") for code in _CODES}
+_TABLE |= {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+_TABLE_KEEPING_LINES = {code: escape for code, escape in _TABLE.items() if code != 0x0A}
+
+
+def visible(text: object, keep_line_breaks: bool = False) -> str:
+    """`text` (or its str) with every control, escape and reordering character made visible.
+
+    `keep_line_breaks`: LF stays a line break, for our own messages of several lines (a line
+    break cannot erase or redraw what was printed before it); a verdict line keeps none."""
+    return str(text).translate(_TABLE_KEEPING_LINES if keep_line_breaks else _TABLE)
