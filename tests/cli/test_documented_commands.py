@@ -41,7 +41,11 @@ CAMERA = DEMO / "camera"
 REFERENCE = DEMO / "recipe-reference.yaml"
 DEMO_RECIPE_NAME = "demo-pcb-reference"  # `name:` in assets/demo/recipe-reference.yaml
 IMAGES = sorted(CAMERA.glob("*.jpg"))[:4]  # 01 tested, 02 good, 03 tested, 04 good
-PASSWORDS = {"ada": "password-ada", "erin": "password-erin", "olly": "password-olly"}
+PASSWORDS = {
+    "ada": "Analytical Engine 1843",
+    "erin": "bench tests daily",
+    "olly": "line shift seven",
+}
 NAMES = {"ada": "Ada Lovelace", "erin": "Erin Engineer", "olly": "Olly Operator"}
 
 
