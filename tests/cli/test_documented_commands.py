@@ -260,6 +260,8 @@ def test_setting_list_shows_the_defaults_and_a_change(station):
     assert ok(cli(station, "setting", "list")).splitlines() == [
         "retention_days = None",
         "station_saves_recipes = True",
+        "lockout_attempts = 5",
+        "lockout_minutes = 15",
     ]
     refused(cli(station, "setting", "set", "retention_days", "30", user="olly"))
     changed = cli(station, "setting", "set", "retention_days", "30", user="ada")
@@ -267,6 +269,8 @@ def test_setting_list_shows_the_defaults_and_a_change(station):
     assert ok(cli(station, "setting", "list")).splitlines() == [
         "retention_days = 30",
         "station_saves_recipes = True",
+        "lockout_attempts = 5",
+        "lockout_minutes = 15",
     ]
 
 
