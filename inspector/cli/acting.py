@@ -66,8 +66,9 @@ def sign_password(identity: Identity) -> str:
     return password(f"{identity.full_name} ({identity.name}), type your password to sign: ")
 
 
-def new_password(args: argparse.Namespace) -> str:
-    """The new user's own password: never INSPECTOR_PASSWORD, which is the acting user's."""
+def new_password(args: argparse.Namespace, whose: str = "the new user") -> str:
+    """A new password for `args.name` (`whose` says whom, in the prompt): never
+    INSPECTOR_PASSWORD, which is the acting user's."""
     from inspector.errors import InputError
 
     if args.password_stdin:
@@ -79,7 +80,7 @@ def new_password(args: argparse.Namespace) -> str:
         )
     import getpass
 
-    typed = getpass.getpass(f"password for the new user {args.name}: ")
+    typed = getpass.getpass(f"password for {whose} {args.name}: ")
     if typed != getpass.getpass("the same again: "):
         raise InputError("the two passwords differ; nothing was changed")
     return typed

@@ -387,6 +387,29 @@ class Store:
     def disable_user(self, actor: users.Identity, name: str, reason: str = "") -> None:
         users.disable_user(self._engine, actor, name, reason)
 
+    def unlock_user(self, actor: users.Identity, name: str, reason: str = "") -> users.UserInfo:
+        """Lift a lockout (an admin); returns the account as it was."""
+        return users.unlock_user(self._engine, actor, name, reason)
+
+    def change_own_password(
+        self, name: str, current: str, new_password: str, reason: str = ""
+    ) -> None:
+        """A person's new password, proven by the current one."""
+        users.change_own_password(self._engine, name, current, new_password, reason)
+
+    def reset_password(
+        self,
+        actor: users.Identity,
+        signature_password: str,
+        name: str,
+        new_password: str,
+        reason: str = "",
+    ) -> int:
+        """An admin sets another user's password, signed; returns the signature's id."""
+        return users.reset_password(
+            self._engine, actor, signature_password, name, new_password, reason
+        )
+
     def signatures_of(self, subject_type: str, subject_id: object) -> list[signatures.Signature]:
         return signatures.of_subject(self._engine, subject_type, subject_id)
 

@@ -11,6 +11,7 @@ from inspector.store import Store
 from inspector.store.audit.users import Identity
 from inspector.ui.bridge import StationBridge
 from inspector.ui.history_view import HistoryView
+from inspector.ui.password_dialog import add_account_menu
 from inspector.ui.recipe_editor import RecipeEditor
 from inspector.ui.review_view import ReviewView
 from inspector.ui.settings_view import SettingsView
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(
             QLabel(f"User: {who}   Data: {settings.data_dir}   DB: {url}")
         )
+        self.change_password = add_account_menu(self, store, lambda: self.identity)
         try:
             self.recipes.open(recipe)
         except Exception as exc:  # a broken recipe must not keep the window from opening

@@ -41,7 +41,11 @@ CAMERA = DEMO / "camera"
 REFERENCE = DEMO / "recipe-reference.yaml"
 DEMO_RECIPE_NAME = "demo-pcb-reference"  # `name:` in assets/demo/recipe-reference.yaml
 IMAGES = sorted(CAMERA.glob("*.jpg"))[:4]  # 01 tested, 02 good, 03 tested, 04 good
-PASSWORDS = {"ada": "password-ada", "erin": "password-erin", "olly": "password-olly"}
+PASSWORDS = {
+    "ada": "Analytical Engine 1843",
+    "erin": "bench tests daily",
+    "olly": "line shift seven",
+}
 NAMES = {"ada": "Ada Lovelace", "erin": "Erin Engineer", "olly": "Olly Operator"}
 
 
@@ -256,6 +260,8 @@ def test_setting_list_shows_the_defaults_and_a_change(station):
     assert ok(cli(station, "setting", "list")).splitlines() == [
         "retention_days = None",
         "station_saves_recipes = True",
+        "lockout_attempts = 5",
+        "lockout_minutes = 15",
     ]
     refused(cli(station, "setting", "set", "retention_days", "30", user="olly"))
     changed = cli(station, "setting", "set", "retention_days", "30", user="ada")
@@ -263,6 +269,8 @@ def test_setting_list_shows_the_defaults_and_a_change(station):
     assert ok(cli(station, "setting", "list")).splitlines() == [
         "retention_days = 30",
         "station_saves_recipes = True",
+        "lockout_attempts = 5",
+        "lockout_minutes = 15",
     ]
 
 

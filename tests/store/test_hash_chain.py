@@ -29,7 +29,7 @@ def test_every_entry_hash_is_recomputed_from_the_dump(tmp_path):
     data = tmp_path / "data"
     added = inspector("--data-dir", str(data), "user", "add", "asa", "--role", "admin",
                       "--full-name", "Åsa Öberg", "--password-stdin",
-                      input="a password of hers\n")  # fmt: skip
+                      input="a password of hers, 2026\n")  # fmt: skip
     assert added.returncode == 0, added.stderr
     judged = inspector("--data-dir", str(data), "judge", str(IMAGE), "--recipe", str(RECIPE))
     assert judged.returncode == 0, judged.stderr

@@ -35,7 +35,7 @@ def test_an_operator_cannot_save_a_recipe_add_a_user_or_approve(settings):
         with pytest.raises(users.PermissionDenied, match=r"olly .operator. may not save recipe"):
             store.recipe_version_id(bumped, [], actor=olly)
         with pytest.raises(users.PermissionDenied, match="may not manage users"):
-            store.add_user(olly, "mallory", "admin", "long enough pw", "M")
+            store.add_user(olly, "mallory", "admin", "Long enough pw 1", "M")
         with pytest.raises(users.PermissionDenied, match="may not change settings"):
             store.set_setting(olly, "retention_days", "1")
         version_id = store.recipe_version_id(bumped, [], actor=erin)  # an engineer may
@@ -43,7 +43,7 @@ def test_an_operator_cannot_save_a_recipe_add_a_user_or_approve(settings):
             store.approve_recipe(olly, PASSWORDS["olly"], "bracket", 2, "approved")
         with pytest.raises(users.PermissionDenied, match="may not manage users"):
             store.disable_user(erin, "olly")
-        store.add_user(ada, "mallory", "operator", "long enough pw", "M")  # an admin may
+        store.add_user(ada, "mallory", "operator", "Long enough pw 1", "M")  # an admin may
 
         saved = [e for e in store.audit_entries(50) if e.action == "recipe.saved"]
         assert [(e.user_name, e.entity_id) for e in saved] == [("erin", str(version_id))]
@@ -64,7 +64,7 @@ def test_a_claimed_role_is_checked_against_the_database(settings):
             "olly", users.Role.ADMIN, "Olly"
         )  # says admin; the database says no
         with pytest.raises(users.PermissionDenied, match=r"olly .operator. may not manage users"):
-            store.add_user(forged, "mallory", "admin", "long enough pw", "M")
+            store.add_user(forged, "mallory", "admin", "Long enough pw 1", "M")
         store.disable_user(people["ada"], "erin", "left the company")
         with pytest.raises(users.PermissionDenied, match="user erin is disabled"):
             store.recipe_version_id(parse_recipe({**RECIPE, "version": 3}, "t"), [], people["erin"])
@@ -77,10 +77,10 @@ def test_a_claimed_role_is_checked_against_the_database(settings):
 def test_bootstrap_adds_only_the_first_administrator(settings):
     with Store.open(settings) as store:
         with pytest.raises(users.PermissionDenied, match="only the first administrator"):
-            store.add_user(None, "olly", "operator", "long enough pw", "O")
-        store.add_user(None, "ada", "admin", "long enough pw", "Ada")
+            store.add_user(None, "olly", "operator", "Long enough pw 1", "O")
+        store.add_user(None, "ada", "admin", "Long enough pw 1", "Ada")
         with pytest.raises(users.PermissionDenied, match="takes an administrator"):
-            store.add_user(None, "eve", "admin", "long enough pw", "Eve")
+            store.add_user(None, "eve", "admin", "Long enough pw 1", "Eve")
         [entry] = [e for e in store.audit_entries(10) if e.entity_id == "ada"]
         assert (entry.user_name, entry.reason) == ("ada", "first administrator (bootstrap)")
 

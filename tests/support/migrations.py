@@ -1,6 +1,6 @@
 """The schema's head revisions, read from the migration files as a person would read them: the
-revisions that no other migration names as its `down_revision`. Independent of alembic and of
-inspector.store.database, so a test can check the code's answer against it."""
+revisions that no other migration names as its `down_revision` or `depends_on`. Independent of
+alembic and of inspector.store.database, so a test can check the code's answer against it."""
 
 from __future__ import annotations
 
@@ -17,4 +17,8 @@ def migration_heads() -> set[str]:
         revisions.add(re.search(r'^revision = "([^"]+)"', text, re.MULTILINE).group(1))
         down = re.search(r"^down_revision = (.+)$", text, re.MULTILINE).group(1)
         parents.update(re.findall(r'"([^"]+)"', down))  # None, "0001" or ("0002", "0003")
+        # A revision another one `depends_on` is applied before it: no longer a head either.
+        needs = re.search(r"^depends_on = ([^#\n]+)", text, re.MULTILINE)
+        if needs:
+            parents.update(re.findall(r'"([^"]+)"', needs.group(1)))
     return revisions - parents

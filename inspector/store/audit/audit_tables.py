@@ -1,6 +1,7 @@
 """The tables of accountability: users, the audit chain, signatures, overrides, site settings.
 
-Changed only together with a new migration (0003_audit_users.py made them). They share `Base`
+Changed only together with a new migration (0003_audit_users.py made them; 0005 added the
+lockout's columns). They share `Base`
 with the inspection tables, so `Base.metadata` describes the whole database once this module is
 imported (inspector.store imports it).
 """
@@ -29,6 +30,10 @@ class UserRow(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The lockout (migration 0005): wrong passwords in a row, and the end of a lock. Not part
+    # of the user's digest: they change with every wrong password, each an audit entry itself.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditHeadRow(Base):

@@ -26,6 +26,12 @@ class SiteSettings(BaseModel):
     # Whether a station's service account may put a recipe version on record by running it.
     # False: only versions an engineer saved (`inspector recipe save`) can run.
     station_saves_recipes: bool = True
+    # Wrong passwords in a row (logins, signatures, password changes) that lock an account,
+    # and for how long; an admin lifts a lock sooner with `inspector user unlock`. Five and a
+    # quarter of an hour: few enough to stop guessing, and a person who mistypes at the line
+    # waits at most a break.
+    lockout_attempts: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
 
 def load(bind: Engine | Connection) -> SiteSettings:

@@ -8,6 +8,13 @@ can be raised later without invalidating old ones.
 An `Identity` is the acting user the interface passes to every operation that changes a record.
 Operations take it as a claim and check it again inside their transaction (`acting`): a user
 disabled or demoted a second ago can do nothing more.
+
+Lockout: every way of proving a password (a login, a signature, the current password when
+changing it) goes through `_prove`, which counts wrong passwords per account. After the site
+setting `lockout_attempts` wrong ones in a row, the account is locked for `lockout_minutes`:
+no password is even checked until then, and an admin can lift it (`unlock_user`). The count
+and the lock are re-read under the chain's lock, so stations guessing together share one
+count. Failed attempts, locks and unlocks are audit entries; a password never is.
 """
 
 from __future__ import annotations
@@ -18,19 +25,18 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from inspector.domain import utc_now
 from inspector.errors import InputError, InspectorError
-from inspector.store.audit import digests
+from inspector.store.audit import digests, password_policy
 from inspector.store.audit import trail as audit
 from inspector.store.audit.audit_tables import UserRow
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES, SALT_BYTES = 2**15, 8, 1, 32, 16
-MIN_PASSWORD = 8
 SERVICE_ACCOUNT = "station"  # the headless station records as this account unless told otherwise
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
@@ -75,6 +81,10 @@ class LoginFailed(InspectorError):
     exit_code = 4
 
 
+class AccountLocked(LoginFailed):
+    """Too many wrong passwords in a row: no login or signature until the lock ends."""
+
+
 @dataclass(frozen=True)
 class Identity:
     name: str
@@ -100,6 +110,8 @@ class UserInfo:
     role: Role
     disabled: bool
     created_at: datetime
+    locked_until: datetime | None = None  # set only while the account is locked
+    failed_logins: int = 0  # wrong passwords in a row
 
 
 # -- passwords ---------------------------------------------------------------------------
@@ -146,8 +158,17 @@ def _identity(row: dict) -> Identity:
 def list_users(engine: Engine) -> list[UserInfo]:
     with engine.connect() as connection:
         rows = connection.execute(select(_users).order_by(_users.c.name)).mappings().all()
+    now = utc_now()
     return [
-        UserInfo(r["name"], r["full_name"], Role(r["role"]), r["disabled"], r["created_at"])
+        UserInfo(
+            r["name"],
+            r["full_name"],
+            Role(r["role"]),
+            r["disabled"],
+            r["created_at"],
+            _locked_until(r, now),
+            r["failed_logins"],
+        )
         for r in rows
     ]
 
@@ -172,46 +193,172 @@ def acting(connection: Connection, identity: Identity, permission: Permission) -
     return current
 
 
-# -- logins ------------------------------------------------------------------------------
+# -- logins, signatures and the lockout ---------------------------------------------------
+
+
+def _locked_until(row: dict, now: datetime) -> datetime | None:
+    until = row["locked_until"]
+    return until if until is not None and until > now else None
+
+
+def locked_message(name: str, until: datetime, failures: int) -> str:
+    """What a locked account's owner reads (the time in the station's own time zone)."""
+    local = until.astimezone().strftime("%H:%M")
+    return (
+        f"account {name} is locked until {local} ({failures} failed attempts); "
+        f"an admin can unlock it with `inspector user unlock {name}`"
+    )
+
+
+def _lockout_settings(connection: Connection) -> tuple[int, int]:
+    # Imported here: site_settings imports this module (Identity, acting).
+    from inspector.store.audit import site_settings
+
+    current = site_settings.load(connection)
+    return current.lockout_attempts, current.lockout_minutes
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    row: dict | None
+    failure: str | None  # None: the password was right and the account may use it
+    locked: tuple[datetime, int] | None = None  # (until, failed attempts) when locked
+
+
+def _prove(
+    engine: Engine, name: str, password: str, failed_action: str, ok_action: str | None = None
+) -> _Attempt:
+    """Check `name`'s password, counting wrong ones and locking; audits every failure (and the
+    success as `ok_action` when given)."""
+    with engine.connect() as connection:
+        row = _row(connection, name)
+    now = utc_now()
+    # A locked account takes no guesses: its password is not even checked.
+    was_locked = row is not None and _locked_until(row, now) is not None
+    seen = (row["locked_until"], row["failed_logins"]) if was_locked else None
+    matches = not was_locked and check_password(password, row["password_hash"] if row else None)
+    with audit.audited(engine) as connection:
+        row = _row(connection, name)  # again, under the chain's lock: shared by every station
+        locked, counted = None, None
+        if row is None:
+            failure = "unknown user"
+        elif row["role"] == Role.SERVICE.value:
+            failure = "a service account cannot log in"
+        elif was_locked or _locked_until(row, now) is not None:
+            failure = "account locked"
+            still = _locked_until(row, now) is not None  # an admin may have lifted it since
+            locked = (row["locked_until"], row["failed_logins"]) if still else seen
+        elif not matches:
+            failure = "wrong password"
+            locked, counted = _count_failure(connection, row, now)
+        elif row["disabled"]:
+            failure = "user disabled"
+        else:
+            failure = None
+            if row["failed_logins"] or row["locked_until"] is not None:
+                connection.execute(
+                    update(_users)
+                    .where(_users.c.name == name)
+                    .values(failed_logins=0, locked_until=None)
+                )
+            if ok_action:
+                audit.append(connection, name, ok_action, "user", name[:100])
+        if failure is not None:
+            audit.append(
+                connection, name, failed_action, "user", name[:100], new=counted, reason=failure
+            )
+            if locked is not None and failure == "wrong password":
+                until, failures = locked
+                audit.append(
+                    connection,
+                    "system",
+                    "user.locked",
+                    "user",
+                    name,
+                    new={"locked_until": until.isoformat(), "failed_logins": failures},
+                    reason=f"{failures} wrong passwords in a row",
+                )
+    return _Attempt(row, failure, locked)
+
+
+def _count_failure(
+    connection: Connection, row: dict, now: datetime
+) -> tuple[tuple[datetime, int] | None, dict]:
+    """One more wrong password: ((until, count) when this one locks the account, the count and
+    the limit for the audit entry)."""
+    attempts, minutes = _lockout_settings(connection)
+    # A lock that has run out starts the count again.
+    failures = (0 if row["locked_until"] is not None else row["failed_logins"]) + 1
+    until = now + timedelta(minutes=minutes) if failures >= attempts else None
+    connection.execute(
+        update(_users)
+        .where(_users.c.name == row["name"])
+        .values(failed_logins=failures, locked_until=until)
+    )
+    counted = {"failed_attempts": failures, "lockout_attempts": attempts}
+    return ((until, failures) if until is not None else None), counted
+
+
+def _raise_if_locked(name: str, attempt: _Attempt) -> None:
+    if attempt.locked is not None:
+        until, failures = attempt.locked
+        raise AccountLocked(locked_message(name, until, failures))
 
 
 def authenticate(engine: Engine, name: str, password: str) -> Identity:
     """The identity of a user whose password matches; each try is an audit entry."""
-    with engine.connect() as connection:
-        row = _row(connection, name)
-    matches = check_password(password, row["password_hash"] if row else None)
-    if row is None:
-        failure = "unknown user"
-    elif row["role"] == Role.SERVICE.value:
-        failure = "a service account cannot log in"
-    elif not matches:
-        failure = "wrong password"
-    elif row["disabled"]:
-        failure = "user disabled"
-    else:
-        failure = None
-    with audit.audited(engine) as connection:
-        action = "user.login_failed" if failure else "user.login"
-        audit.append(connection, name, action, "user", name[:100], reason=failure or "")
-    if failure == "user disabled":
+    attempt = _prove(engine, name, password, "user.login_failed", "user.login")
+    _raise_if_locked(name, attempt)
+    if attempt.failure == "user disabled":
         raise LoginFailed(f"user {name} is disabled; an administrator can tell why")
-    if failure:
+    if attempt.failure:
         raise LoginFailed(f"login failed for {name!r}: wrong user name or password")
-    return _identity(row)
+    return _identity(attempt.row)
 
 
 def check_signer(engine: Engine, identity: Identity, password: str) -> None:
     """An electronic signature's password check: the signer types the password again."""
-    with engine.connect() as connection:
-        row = _row(connection, identity.name)
-    if row is not None and not row["disabled"] and check_password(password, row["password_hash"]):
-        return
-    failure = "wrong password" if row else "unknown user"
+    attempt = _prove(engine, identity.name, password, "signature.failed")
+    _raise_if_locked(identity.name, attempt)
+    if attempt.failure:
+        raise LoginFailed(f"signature refused: wrong password for {identity.name}")
+
+
+def unlock_user(engine: Engine, actor: Identity, name: str, reason: str = "") -> UserInfo:
+    """Lift a lock and clear the count of wrong passwords; returns the state before."""
     with audit.audited(engine) as connection:
-        audit.append(
-            connection, identity.name, "signature.failed", "user", identity.name, reason=failure
+        by = acting(connection, actor, Permission.MANAGE_USERS)
+        row = _row(connection, name)
+        if row is None:
+            raise InputError(f"user {name}: no such user (see `inspector user list`)")
+        if not row["failed_logins"] and row["locked_until"] is None:
+            raise InputError(f"user {name} is not locked and has no failed attempts on record")
+        connection.execute(
+            update(_users).where(_users.c.name == name).values(failed_logins=0, locked_until=None)
         )
-    raise LoginFailed(f"signature refused: wrong password for {identity.name}")
+        until = row["locked_until"]
+        audit.append(
+            connection,
+            by.name,
+            "user.unlocked",
+            "user",
+            name,
+            old={
+                "failed_logins": row["failed_logins"],
+                "locked_until": until.isoformat() if until else None,
+            },
+            new={"failed_logins": 0, "locked_until": None},
+            reason=reason,
+        )
+    return UserInfo(
+        name,
+        row["full_name"],
+        Role(row["role"]),
+        row["disabled"],
+        row["created_at"],
+        _locked_until(row, utc_now()),
+        row["failed_logins"],
+    )
 
 
 # -- changes -----------------------------------------------------------------------------
@@ -240,8 +387,9 @@ def add_user(
         actor.require(Permission.MANAGE_USERS)  # before saying anything about the password
     stored = None
     if role_ is not Role.SERVICE:
-        if password is None or len(password) < MIN_PASSWORD:
-            raise InputError(f"password for {name}: at least {MIN_PASSWORD} characters")
+        if password is None:
+            raise InputError(f"user {name} needs a password")
+        password_policy.check(password, name, admin=role_ is Role.ADMIN)
         stored = hash_password(password)
     with audit.audited(engine) as connection:
         if actor is None:
@@ -294,6 +442,8 @@ def _insert(
         "password_hash": stored,
         "disabled": False,
         "created_at": utc_now(),
+        "failed_logins": 0,
+        "locked_until": None,
     }
     connection.execute(insert(_users), row)
     new = {"name": name, "full_name": full_name, "role": role.value, "disabled": False}
@@ -332,3 +482,89 @@ def disable_user(engine: Engine, actor: Identity, name: str, reason: str = "") -
             new=new,
             reason=reason,
         )
+
+
+def change_own_password(
+    engine: Engine, name: str, current: str, new_password: str, reason: str = ""
+) -> None:
+    """A person sets a new password, proving the current one (a wrong one counts to a lock)."""
+    row = _person(engine, name)
+    password_policy.check(new_password, name, admin=row["role"] == Role.ADMIN.value)
+    attempt = _prove(engine, name, current, "user.password_change_failed")
+    _raise_if_locked(name, attempt)
+    if attempt.failure == "user disabled":
+        raise PermissionDenied(f"user {name} is disabled")
+    if attempt.failure:
+        raise LoginFailed(f"password not changed: wrong current password for {name}")
+    if check_password(new_password, attempt.row["password_hash"]):
+        raise InputError(f"password for {name} refused: it is the current password")
+    with audit.audited(engine) as connection:
+        _store_password(connection, name, name, new_password, reason or "changed by its owner")
+
+
+def reset_password(
+    engine: Engine,
+    actor: Identity,
+    signature_password: str,
+    name: str,
+    new_password: str,
+    reason: str = "",
+) -> int:
+    """An administrator sets another user's password, signed with the admin's own password;
+    the user's lock, if any, ends. Returns the signature's id."""
+    from inspector.store.audit import signatures  # it imports this module (Identity)
+
+    actor.require(Permission.MANAGE_USERS)
+    row = _person(engine, name)
+    password_policy.check(new_password, name, admin=row["role"] == Role.ADMIN.value)
+    check_signer(engine, actor, signature_password)
+    with audit.audited(engine) as connection:
+        by = acting(connection, actor, Permission.MANAGE_USERS)
+        why = reason or "set by an administrator"
+        statement = f"{by.full_name} ({by.name}) set a new password for user {name}. Reason: {why}"
+        signature_id, signature_sha = signatures.sign(
+            connection, by, signatures.Meaning.APPROVED, "user", name, statement
+        )
+        _store_password(connection, by.name, name, new_password, why, signature_id, signature_sha)
+    return signature_id
+
+
+def _person(engine: Engine, name: str) -> dict:
+    with engine.connect() as connection:
+        row = _row(connection, name)
+    if row is None:
+        raise InputError(f"user {name}: no such user (see `inspector user list`)")
+    if row["role"] == Role.SERVICE.value:
+        raise InputError(f"user {name} is a service account: it has no password")
+    return row
+
+
+def _store_password(
+    connection: Connection,
+    by: str,
+    name: str,
+    new_password: str,
+    reason: str,
+    signature_id: int | None = None,
+    signature_sha: str | None = None,
+) -> None:
+    stored = hash_password(new_password)
+    connection.execute(
+        update(_users)
+        .where(_users.c.name == name)
+        .values(password_hash=stored, failed_logins=0, locked_until=None)
+    )
+    row = _row(connection, name)
+    new = {"sha256": digests.user(row)}  # the digest covers the hash's hash, never the password
+    if signature_sha is not None:
+        new["signature_sha256"] = signature_sha
+    audit.append(
+        connection,
+        by,
+        "user.password_changed",
+        "user",
+        name,
+        new=new,
+        reason=reason,
+        signature_id=signature_id,
+    )
