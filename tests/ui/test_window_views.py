@@ -107,7 +107,7 @@ def test_inspector_window_passes_its_views_to_the_window(monkeypatch, tmp_path):
     monkeypatch.setenv("INSPECTOR_CONFIG", str(tmp_path / "station.yaml"))
     seen = {}
 
-    def run_window(settings, profile, source, recipe, autostart=True, views=None):
+    def run_window(settings, profile, source, recipe, autostart=True, views=None, notice=None):
         seen.update(views=views, autostart=autostart)
         return 0
 
