@@ -19,6 +19,7 @@ from inspector.cli import (
     eval_commands,
     export_commands,
     history_commands,
+    journal_commands,
     models_commands,
     override_commands,
     purge_commands,
@@ -44,6 +45,7 @@ COMMANDS = (
     purge_commands,  # purge
     setting_commands,  # setting
     models_commands,  # models
+    journal_commands,  # journal
 )
 
 
