@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="any SQLAlchemy URL (default: SQLite in the "
         "data directory; env INSPECTOR_DATABASE_URL)",
     )
+    parser.add_argument(
+        "--min-free-disk-mb",
+        type=int,
+        metavar="MB",
+        help="the station stops (FAULT, exit 4) when the data directory has less free space "
+        "(default 500; 0: no check; env INSPECTOR_MIN_FREE_DISK_MB)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
@@ -95,7 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 def _settings(args):
     from inspector.config import Settings
 
-    return Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
+    return Settings.from_env(
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        min_free_disk_mb=args.min_free_disk_mb,
+    )
 
 
 if __name__ == "__main__":

@@ -86,7 +86,7 @@ def summary_line(stats: StationStats) -> str:
     if stats.backpressure_waits:
         parts.append(f"camera waited {stats.backpressure_waits} times for the judge")
     if stats.not_judged:
-        parts.append(f"{stats.not_judged} stopped before judging (recorded UNSURE)")
+        parts.append(f"{stats.not_judged} stopped before judging (UNSURE, not judged)")
     if stats.record_failures:
         parts.append(_not_recorded(stats))
     return "stopped: " + ", ".join(parts)

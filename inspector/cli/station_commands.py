@@ -288,6 +288,10 @@ def _window(args, settings) -> int:
     profile = StationProfile.load()
     if not (args.data_dir or args.database_url):
         settings = profile.settings()
+        if args.min_free_disk_mb is not None:
+            import dataclasses
+
+            settings = dataclasses.replace(settings, min_free_disk_mb=args.min_free_disk_mb)
     source = args.source or profile.source or DEMO_SOURCE
     recipe = args.recipe or profile.recipe or str(DEMO_RECIPE)
     views = [ViewPlan(name, uri, path) for name, uri, path in args.view or ()]

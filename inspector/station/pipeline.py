@@ -289,7 +289,10 @@ class Station:
             try:
                 inspection_id = self.store.record(record)
             except Exception as exc:
-                log.exception("recording frame %s of view %s failed", frame.sequence, view.name)
+                # The traceback to the log file; the operator reads the cause in the FAULT.
+                log.warning(
+                    "recording frame %s of view %s failed", frame.sequence, view.name, exc_info=True
+                )
                 failure = describe_failure(exc)
                 self._enter_fault(f"could not record {self._name(view, frame)}: {failure}")
             else:
@@ -306,8 +309,13 @@ class Station:
         try:
             path = self.store.keep_in_journal(record)
         except Exception as exc:
-            log.exception("journaling frame %s of view %s failed", frame.sequence, view.name)
-            message = f"LOST {name}: not recorded, and the journal could not be written ({exc})"
+            log.warning(
+                "journaling frame %s of view %s failed", frame.sequence, view.name, exc_info=True
+            )
+            message = (
+                f"LOST {name}: not recorded, and the journal could not be written ({exc}): "
+                "inspect this part again"
+            )
             return self._not_recorded(view, frame, record.verdict, message)
         with self._stats_lock:
             self.stats.journaled += 1
@@ -335,6 +343,6 @@ class Station:
             if self.fault is not None:
                 return
             self.fault = cause
-        log.error("station FAULT: %s", cause)
+        log.warning("station FAULT: %s", cause)  # the listeners show it
         self._emit(StationFaulted(cause))
         self.stop()

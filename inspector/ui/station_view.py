@@ -333,6 +333,10 @@ class StationView(QWidget):
             )
             recipes = ", ".join(f"{v.name} {v.recipe.name} v{v.recipe.version}" for v in views)
             self._set_status(f"Running {len(views)} views: {recipes} ({station.policy}).")
+        if station.fault is not None:  # it stopped at once (the disk check at start)
+            self.camera_label.setText("stopped")
+            self._on_fault(station.fault)
+            return
         self._set_running(True)
 
     def _start_failed(self, exc: BaseException) -> None:
