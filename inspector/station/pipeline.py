@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from inspector.cameras import Source, SourceEvent
-from inspector.domain import Frame, utc_now
+from inspector.domain import Frame, Verdict, utc_now
 from inspector.judges import JudgeChain
 from inspector.recipes import Recipe
 from inspector.station import inspection
@@ -278,9 +278,13 @@ class Station:
         try:
             record = inspection.pending(view.recipe, view.recipe_version_id, judged)
         except Exception as exc:  # the evidence image could not be encoded: nothing to keep
-            log.exception("encoding frame %s of view %s failed", frame.sequence, view.name)
-            self._enter_fault(f"could not encode the evidence of {self._name(view, frame)}: {exc}")
-            return self._not_recorded(view, frame, verdict, f"LOST {self._name(view, frame)}")
+            log.warning(
+                "encoding frame %s of view %s failed", frame.sequence, view.name, exc_info=True
+            )
+            name = self._name(view, frame)
+            self._enter_fault(f"could not encode the evidence of {name}: {exc}")
+            message = f"LOST {name}: no evidence image to keep: inspect this part again"
+            return self._not_recorded(view, frame, verdict, message)
         if self.fault is None:
             low = self.store.disk_low()
             if low is not None:
@@ -323,7 +327,7 @@ class Station:
         return self._not_recorded(view, frame, record.verdict, message, str(path))
 
     def _not_recorded(
-        self, view: View, frame: Frame, verdict, message: str, journal: str | None = None
+        self, view: View, frame: Frame, verdict: Verdict, message: str, journal: str | None = None
     ) -> ViewResult:
         with self._stats_lock:
             self.stats.record_failures += 1

@@ -61,6 +61,8 @@ from inspector.store.tables import (
 )
 from inspector.store.text import column_limits, storable, storable_row
 
+__all__ = ["JournalEntry", "PendingRecord", "ReplayReport", "Store", "StoreError", "Timings"]
+
 _LIMITS = {table: column_limits(table) for table in (InspectionRow, DefectRow, JudgeAttemptRow)}
 
 
@@ -74,9 +76,6 @@ def describe_failure(exc: BaseException) -> str:
     lines = str(cause).strip().splitlines()
     text = lines[0] if lines else ""
     return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
-
-
-__all__ = ["JournalEntry", "PendingRecord", "ReplayReport", "Store", "StoreError", "Timings"]
 
 
 @dataclass

@@ -31,6 +31,14 @@ def storable(text: str | None) -> str | None:
     """`text` with NUL and lone surrogates escaped visibly; None stays None."""
     if text is None or type(text) is not str:
         return text
+    if "\x00" not in text:  # the common case, at C speed: a 1 MB answer in well under 1 ms
+        if text.isascii():
+            return text
+        try:
+            text.encode("utf-8")  # fails exactly on a surrogate
+            return text
+        except UnicodeEncodeError:
+            pass
     return _UNSTORABLE.sub(_escape, text)
 
 
