@@ -7,29 +7,60 @@ from dataclasses import dataclass
 from pathlib import Path
 
 APP_NAME = "inspector"
+# The station stops (FAULT) when the data directory has less free space than this, before the
+# disk is full: what is left holds the journal of the parts that could not be recorded.
+DEFAULT_MIN_FREE_DISK_MB = 500
 
 
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
+    min_free_disk_mb: int = DEFAULT_MIN_FREE_DISK_MB  # 0: no check
 
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
 
+    @property
+    def journal_dir(self) -> Path:
+        """Records kept while the store could not take them (store/journal.py)."""
+        return self.data_dir / "journal"
+
     @classmethod
     def from_env(
-        cls, data_dir: str | Path | None = None, database_url: str | None = None
+        cls,
+        data_dir: str | Path | None = None,
+        database_url: str | None = None,
+        min_free_disk_mb: str | int | None = None,
     ) -> Settings:
-        """INSPECTOR_DATA_DIR and INSPECTOR_DATABASE_URL override the per-user defaults."""
+        """INSPECTOR_DATA_DIR, INSPECTOR_DATABASE_URL and INSPECTOR_MIN_FREE_DISK_MB override
+        the per-user defaults."""
         if data_dir is None:
             data_dir = os.environ.get("INSPECTOR_DATA_DIR") or _user_data_dir()
         data_dir = Path(data_dir).expanduser()
         url = database_url or os.environ.get("INSPECTOR_DATABASE_URL")
         if not url:
             url = f"sqlite:///{(data_dir / 'inspector.db').as_posix()}"
-        return cls(data_dir=data_dir, database_url=url)
+        if min_free_disk_mb is None or min_free_disk_mb == "":
+            min_free_disk_mb = os.environ.get("INSPECTOR_MIN_FREE_DISK_MB") or (
+                DEFAULT_MIN_FREE_DISK_MB
+            )
+        return cls(data_dir, url, _megabytes(min_free_disk_mb))
+
+
+def _megabytes(value: str | int) -> int:
+    from inspector.errors import InputError
+
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = -1
+    if number < 0:
+        raise InputError(
+            f"min_free_disk_mb {value!r}: give a whole number of megabytes (0 turns the check off)"
+        )
+    return number
 
 
 def _user_data_dir() -> Path:
@@ -51,6 +82,7 @@ class StationProfile:
     trigger: str = "auto"
     data_dir: str = ""
     database_url: str = ""
+    min_free_disk_mb: str = ""  # "" : the default (DEFAULT_MIN_FREE_DISK_MB)
 
     @staticmethod
     def path() -> Path:
@@ -91,4 +123,5 @@ class StationProfile:
         return Settings.from_env(
             data_dir=os.environ.get("INSPECTOR_DATA_DIR") or self.data_dir or None,
             database_url=os.environ.get("INSPECTOR_DATABASE_URL") or self.database_url or None,
+            min_free_disk_mb=os.environ.get("INSPECTOR_MIN_FREE_DISK_MB") or self.min_free_disk_mb,
         )

@@ -19,6 +19,7 @@ from inspector.cli import (
     eval_commands,
     export_commands,
     history_commands,
+    journal_commands,
     models_commands,
     override_commands,
     purge_commands,
@@ -44,6 +45,7 @@ COMMANDS = (
     purge_commands,  # purge
     setting_commands,  # setting
     models_commands,  # models
+    journal_commands,  # journal
 )
 
 
@@ -63,6 +65,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--database-url",
         help="any SQLAlchemy URL (default: SQLite in the "
         "data directory; env INSPECTOR_DATABASE_URL)",
+    )
+    parser.add_argument(
+        "--min-free-disk-mb",
+        type=int,
+        metavar="MB",
+        help="the station stops (FAULT, exit 4) when the data directory has less free space "
+        "(default 500; 0: no check; env INSPECTOR_MIN_FREE_DISK_MB)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -95,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
 def _settings(args):
     from inspector.config import Settings
 
-    return Settings.from_env(data_dir=args.data_dir, database_url=args.database_url)
+    return Settings.from_env(
+        data_dir=args.data_dir,
+        database_url=args.database_url,
+        min_free_disk_mb=args.min_free_disk_mb,
+    )
 
 
 if __name__ == "__main__":

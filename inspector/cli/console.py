@@ -92,10 +92,30 @@ def summary_line(stats: StationStats) -> str:
     if stats.backpressure_waits:
         parts.append(f"camera waited {stats.backpressure_waits} times for the judge")
     if stats.not_judged:
-        parts.append(f"{stats.not_judged} stopped before judging (recorded UNSURE)")
+        parts.append(f"{stats.not_judged} stopped before judging (UNSURE, not judged)")
     if stats.record_failures:
-        parts.append(f"{stats.record_failures} NOT RECORDED (see the log)")
+        parts.append(_not_recorded(stats))
     return "stopped: " + ", ".join(parts)
+
+
+def _not_recorded(stats: StationStats) -> str:
+    lost = stats.record_failures - stats.journaled
+    text = f"{stats.record_failures} NOT RECORDED ({stats.journaled} kept in the journal"
+    return text + (f", {lost} LOST)" if lost else ")")
+
+
+def fault_report(fault: str | None, not_recorded: list[str]) -> list[str]:
+    """What the operator reads after a FAULT: the cause, each part not recorded, what to do."""
+    lines = [f"FAULT: the station stopped: {fault}"] if fault else []
+    if not_recorded:
+        lines.append(f"{len(not_recorded)} inspections seen but NOT RECORDED:")
+        lines.extend(f"  {message}" for message in not_recorded)
+    if any("kept in the journal" in m for m in not_recorded):
+        lines.append(
+            "fix the cause, then start the station again or run `inspector journal replay`: "
+            "the journal is written to the store first"
+        )
+    return lines
 
 
 def part_dict(event: PartInspected) -> dict:
@@ -119,16 +139,19 @@ def part_line(event: PartInspected, as_json: bool = False) -> str:
     if as_json:
         return json.dumps(part_dict(event))
     views = "  ".join(
-        f"{r.view}={r.verdict.outcome.value if r.verdict else 'no frame'}" for r in event.views
+        f"{r.view}={r.verdict.outcome.value if r.verdict else 'no frame'}"
+        + (" NOT RECORDED" if r.frame is not None and r.inspection_id is None else "")
+        for r in event.views
     )
     return visible(f"part {event.part_id}  {event.outcome.value:<6}  {views}")
 
 
 def parts_summary_line(stats: StationStats) -> str:
-    return (
+    line = (
         f"stopped: {stats.parts} parts, {stats.recorded} views recorded, "
         f"{stats.missing_views} views without a frame"
     )
+    return line + (f", {_not_recorded(stats)}" if stats.record_failures else "")
 
 
 def record_dict(record: InspectionRecord) -> dict:

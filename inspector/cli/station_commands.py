@@ -10,6 +10,11 @@
 the station's inspect step on each image. In `parts` (and the window with `--view`) each view
 has its own source and recipe (prompt, ROI, defect classes, engines); the part FAILs if any view
 fails, is UNSURE if any view is unsure or sent no frame, and PASSes only if all pass.
+
+Never a verdict without a record: when a part's record cannot be written, the station stops in
+FAULT, prints the cause, keeps the part (and every part seen behind it) in the journal of the
+data directory, and `run` / `parts` exit with NOT_RECORDED_EXIT naming each part. The next start
+(or `inspector journal replay`) writes them to the store.
 Only argparse at import; every handler imports the station when it runs.
 """
 
@@ -22,6 +27,16 @@ from pathlib import Path
 from inspector.cli.demo import DEMO_SOURCE, demo_recipe
 
 TRIGGERS = ("auto", "free-run", "triggered")
+NOT_RECORDED_EXIT = 4
+EXIT_STATUS = (
+    "exit status: 0 every part seen was recorded; "
+    f"{NOT_RECORDED_EXIT} the station stopped in FAULT (a record could not be written, or the "
+    "data directory's disk is nearly full: below min_free_disk_mb, env "
+    "INSPECTOR_MIN_FREE_DISK_MB, default 500): the cause and every part seen but not recorded "
+    "are printed on stderr, with the journal file that keeps each; the next start or "
+    "`inspector journal replay` writes them to the store. 1-3: bad input or set-up, "
+    "nothing inspected; 130: interrupted."
+)
 
 
 def register(commands) -> None:
@@ -43,7 +58,9 @@ def _view_option(parser: argparse.ArgumentParser, required: bool, help: str) -> 
 
 
 def _register_run(commands) -> None:
-    run = commands.add_parser("run", help="inspect a camera, stream, video or folder headless")
+    run = commands.add_parser(
+        "run", help="inspect a camera, stream, video or folder headless", epilog=EXIT_STATUS
+    )
     run.add_argument(
         "--source",
         default=DEMO_SOURCE,
@@ -97,6 +114,7 @@ def _register_parts(commands) -> None:
     parts = commands.add_parser(
         "parts",
         help="inspect parts seen by several cameras (top, side ...), one verdict per part",
+        epilog=EXIT_STATUS,
     )
     _view_option(
         parts,
@@ -128,31 +146,37 @@ def _progress(message: str) -> None:
 
 
 def _headless(store, start, printed: type, line, max_parts: int, camera_name):
-    """A station run from the command line until it stops (the sources end, --max-parts, or
-    Ctrl-C): `start(runner, listener)` starts it; each `printed` event is printed as `line(event)`
-    and counted against `max_parts`; camera states and record failures go to stderr, the camera
-    named by `camera_name(uri)`. Returns the stopped station."""
+    """A station run from the command line until it stops (the sources end, --max-parts,
+    Ctrl-C, or a FAULT): `start(runner, listener)` starts it; each `printed` event is printed as
+    `line(event)` and counted against `max_parts`; camera states, the fault and each record not
+    written go to stderr, the camera named by `camera_name(uri)`. Returns the stopped station and
+    the messages of the records not written (each names the part and its journal file)."""
     import threading
 
     from inspector.cameras import SourceEvent
     from inspector.cli.interrupts import run_until_stopped
-    from inspector.station import RecordFailed, StationStopped
+    from inspector.station import RecordFailed, StationFaulted, StationStopped
     from inspector.station.runner import StationRunner
+    from inspector.store import storable
 
     runner = StationRunner(store)
     done = threading.Event()
     count = 0
+    not_recorded: list[str] = []
 
     def on_event(event) -> None:
         nonlocal count
         if isinstance(event, printed):
             count += 1
-            print(line(event), flush=True)
+            print(storable(line(event)), flush=True)  # a part id from any file name prints
             if max_parts and count >= max_parts:
                 runner.stop(wait=False)
         elif isinstance(event, SourceEvent):
             _progress(f"{camera_name(event.uri)}: {event.state}: {event.message}")
+        elif isinstance(event, StationFaulted):
+            _progress(f"FAULT: {event.cause}")
         elif isinstance(event, RecordFailed):
+            not_recorded.append(event.message)
             _progress(event.message)
         elif isinstance(event, StationStopped):
             done.set()
@@ -160,7 +184,18 @@ def _headless(store, start, printed: type, line, max_parts: int, camera_name):
     station = start(runner, on_event)
     run_until_stopped(station.stop, done)
     station.wait()
-    return station
+    return station, not_recorded
+
+
+def _exit_status(station, not_recorded: list[str]) -> int:
+    """0 when every part seen is recorded; else the fault and each part, and NOT_RECORDED_EXIT."""
+    from inspector.cli import console
+
+    if station.fault is None and not not_recorded:
+        return 0
+    for message in console.fault_report(station.fault, not_recorded):
+        _progress(message)
+    return NOT_RECORDED_EXIT
 
 
 DEFAULT_RECIPE_HELP = (
@@ -186,7 +221,7 @@ def _run(args, settings) -> int:
     args.recipe = _recipe_or_demo(args.recipe)
 
     with _open_store(settings, args.evidence_format) as store:
-        station = _headless(
+        station, not_recorded = _headless(
             store,
             lambda runner, listener: runner.start(
                 args.recipe, args.source, listener, args.trigger, _progress
@@ -197,7 +232,7 @@ def _run(args, settings) -> int:
             lambda uri: f"camera {uri}",
         )
     _progress(console.summary_line(station.stats))
-    return 0
+    return _exit_status(station, not_recorded)
 
 
 def _parts(args, settings) -> int:
@@ -209,7 +244,7 @@ def _parts(args, settings) -> int:
     plans = [ViewPlan(name, source, recipe) for name, source, recipe in args.view]
     names = {shown_address(plan.source): plan.name for plan in plans}  # as sources name themselves
     with _open_store(settings) as store:
-        station = _headless(
+        station, not_recorded = _headless(
             store,
             lambda runner, listener: runner.start_views(plans, listener, args.trigger, _progress),
             PartInspected,
@@ -218,7 +253,7 @@ def _parts(args, settings) -> int:
             lambda uri: names.get(uri, uri),
         )
     _progress(console.parts_summary_line(station.stats))
-    return 0
+    return _exit_status(station, not_recorded)
 
 
 def _judge(args, settings) -> int:
@@ -302,6 +337,10 @@ def _window(args, settings) -> int:
     profile = StationProfile.load()
     if not (args.data_dir or args.database_url):
         settings = profile.settings()
+        if args.min_free_disk_mb is not None:
+            import dataclasses
+
+            settings = dataclasses.replace(settings, min_free_disk_mb=args.min_free_disk_mb)
     source = args.source or profile.source or DEMO_SOURCE
     notice = None
     recipe = args.recipe or profile.recipe

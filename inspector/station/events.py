@@ -2,8 +2,10 @@
 
 One set of events for any number of views (a single camera is one view). Per view: every frame
 as it arrives (`FrameCaptured`), a frame dropped in free-run (`FrameDropped`), a verdict
-committed to the record (`InspectionRecorded`) or not (`RecordFailed`). Per part, once every
-view of it is recorded: `PartInspected`, whose outcome is the part's. Camera states arrive as the
+committed to the record (`InspectionRecorded`) or not (`RecordFailed`, which names where the
+record is kept instead). Per part, once every view of it is recorded: `PartInspected`, whose
+outcome is the part's. A record that cannot be written stops the station: `StationFaulted`
+(once, with the cause) comes before the first `RecordFailed`. Camera states arrive as the
 cameras' own `SourceEvent`. The last event is always `StationStopped`, with the final counts.
 
 Listeners are called on the station's threads and must return at once.
@@ -53,11 +55,20 @@ class InspectionRecorded:
 
 @dataclass(frozen=True)
 class RecordFailed:
-    """A verdict that could not be stored; the station goes on, the message says why."""
+    """A view's verdict that is not in the store: the station is in FAULT. The message names the
+    part and where its record is kept (`journal`: the journal file; None: not even there)."""
 
     frame: Frame
     message: str
     view: str = ""
+    journal: str | None = None
+
+
+@dataclass(frozen=True)
+class StationFaulted:
+    """The station stopped judging: a part could not be recorded (the cause says why)."""
+
+    cause: str
 
 
 @dataclass(frozen=True)
@@ -110,7 +121,8 @@ class StationStats:
     backpressure_waits: int = 0  # triggered: times a camera waited for the judge
     not_judged: int = 0  # triggered: view frames queued at shutdown, recorded as UNSURE
     missing_views: int = 0  # several views: views that gave no frame for a part
-    record_failures: int = 0
+    record_failures: int = 0  # view inspections not in the store (journaled, or lost)
+    journaled: int = 0  # of those, kept in the journal, to be written when the fault clears
 
 
 @dataclass(frozen=True)
@@ -123,6 +135,7 @@ StationEvent = (
     | FrameDropped
     | InspectionRecorded
     | RecordFailed
+    | StationFaulted
     | PartInspected
     | SourceEvent
     | StationStopped

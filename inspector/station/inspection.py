@@ -20,7 +20,7 @@ from inspector.cameras import Source
 from inspector.domain import Frame, Verdict, unsure
 from inspector.judges import JudgeChain
 from inspector.recipes import Recipe
-from inspector.store import Store, Timings
+from inspector.store import PendingRecord, Store, Timings
 from inspector.store.evidence import EncodedImage
 
 log = logging.getLogger(__name__)
@@ -75,10 +75,8 @@ def not_judged(frame: Frame, store: Store, encoder: Executor) -> Judged:
     return Judged(frame, unsure(NOT_JUDGED), now, now, encoded)
 
 
-def record(
-    recipe: Recipe, recipe_version_id: int, judged: Judged, store: Store
-) -> tuple[int, Timings]:
-    """The second half: the record, with the timings from capture to commit."""
+def pending(recipe: Recipe, recipe_version_id: int, judged: Judged) -> PendingRecord:
+    """The record to write, with its evidence image and the timings from capture to now."""
     frame = judged.frame
     image = judged.encoded.result()
     timings = Timings(
@@ -87,10 +85,15 @@ def record(
         total_ms=(time.monotonic_ns() - frame.captured_monotonic_ns) / 1e6,
     )
     roi = recipe.roi.as_region() if recipe.roi else None
-    inspection_id = store.record_inspection(
-        frame, recipe_version_id, judged.verdict, image, timings, roi
-    )
-    return inspection_id, timings
+    return PendingRecord.of(frame, recipe_version_id, judged.verdict, image, timings, roi)
+
+
+def record(
+    recipe: Recipe, recipe_version_id: int, judged: Judged, store: Store
+) -> tuple[int, Timings]:
+    """The second half: the record, with the timings from capture to commit."""
+    record = pending(recipe, recipe_version_id, judged)
+    return store.record(record), record.timings
 
 
 def inspect(

@@ -17,6 +17,13 @@ Listeners (the CLI, the window) receive events (station/events.py); they never r
 station. A stopped station has judged and recorded the part in flight; triggered parts still
 queued are recorded as UNSURE ("not judged"), so no part that was seen goes unrecorded; in
 free-run, queued frames are dropped and counted.
+
+Never a verdict without a record: when a record cannot be written (the database, the disk, any
+cause), or the data directory has less free space than the store's minimum (checked at start
+and before each record), the station enters FAULT (`fault`, the cause; `StationFaulted`) and
+stops as if asked to: it judges no more parts. That record, and every part already seen behind
+it, goes to the store's journal instead, without trying the store again, to be written when the
+fault clears (`Store.replay_journal`, run at the next start); each `RecordFailed` says where.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from inspector.cameras import Source, SourceEvent
-from inspector.domain import Frame, utc_now
+from inspector.domain import Frame, Verdict, utc_now
 from inspector.judges import JudgeChain
 from inspector.recipes import Recipe
 from inspector.station import inspection
@@ -43,6 +50,7 @@ from inspector.station.events import (
     PartInspected,
     RecordFailed,
     StationEvent,
+    StationFaulted,
     StationStats,
     StationStopped,
     TriggerPolicy,
@@ -50,7 +58,7 @@ from inspector.station.events import (
 )
 from inspector.station.inspection import SINGLE_VIEW, Judged, View
 from inspector.station.parts import Lanes
-from inspector.store import Store
+from inspector.store import PendingRecord, Store, describe_failure
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +87,7 @@ class Station:
         self.store = store
         self.policy = policy
         self.stats = StationStats()
+        self.fault: str | None = None  # why the station stopped judging; None while healthy
         self._listeners: list[Listener] = []
         self._stopping = threading.Event()
         self._stats_lock = threading.Lock()
@@ -99,8 +108,10 @@ class Station:
             for i, view in enumerate(self.views)
         ]
         self._judge_thread = threading.Thread(target=self._judge_loop, name="judge", daemon=True)
-        # Bounded: a store that falls behind slows the judge, and then the cameras, visibly.
-        self._records: queue.Queue[_Part | None] = queue.Queue(maxsize=32)
+        # Bounded: a store that falls behind slows the judge, and then the cameras, visibly. Kept
+        # short, as the parts judged ahead of a failing store are the journal's to hold: the
+        # disk reserve (min_free_disk_mb) must take them all.
+        self._records: queue.Queue[_Part | None] = queue.Queue(maxsize=8)
         self._record_thread = threading.Thread(target=self._record_loop, name="record", daemon=True)
 
     @classmethod
@@ -135,6 +146,9 @@ class Station:
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> None:
+        low = self.store.disk_low()
+        if low is not None:
+            self._enter_fault(low)  # the threads start, find the station stopping, and end
         self._record_thread.start()
         self._judge_thread.start()
         for thread in self._capture_threads:
@@ -262,20 +276,77 @@ class Station:
     def _record(self, view: View, judged: Judged) -> ViewResult:
         frame, verdict = judged.frame, judged.verdict
         try:
-            inspection_id, timings = inspection.record(
-                view.recipe, view.recipe_version_id, judged, self.store
+            record = inspection.pending(view.recipe, view.recipe_version_id, judged)
+        except Exception as exc:  # the evidence image could not be encoded: nothing to keep
+            log.warning(
+                "encoding frame %s of view %s failed", frame.sequence, view.name, exc_info=True
             )
-        except Exception as exc:
-            log.exception("recording frame %s of view %s failed", frame.sequence, view.name)
-            with self._stats_lock:
-                self.stats.record_failures += 1
-            if len(self.views) == 1:
-                message = f"could not record frame {frame.sequence}: {exc}"
+            name = self._name(view, frame)
+            self._enter_fault(f"could not encode the evidence of {name}: {exc}")
+            message = f"LOST {name}: no evidence image to keep: inspect this part again"
+            return self._not_recorded(view, frame, verdict, message)
+        if self.fault is None:
+            low = self.store.disk_low()
+            if low is not None:
+                self._enter_fault(low)
+        if self.fault is None:
+            try:
+                inspection_id = self.store.record(record)
+            except Exception as exc:
+                # The traceback to the log file; the operator reads the cause in the FAULT.
+                log.warning(
+                    "recording frame %s of view %s failed", frame.sequence, view.name, exc_info=True
+                )
+                failure = describe_failure(exc)
+                self._enter_fault(f"could not record {self._name(view, frame)}: {failure}")
             else:
-                message = f"could not record view {view.name} of part {frame.part_id}: {exc}"
-            self._emit(RecordFailed(frame, message, view.name))
-            return ViewResult(view.name, frame, verdict, None)
+                with self._stats_lock:
+                    self.stats.recorded += 1
+                timings = record.timings
+                self._emit(InspectionRecorded(inspection_id, frame, verdict, timings, view.name))
+                return ViewResult(view.name, frame, verdict, inspection_id, timings)
+        return self._journal(view, frame, record)
+
+    def _journal(self, view: View, frame: Frame, record: PendingRecord) -> ViewResult:
+        """In FAULT: the record goes to the journal, and the listeners are told where."""
+        name = self._name(view, frame)
+        try:
+            path = self.store.keep_in_journal(record)
+        except Exception as exc:
+            log.warning(
+                "journaling frame %s of view %s failed", frame.sequence, view.name, exc_info=True
+            )
+            message = (
+                f"LOST {name}: not recorded, and the journal could not be written ({exc}): "
+                "inspect this part again"
+            )
+            return self._not_recorded(view, frame, record.verdict, message)
         with self._stats_lock:
-            self.stats.recorded += 1
-        self._emit(InspectionRecorded(inspection_id, frame, verdict, timings, view.name))
-        return ViewResult(view.name, frame, verdict, inspection_id, timings)
+            self.stats.journaled += 1
+        message = f"NOT RECORDED {name} ({record.verdict.outcome}): kept in the journal {path}"
+        return self._not_recorded(view, frame, record.verdict, message, str(path))
+
+    def _not_recorded(
+        self, view: View, frame: Frame, verdict: Verdict, message: str, journal: str | None = None
+    ) -> ViewResult:
+        with self._stats_lock:
+            self.stats.record_failures += 1
+        self._emit(RecordFailed(frame, message, view.name, journal))
+        return ViewResult(view.name, frame, verdict, None)
+
+    def _name(self, view: View, frame: Frame) -> str:
+        """How the operator knows the part: its id, its frame, and its view where there are
+        several."""
+        part = f"part {frame.part_id}, " if frame.part_id else ""
+        seen = f"frame {frame.sequence}"
+        return f"{part}{seen}" if len(self.views) == 1 else f"{part}view {view.name} {seen}"
+
+    def _enter_fault(self, cause: str) -> None:
+        """Stop judging, once, saying why; the parts already seen are journaled."""
+        with self._stats_lock:
+            if self.fault is not None:
+                return
+            self.fault = cause
+        log.warning("station FAULT: %s", cause)  # the listeners show it
+        self._emit(StationFaulted(cause))
+        self.stop()

@@ -3,12 +3,16 @@ the CLI and the window; a single camera is one view.
 
 Preparation checks everything before anything is recorded: every view's recipe, its reference
 images, its camera, its model. Only then are the recipe versions written, so a start that fails
-leaves no trace in the record. A loaded judge chain is kept and reused while its recipe file is
-unchanged (views that share a recipe file share its chain: the judge thread runs one at a time).
+leaves no trace in the record. Before anything else, records kept in the journal while the store
+failed (a FAULT) are written to the store, and the start says so; if they still cannot be
+written, the station does not start. A loaded judge chain is kept and reused while its recipe
+file is unchanged (views that share a recipe file share its chain: the judge thread runs one at
+a time).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,6 +31,8 @@ from inspector.station.events import Listener, StationStopped, TriggerPolicy
 from inspector.station.inspection import SINGLE_VIEW, View
 from inspector.station.pipeline import Station
 from inspector.store import Store
+
+log = logging.getLogger(__name__)
 
 
 def read_image_or_explain(path: Path, what: str) -> np.ndarray:
@@ -123,6 +129,7 @@ class StationRunner:
         with self._lock:
             if self.station is not None:
                 raise InputError("the station is already running; stop it first")
+            self.replay_journal(progress)
             early: list[SourceEvent] = []
             forward: list[Callable[[SourceEvent], None]] = [early.append]
 
@@ -167,6 +174,22 @@ class StationRunner:
             station.start()
             self.station = station
             return station
+
+    def replay_journal(self, progress: Progress | None = None) -> None:
+        """Write what the journal holds to the store, saying so; StoreError where it cannot."""
+        waiting = self.store.journal_entries()
+        if not waiting:
+            return
+        say = progress or (lambda message: log.info("%s", message))
+        say(f"journal: writing {len(waiting)} records kept while the store failed…")
+        report = self.store.replay_journal()
+        said = f"journal: {report.written} records written to the store"
+        if report.already:
+            said += f", {report.already} were already there"
+        if report.unreadable:
+            said += f"; {len(report.unreadable)} files could not be read and stay in the journal: "
+            said += "; ".join(report.unreadable)
+        say(said)
 
     def _forget(self, station: Station, event) -> None:
         """A station that stopped on its own (the files ended) frees the runner."""

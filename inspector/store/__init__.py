@@ -12,8 +12,11 @@ from inspector.store.inspection_records import (
     InspectionRecord,
     export_dict,
 )
-from inspector.store.record_store import Store, StoreError, Timings
+from inspector.store.journal import JournalEntry
+from inspector.store.pending import PendingRecord, Timings
+from inspector.store.record_store import ReplayReport, Store, StoreError, describe_failure
 from inspector.store.selection import InspectionFilter
+from inspector.store.text import storable
 
 __all__ = [
     "AttemptInfo",
@@ -21,8 +24,13 @@ __all__ = [
     "DefectInfo",
     "InspectionFilter",
     "InspectionRecord",
+    "JournalEntry",
+    "PendingRecord",
+    "ReplayReport",
     "Store",
     "StoreError",
     "Timings",
+    "describe_failure",
     "export_dict",
+    "storable",
 ]

@@ -6,22 +6,27 @@ outside `inspector/store/` holds a SQLAlchemy object. `Store.open` brings the sc
 once; a Store is a context manager (`with Store.open(settings) as store:` closes it).
 `record_inspection` writes the evidence file, then the inspection, its defects and its attempts
 in one transaction, so a crash leaves either a whole record or none, and no row ever names a
-missing file.
+missing file. Every text a writer here stores passes `text.storable` (NUL and lone surrogates
+escaped visibly), so no string can cost a part its record. A record that cannot be written
+anyway is kept in the journal (`keep_in_journal`) and written later by `replay_journal`, once,
+under its own uid.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import uuid
+import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, insert, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from inspector.config import Settings
@@ -45,6 +50,8 @@ from inspector.store.evaluations import evaluation_tables as _evaluation_tables 
 from inspector.store.evaluations import runs
 from inspector.store.evidence import EncodedImage, EvidenceStore
 from inspector.store.inspection_records import InspectionRecord
+from inspector.store.journal import Journal, JournalEntry
+from inspector.store.pending import PendingRecord, Timings
 from inspector.store.selection import InspectionFilter
 from inspector.store.tables import (
     DefectRow,
@@ -52,25 +59,48 @@ from inspector.store.tables import (
     JudgeAttemptRow,
     RecipeVersionRow,
 )
+from inspector.store.text import column_limits, storable, storable_row
+
+__all__ = ["JournalEntry", "PendingRecord", "ReplayReport", "Store", "StoreError", "Timings"]
+
+_LIMITS = {table: column_limits(table) for table in (InspectionRow, DefectRow, JudgeAttemptRow)}
 
 
 class StoreError(InspectorError):
     """The database cannot be opened or written; the message says which and why."""
 
 
-@dataclass(frozen=True)
-class Timings:
-    queue_ms: float
-    judge_ms: float
-    total_ms: float
+def describe_failure(exc: BaseException) -> str:
+    """One line on why a write failed: the driver's own message, without SQLAlchemy's noise."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    text = lines[0] if lines else ""
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
+
+
+@dataclass
+class ReplayReport:
+    """What a replay of the journal did."""
+
+    written: int = 0  # records written to the store from the journal
+    already: int = 0  # records already in the store (a replay cut short): not written again
+    unreadable: list[str] = field(default_factory=list)  # files left in the journal, and why
 
 
 class Store:
     def __init__(
-        self, engine: Engine, evidence: EvidenceStore, actor: users.Identity | None = None
+        self,
+        engine: Engine,
+        evidence: EvidenceStore,
+        actor: users.Identity | None = None,
+        journal: Journal | None = None,
+        min_free_disk_mb: int = 0,
     ) -> None:
         self._engine = engine
         self.evidence = evidence
+        self.journal = journal or Journal(evidence.root.parent / "journal")
+        # The data directory (evidence, journal, a SQLite file) must keep this much free.
+        self.min_free_disk_mb = min_free_disk_mb
         # Who records inspections and recipe versions through this store (the audit trail's
         # user): the station's service account unless a logged-in person opened it.
         self.actor = actor or users.Identity(users.SERVICE_ACCOUNT, users.Role.SERVICE, "")
@@ -93,7 +123,13 @@ class Store:
             raise StoreError(
                 f"database {database.safe_url(settings.database_url)}: {reason}"
             ) from None
-        return cls(engine, EvidenceStore(settings.evidence_dir, evidence_format), actor)
+        return cls(
+            engine,
+            EvidenceStore(settings.evidence_dir, evidence_format),
+            actor,
+            Journal(settings.journal_dir),
+            settings.min_free_disk_mb,
+        )
 
     def close(self) -> None:
         self._engine.dispose()
@@ -136,7 +172,8 @@ class Store:
 
         Creating one takes the right to save recipes (`actor`, else the store's); it is audited.
         """
-        content = recipe.to_yaml()
+        content = storable(recipe.to_yaml())
+        name = storable(recipe.name)
         encoded = [self.evidence.encode(image) for image in references]
         ref_hashes = " ".join(e.sha256 for e in encoded)
         digest = hashlib.sha256(f"{content}\0{ref_hashes}".encode()).hexdigest()
@@ -146,7 +183,7 @@ class Store:
                 return row.id
             clash = session.scalar(
                 select(RecipeVersionRow).where(
-                    RecipeVersionRow.name == recipe.name,
+                    RecipeVersionRow.name == name,
                     RecipeVersionRow.version == recipe.version,
                 )
             )
@@ -159,7 +196,7 @@ class Store:
             for image in encoded:
                 self.evidence.write(image)
         row = {
-            "name": recipe.name,
+            "name": name,
             "version": recipe.version,
             "sha256": digest,
             "content": content,
@@ -178,17 +215,22 @@ class Store:
         roi: Region | None = None,
     ) -> int:
         """Write the evidence file, then the whole record in one transaction; returns its id."""
+        return self.record(PendingRecord.of(frame, recipe_version_id, verdict, image, timings, roi))
+
+    def record(self, pending: PendingRecord) -> int:
+        """Write a record (evidence file, then its rows in one transaction); returns its id."""
+        image, verdict, roi, timings = pending.image, pending.verdict, pending.roi, pending.timings
         self.evidence.write(image)
         inspection = {
-            "uid": str(uuid.uuid4()),
-            "camera_id": frame.camera_id,
-            "sequence": frame.sequence,
-            "captured_at": frame.captured_at,
+            "uid": pending.uid,
+            "camera_id": pending.camera_id,
+            "sequence": pending.sequence,
+            "captured_at": pending.captured_at,
             "recorded_at": utc_now(),
-            "part_id": frame.part_id,
-            "serial": frame.serial,
-            "lot": frame.lot,
-            "recipe_version_id": recipe_version_id,
+            "part_id": pending.part_id,
+            "serial": pending.serial,
+            "lot": pending.lot,
+            "recipe_version_id": pending.recipe_version_id,
             "outcome": verdict.outcome.value,
             "reason": verdict.reason,
             "confidence": verdict.confidence,
@@ -238,6 +280,11 @@ class Store:
             }
             for i, a in enumerate(verdict.attempts)
         ]
+        # Text valid for both databases, and within each column's length; the audit digest
+        # is taken of exactly what is stored.
+        inspection = storable_row(inspection, _LIMITS[InspectionRow])
+        defects = [storable_row(row, _LIMITS[DefectRow]) for row in defects]
+        attempts = [storable_row(row, _LIMITS[JudgeAttemptRow]) for row in attempts]
         # Core inserts, not the ORM: this runs once per part on the line's critical path.
         with self._engine.begin() as connection:
             inspection_id = connection.execute(
@@ -252,6 +299,74 @@ class Store:
                 connection, self.actor.name, inspection_id, inspection, defects, attempts
             )
         return inspection_id
+
+    # The journal: records the store could not write, kept on the station's disk (journal.py).
+
+    def keep_in_journal(self, pending: PendingRecord) -> Path:
+        """Keep a record that could not be written; returns its file. OSError where even the
+        journal cannot be written (then the record is lost, and the caller must say so)."""
+        return self.journal.keep(pending)
+
+    def journal_entries(self) -> list[JournalEntry]:
+        """The records waiting in the journal, oldest first."""
+        return self.journal.entries()
+
+    def replay_journal(
+        self, progress: Callable[[PendingRecord], None] | None = None
+    ) -> ReplayReport:
+        """Write every journaled record to the store, oldest first, each once; a file is deleted
+        only after its record is committed. The first record that still cannot be written stops
+        the replay with a StoreError naming it (it and the rest stay in the journal)."""
+        report = ReplayReport()
+        for entry in self.journal.entries():
+            if entry.record is None:
+                report.unreadable.append(f"{entry.path}: {entry.problem}")
+                continue
+            try:
+                stored = self.stored_uid(entry.record.uid)
+                if not stored:
+                    try:
+                        self.record(entry.record)
+                    except IntegrityError:  # another replay wrote it just now
+                        if not self.stored_uid(entry.record.uid):
+                            raise
+                        stored = True
+            except (SQLAlchemyError, OSError) as exc:
+                raise StoreError(
+                    f"journal {entry.path}: {entry.record.describe()} still cannot be "
+                    f"recorded: {describe_failure(exc)}"
+                ) from None
+            self.journal.remove(entry.path)
+            if stored:
+                report.already += 1
+            else:
+                report.written += 1
+            if progress is not None:
+                progress(entry.record)
+        return report
+
+    def stored_uid(self, uid: str) -> bool:
+        """Whether a record with this uid is in the store."""
+        with self._engine.connect() as connection:
+            found = connection.scalar(select(InspectionRow.id).where(InspectionRow.uid == uid))
+        return found is not None
+
+    def disk_low(self) -> str | None:
+        """Why the data directory is too full to record safely, or None while it is not: the
+        station stops (FAULT) before the disk is full, leaving room for the journal."""
+        if self.min_free_disk_mb <= 0:
+            return None
+        path = self.journal.root.parent
+        while not path.exists() and path != path.parent:
+            path = path.parent
+        free = shutil.disk_usage(path).free
+        if free >= self.min_free_disk_mb * 1024 * 1024:
+            return None
+        return (
+            f"disk nearly full: {path} has {free} bytes free ({free / 2**20:.1f} MB), below the "
+            f"station's minimum of {self.min_free_disk_mb} MB (setting min_free_disk_mb); "
+            "free some space, then start the station again"
+        )
 
     def history(
         self, limit: int = 50, where: InspectionFilter | None = None
@@ -331,7 +446,7 @@ class Store:
     ) -> int:
         """Append the `export.made` entry after the file is complete; returns its number."""
         return export_log.log_export(
-            self._engine, actor, kind, file_name, sha256, count, filters, head
+            self._engine, actor, kind, storable(file_name), sha256, count, filters, head
         )
 
     # The audit trail: see audit/.
@@ -382,10 +497,18 @@ class Store:
         reason: str = "",
     ) -> users.Identity:
         """Add an account. With no actor, only the first administrator (bootstrap) may be added."""
-        return users.add_user(self._engine, actor, name, role, password, full_name, reason)
+        return users.add_user(
+            self._engine,
+            actor,
+            storable(name),
+            role,
+            password,
+            storable(full_name),
+            storable(reason),
+        )
 
     def disable_user(self, actor: users.Identity, name: str, reason: str = "") -> None:
-        users.disable_user(self._engine, actor, name, reason)
+        users.disable_user(self._engine, actor, name, storable(reason))
 
     def unlock_user(self, actor: users.Identity, name: str, reason: str = "") -> users.UserInfo:
         """Lift a lockout (an admin); returns the account as it was."""
@@ -424,7 +547,7 @@ class Store:
     ) -> overrides.Override:
         """Record a person's decision on an inspection, signed with the re-entered password."""
         return overrides.override_verdict(
-            self._engine, actor, password, inspection_id, outcome, reason, meaning
+            self._engine, actor, password, inspection_id, outcome, storable(reason), meaning
         )
 
     def recipe_versions(self, name: str | None = None) -> list[recipe_log.RecipeVersionInfo]:
@@ -441,7 +564,7 @@ class Store:
     ) -> int:
         """Sign a recipe version (approved / rejected / reviewed); returns the signature's id."""
         return recipe_log.approve_recipe(
-            self._engine, actor, password, name, version, meaning, reason
+            self._engine, actor, password, name, version, meaning, storable(reason)
         )
 
     def purge(
@@ -463,7 +586,7 @@ class Store:
         self, actor: users.Identity, key: str, value: str, reason: str = ""
     ) -> tuple[object, object]:
         """Change one site setting; returns (old value, new value)."""
-        return site_settings.set_setting(self._engine, actor, key, value, reason)
+        return site_settings.set_setting(self._engine, actor, key, value, storable(reason))
 
     # Evaluation runs: see evaluations/runs.py.
 
@@ -480,7 +603,7 @@ class Store:
         """A new evaluation run, status running, with no results yet."""
         return runs.start_run(
             self._engine,
-            dataset=dataset,
+            dataset=storable(dataset),
             dataset_kind=dataset_kind,
             reader=reader,
             image_count=image_count,
@@ -501,7 +624,12 @@ class Store:
         return runs.judged_images(self._engine, run_id)
 
     def add_result(self, run_id: int, result: runs.EvaluationResult) -> None:
-        runs.add_result(self._engine, run_id, result)
+        text = {"image", "label", "reason", "error"}
+        runs.add_result(
+            self._engine,
+            run_id,
+            dataclasses.replace(result, **{k: storable(getattr(result, k)) for k in text}),
+        )
 
     def set_run_status(self, run_id: int, status: str) -> None:
         runs.set_status(self._engine, run_id, status)

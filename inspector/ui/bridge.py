@@ -20,6 +20,7 @@ from inspector.station import (
     PartInspected,
     RecordFailed,
     StationEvent,
+    StationFaulted,
     StationStopped,
 )
 
@@ -29,6 +30,7 @@ class StationBridge(QObject):
     part = Signal(object)  # PartInspected: every view of a part recorded
     source_changed = Signal(object)  # SourceEvent
     record_failed = Signal(object)  # RecordFailed
+    faulted = Signal(str)  # StationFaulted: the cause
     dropped = Signal(int)  # frames dropped so far (free-run)
     stopped = Signal(object)  # StationStopped
 
@@ -51,6 +53,8 @@ class StationBridge(QObject):
             self.dropped.emit(event.dropped_total)
         elif isinstance(event, RecordFailed):
             self.record_failed.emit(event)
+        elif isinstance(event, StationFaulted):
+            self.faulted.emit(event.cause)
         elif isinstance(event, StationStopped):
             self.stopped.emit(event)
 

@@ -50,6 +50,7 @@ BANNER_STYLES = {
     Outcome.UNSURE: "background:#e0a800; color:#202020;",
     None: "background:#3a3f47; color:#d0d0d0;",
 }
+FAULT_STYLE = "background:#6a1b9a; color:white;"  # unlike any verdict: no part was judged
 LIVE_VIEW_MS = 33  # the live image is repainted at up to 30 frames per second
 
 
@@ -87,6 +88,7 @@ class StationView(QWidget):
         self.counters = Counters()
         self.last_part: PartInspected | None = None
         self.last_verdict: ViewResult | None = None  # the last part's first judged view
+        self.fault: str | None = None  # the station's FAULT cause, shown until the next start
         self._last_results: dict[str, ViewResult] = {}  # per view, for the live overlay
         self._task: Task | None = None
         self._rois: dict[str, tuple[int, int, int, int] | None] = {}
@@ -96,7 +98,8 @@ class StationView(QWidget):
         bridge.part.connect(self._on_part)
         bridge.source_changed.connect(self._on_source_event)
         bridge.stopped.connect(self._on_stopped)
-        bridge.record_failed.connect(lambda e: self._set_status(e.message, error=True))
+        bridge.record_failed.connect(self._on_record_failed)
+        bridge.faulted.connect(self._on_fault)
         bridge.dropped.connect(lambda n: self.dropped_label.setText(f"{n} frames skipped"))
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._show_latest_frame)
@@ -295,6 +298,7 @@ class StationView(QWidget):
         source, recipe = self.source_edit.text().strip(), self.recipe_path
         plans = self.view_plans()
         trigger, listener = self.trigger_policy, self.bridge.listener
+        self.fault = None
         self._set_status("Preparing: recipe, camera, model…")
         self.start_button.setEnabled(False)
         self.stop_button.setEnabled(True)  # cancels a slow start
@@ -335,6 +339,10 @@ class StationView(QWidget):
             )
             recipes = ", ".join(f"{v.name} {v.recipe.name} v{v.recipe.version}" for v in views)
             self._set_status(f"Running {len(views)} views: {recipes} ({station.policy}).")
+        if station.fault is not None:  # it stopped at once (the disk check at start)
+            self.camera_label.setText("stopped")
+            self._on_fault(station.fault)
+            return
         self._set_running(True)
 
     def _start_failed(self, exc: BaseException) -> None:
@@ -370,6 +378,8 @@ class StationView(QWidget):
 
     # -- station events --------------------------------------------------------------------
     def _on_part(self, event: PartInspected) -> None:
+        if self.fault is not None:
+            return  # in FAULT: parts are journaled, not recorded; the banner keeps the FAULT
         self.last_part = event
         judged = [r for r in event.views if r.verdict is not None]
         if judged:
@@ -422,6 +432,21 @@ class StationView(QWidget):
             self.count_labels[name].setText(str(value))
         self.count_labels["Yield"].setText(f"{c.yield_percent:.1f} %")
 
+    def _on_fault(self, cause: str) -> None:
+        """The station stopped judging: no verdict on screen may pass for a current one."""
+        self.fault = cause
+        self.banner.setText("FAULT")
+        self.banner.setStyleSheet(FAULT_STYLE + "border-radius:8px;")
+        self.reason.setText(f"The station stopped: {cause}")
+        self._set_status(
+            "Parts seen are kept in the journal; fix the cause, then Start writes them to the "
+            "record first.",
+            error=True,
+        )
+
+    def _on_record_failed(self, event) -> None:
+        self.reason.setText(f"The station stopped: {self.fault}\n{event.message}")
+
     def _on_source_event(self, event: SourceEvent) -> None:
         self.camera_label.setText(f"{event.state}: {event.message}")
         bad = event.state in (SourceState.RECONNECTING, SourceState.LOST)
@@ -429,13 +454,15 @@ class StationView(QWidget):
 
     def _on_stopped(self, event: StationStopped) -> None:
         self._set_running(False)
+        self.camera_label.setText("stopped")
         stats = event.stats
+        if self.fault is not None:
+            return  # the FAULT stays on screen, with its cause
         parts = f"{stats.parts} parts, " if len(self._rois) > 1 else ""
         self._set_status(
             f"Stopped: {parts}{stats.captured} captured, {stats.judged} judged, "
             f"{stats.recorded} recorded, {stats.dropped} skipped."
         )
-        self.camera_label.setText("stopped")
 
     def _show_latest_frame(self) -> None:
         frames = self.bridge.take_frames()
