@@ -18,7 +18,7 @@ from inspector.cameras import Source
 from inspector.domain import Frame, Verdict, unsure
 from inspector.judges import JudgeChain
 from inspector.recipes import Recipe
-from inspector.store import Store, Timings
+from inspector.store import OutboxWrite, Store, Timings
 from inspector.store.evidence import EncodedImage
 
 log = logging.getLogger(__name__)
@@ -69,9 +69,13 @@ def not_judged(frame: Frame, store: Store, encoder: Executor) -> Judged:
 
 
 def record(
-    recipe: Recipe, recipe_version_id: int, judged: Judged, store: Store
+    recipe: Recipe,
+    recipe_version_id: int,
+    judged: Judged,
+    store: Store,
+    outbox_write: OutboxWrite | None = None,
 ) -> tuple[int, Timings]:
-    """The second half: the record, with the timings from capture to commit."""
+    """The second half: the record (with its outbox messages), timed from capture to commit."""
     frame = judged.frame
     image = judged.encoded.result()
     timings = Timings(
@@ -81,7 +85,7 @@ def record(
     )
     roi = recipe.roi.as_region() if recipe.roi else None
     inspection_id = store.record_inspection(
-        frame, recipe_version_id, judged.verdict, image, timings, roi
+        frame, recipe_version_id, judged.verdict, image, timings, roi, outbox_write
     )
     return inspection_id, timings
 

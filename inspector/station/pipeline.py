@@ -50,6 +50,7 @@ from inspector.station.events import (
 )
 from inspector.station.inspection import SINGLE_VIEW, Judged, View
 from inspector.station.parts import Lanes
+from inspector.station.publishing import Publishing, station_commands
 from inspector.store import Store
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class Station:
         policy: TriggerPolicy = TriggerPolicy.FREE_RUN,
         queue_size: int = 4,
         sync_window_s: float = 0.5,
+        publishing: Publishing | None = None,
     ) -> None:
         names = [v.name for v in views]
         if not views or len(set(names)) != len(names):
@@ -78,6 +80,8 @@ class Station:
         self.views = tuple(views)
         self.store = store
         self.policy = policy
+        # The line's publishers: fed from the outbox, closed when the station has stopped.
+        self.publishing = publishing
         self.stats = StationStats()
         self._listeners: list[Listener] = []
         self._stopping = threading.Event()
@@ -135,6 +139,8 @@ class Station:
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> None:
+        if self.publishing is not None:
+            self.publishing.start(station_commands(self.trigger, self.stop))
         self._record_thread.start()
         self._judge_thread.start()
         for thread in self._capture_threads:
@@ -257,13 +263,16 @@ class Station:
                 self.stats.parts += 1
             self._emit(PartInspected(part.part_id, results))
         self._encoder.shutdown(wait=True)
+        if self.publishing is not None:
+            self.publishing.close()
         self._emit(StationStopped(self.stats))
 
     def _record(self, view: View, judged: Judged) -> ViewResult:
         frame, verdict = judged.frame, judged.verdict
         try:
+            outbox = self.publishing.outbox_for(view, judged) if self.publishing else None
             inspection_id, timings = inspection.record(
-                view.recipe, view.recipe_version_id, judged, self.store
+                view.recipe, view.recipe_version_id, judged, self.store, outbox
             )
         except Exception as exc:
             log.exception("recording frame %s of view %s failed", frame.sequence, view.name)
@@ -275,6 +284,8 @@ class Station:
                 message = f"could not record view {view.name} of part {frame.part_id}: {exc}"
             self._emit(RecordFailed(frame, message, view.name))
             return ViewResult(view.name, frame, verdict, None)
+        if self.publishing is not None:
+            self.publishing.wake()
         with self._stats_lock:
             self.stats.recorded += 1
         self._emit(InspectionRecorded(inspection_id, frame, verdict, timings, view.name))

@@ -12,6 +12,7 @@ from inspector.store.inspection_records import (
     InspectionRecord,
     export_dict,
 )
+from inspector.store.outbox import OutboxMessage, OutboxWrite
 from inspector.store.record_store import Store, StoreError, Timings
 from inspector.store.selection import InspectionFilter
 
@@ -21,6 +22,8 @@ __all__ = [
     "DefectInfo",
     "InspectionFilter",
     "InspectionRecord",
+    "OutboxMessage",
+    "OutboxWrite",
     "Store",
     "StoreError",
     "Timings",

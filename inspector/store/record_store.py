@@ -15,7 +15,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -28,7 +28,7 @@ from inspector.config import Settings
 from inspector.domain import Frame, Outcome, Region, Verdict, utc_now
 from inspector.errors import InputError, InspectorError
 from inspector.recipes import Recipe
-from inspector.store import database, export_reads, queries
+from inspector.store import database, export_reads, outbox, queries
 from inspector.store.audit import audit_tables as _audit_tables  # noqa: F401 (on Base)
 from inspector.store.audit import (
     export_log,
@@ -176,8 +176,12 @@ class Store:
         image: EncodedImage,
         timings: Timings,
         roi: Region | None = None,
+        outbox_write: outbox.OutboxWrite | None = None,
     ) -> int:
-        """Write the evidence file, then the whole record in one transaction; returns its id."""
+        """Write the evidence file, then the whole record in one transaction; returns its id.
+
+        With `outbox_write`, the verdict's message for each line output joins the same
+        transaction (store/outbox.py): it is sent only once the record is committed."""
         self.evidence.write(image)
         inspection = {
             "uid": str(uuid.uuid4()),
@@ -251,7 +255,34 @@ class Store:
             audit.record_inspection(
                 connection, self.actor.name, inspection_id, inspection, defects, attempts
             )
+            if outbox_write is not None:
+                outbox.write(
+                    connection,
+                    inspection_id,
+                    inspection["uid"],
+                    inspection["recorded_at"],
+                    outbox_write,
+                )
         return inspection_id
+
+    # The outbox of the line outputs: see outbox.py.
+
+    def outbox_pending(self, output: str, limit: int = 500) -> list[outbox.OutboxMessage]:
+        """The output's unsent verdict messages, oldest first."""
+        return outbox.pending(self._engine, output, limit)
+
+    def outbox_mark_sent(self, row_ids: list[int]) -> None:
+        outbox.mark_sent(self._engine, row_ids)
+
+    def outbox_mark_failed(self, row_id: int, error: str) -> None:
+        outbox.mark_failed(self._engine, row_id, error)
+
+    def outbox_count_pending(self, output: str | None = None) -> int:
+        return outbox.count_pending(self._engine, output)
+
+    def outbox_sent(self, output: str) -> list[tuple[int, datetime]]:
+        """(inspection id, sent at) of what the output took, in sending order."""
+        return outbox.sent_messages(self._engine, output)
 
     def history(
         self, limit: int = 50, where: InspectionFilter | None = None
