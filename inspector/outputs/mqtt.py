@@ -73,13 +73,10 @@ class MqttPublisher:
         self.port = parts.port or 1883
         self.username = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
-        prefix = parts.path.strip("/") or DEFAULT_PREFIX
-        self.station = topic_part(query.get("station", [station_name()])[0])
+        self.prefix = parts.path.strip("/") or DEFAULT_PREFIX
+        self._named = "station" in query  # the URL's station name wins over the station's
         self.require_auth = query.get("require_auth", ["0"])[0].lower() in ("1", "true", "yes")
-        self.base = f"{prefix}/{self.station}"
-        self.state_topic = f"{self.base}/state"
-        self.command_topic = f"{self.base}/command"
-        self.reply_topic = f"{self.base}/command/reply"
+        self._topics(query.get("station", [station_name()])[0])
         self.ack_timeout_s = ack_timeout_s
         self.commands: CommandHandler = no_commands
         self.commands_done = 0
@@ -91,10 +88,23 @@ class MqttPublisher:
         self._closing = False
         self._sent = 0
         self._failed = 0
-        self._last_error: str | None = None
+        self._last_error: str | None = "not connected yet"
         self._inflight: dict[int, int] = {}  # inspection id -> paho mid, until its PUBACK
         self._acked: set[int] = set()  # mids acknowledged and not yet collected
         self._client = self._make_client()
+
+    def _topics(self, station: str) -> None:
+        self.station = topic_part(station)
+        self.base = f"{self.prefix}/{self.station}"
+        self.state_topic = f"{self.base}/state"
+        self.command_topic = f"{self.base}/command"
+        self.reply_topic = f"{self.base}/command/reply"
+
+    def set_station(self, name: str) -> None:
+        """The station's name for the topics, unless the URL gave one (before `start`)."""
+        if not self._named:
+            self._topics(name)
+            self._client.will_set(self.state_topic, "offline", qos=1, retain=True)
 
     def verdict_topic(self, view: str) -> str:
         return f"{self.base}/{topic_part(view)}/verdict"
@@ -190,7 +200,7 @@ class MqttPublisher:
             self._acked.intersection_update(self._inflight.values())
             self._sent += done
             if done < len(messages):
-                self._failed += len(messages) - done
+                self._failed += 1  # tries that did not deliver, as a webhook counts them
                 self._last_error = (
                     "no PUBACK in time" if self._connected else "broker not connected"
                 )
@@ -248,7 +258,7 @@ class MqttPublisher:
             if not self._closing:
                 self._last_error = f"not connected ({reason_code})"
             self._lock.notify_all()
-        if was:
+        if was and not self._closing:
             log.warning("MQTT %s: connection lost (%s); retrying", self.name, reason_code)
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:

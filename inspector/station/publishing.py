@@ -61,6 +61,9 @@ class Publishing:
         self.station = station
         self.outputs = tuple(outputs)
         self.publishers = tuple(o for o in outputs if _publishes(o))
+        for output in self.outputs:  # one name on the line: the messages' and the topics'
+            if callable(getattr(output, "set_station", None)):
+                output.set_station(station)
         self._names = tuple(p.name for p in self.publishers)
         self._wake = [threading.Event() for _ in self.publishers]
         self._closing = threading.Event()
@@ -180,8 +183,9 @@ class Publishing:
                 if done == len(rows):
                     backoff = FIRST_BACKOFF_S
                     continue
-            if closing:
-                return  # no retries at stop: the next run sends what is left
+            if closing:  # until the close deadline, a short wait: the next run sends the rest
+                time.sleep(min(0.1, max(0.0, self._close_by - time.monotonic())))
+                continue
             log.warning(
                 "output %s: %s; %d verdict(s) kept in the outbox, retrying in %.1f s",
                 publisher.name,
