@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 DEFAULT_PREFIX = "inspector"
 MAX_INFLIGHT = 1000  # PUBACKs awaited at once; 20 (paho's default) caps a batch at 20 per RTT
 ACK_TIMEOUT_S = 10.0
+RECONNECT_MAX_S = 2  # a broker back after an outage is found within this (paho doubles from 1 s)
 
 
 def topic_part(name: str) -> str:
@@ -79,6 +80,7 @@ class MqttPublisher:
         self._topics(query.get("station", [station_name()])[0])
         self.ack_timeout_s = ack_timeout_s
         self.commands: CommandHandler = no_commands
+        self.on_connected: Callable[[], None] = lambda: None  # the outbox's drain: send now
         self.commands_done = 0
         self.commands_refused = 0
         self.commands_malformed = 0
@@ -116,7 +118,7 @@ class MqttPublisher:
             protocol=mqtt.MQTTv311,
         )
         client.max_inflight_messages_set(MAX_INFLIGHT)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.reconnect_delay_set(min_delay=1, max_delay=RECONNECT_MAX_S)
         if self.username:
             client.username_pw_set(self.username, self._password)
         client.will_set(self.state_topic, "offline", qos=1, retain=True)
@@ -250,6 +252,7 @@ class MqttPublisher:
         log.info("MQTT %s: connected", self.name)
         client.publish(self.state_topic, self._state, qos=1, retain=True)
         client.subscribe(self.command_topic, qos=1)
+        self.on_connected()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         with self._lock:

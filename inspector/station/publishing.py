@@ -66,6 +66,11 @@ class Publishing:
                 output.set_station(station)
         self._names = tuple(p.name for p in self.publishers)
         self._wake = [threading.Event() for _ in self.publishers]
+        # Ends a drain's backoff early: the publisher is back (a reconnect), or the station stops.
+        self._ready = [threading.Event() for _ in self.publishers]
+        for publisher, ready in zip(self.publishers, self._ready, strict=True):
+            if hasattr(publisher, "on_connected"):
+                publisher.on_connected = ready.set
         self._closing = threading.Event()
         self._close_by = 0.0
         self._threads = [
@@ -94,6 +99,8 @@ class Publishing:
         self._close_by = time.monotonic() + drain_s
         self._closing.set()
         self.wake()
+        for ready in self._ready:
+            ready.set()
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(max(0.0, self._close_by - time.monotonic()) + 1.0)
@@ -153,7 +160,7 @@ class Publishing:
 
     # -- drain threads -----------------------------------------------------------------------
     def _drain(self, index: int) -> None:
-        publisher, wake = self.publishers[index], self._wake[index]
+        publisher, wake, ready = self.publishers[index], self._wake[index], self._ready[index]
         backoff = FIRST_BACKOFF_S
         while True:
             closing = self._closing.is_set()
@@ -171,6 +178,7 @@ class Publishing:
                 wake.wait(IDLE_POLL_S)
                 continue
             if rows:
+                ready.clear()  # a reconnect from here on ends the backoff below
                 done, error = _publish(publisher, rows)
                 try:
                     self.store.outbox_mark_sent([r.id for r in rows[:done]])
@@ -193,8 +201,10 @@ class Publishing:
                 len(rows) - done if rows else 0,
                 backoff,
             )
-            self._closing.wait(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF_S)
+            if ready.wait(backoff) and not self._closing.is_set():
+                backoff = FIRST_BACKOFF_S  # it reconnected since the try: send now
+            else:
+                backoff = min(backoff * 2, MAX_BACKOFF_S)
 
 
 def _publish(publisher, rows: Sequence[OutboxMessage]) -> tuple[int, str]:

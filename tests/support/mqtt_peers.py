@@ -38,7 +38,7 @@ def listening(host: str, port: int) -> bool:
 
 
 class Broker:
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    def __init__(self, folder: Path, port: int | None = None, persistence: bool = True) -> None:
         self.port = port or free_port()
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
@@ -46,7 +46,7 @@ class Broker:
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
-            "persistence true\n"
+            f"persistence {'true' if persistence else 'false'}\n"
             f"persistence_location {folder}/\n"
             "autosave_interval 1\n"
             "max_inflight_messages 0\n"
