@@ -28,8 +28,8 @@ CAMERA = f"folder:{DEMO / 'camera'}?loop=1&fps=10"
 def test_output_lines_say_what_the_operator_must_see() -> None:
     from inspector.ui.station_view import output_line
 
-    ok = OutputReport(OutputStatus("mqtt://u:***@10.0.0.1:1883/p", True, 12, 0), 0)
-    assert output_line(ok) == ("MQTT 10.0.0.1:1883: connected · 12 sent, 0 failed", True)
+    ok = OutputReport(OutputStatus("mqtt://u:***@broker.example.com:1883/p", True, 12, 0), 0)
+    assert output_line(ok) == ("MQTT broker.example.com:1883: connected · 12 sent, 0 failed", True)
     down = OutputReport(OutputStatus("mqtt://h:1883/p", False, 3, 2, "broker gone"), 7)
     assert output_line(down) == ("MQTT h:1883: not connected · 3 sent, 2 failed, 7 waiting", False)
     failing = OutputReport(OutputStatus("https://mes.example.com/x", True, 0, 1, "HTTP 500"), 1)
