@@ -229,9 +229,9 @@ class MqttPublisher:
     def _await(self, mids: Sequence[int]) -> int:
         """Wait for PUBACKs; how many of `mids`, from the first, arrived."""
         deadline = time.monotonic() + self.ack_timeout_s
+        done = 0  # only grows: acknowledgements are not taken back
         with self._lock:
             while True:
-                done = 0
                 while done < len(mids) and mids[done] in self._acked:
                     done += 1
                 if done == len(mids) or not self._connected or time.monotonic() >= deadline:
