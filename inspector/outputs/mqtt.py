@@ -87,6 +87,7 @@ class MqttPublisher:
         self._state = "running"
         self._lock = threading.Condition()
         self._connected = False
+        self._listening = False  # the broker acknowledged the command subscription
         self._closing = False
         self._sent = 0
         self._failed = 0
@@ -126,6 +127,7 @@ class MqttPublisher:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     # -- life cycle ----------------------------------------------------------------------
@@ -135,11 +137,12 @@ class MqttPublisher:
         self._client.loop_start()
 
     def wait_connected(self, timeout_s: float) -> bool:
+        """Until connected and listening to the command topic; False on timeout."""
         deadline = time.monotonic() + timeout_s
         with self._lock:
-            while not self._connected and time.monotonic() < deadline:
+            while not (self._connected and self._listening) and time.monotonic() < deadline:
                 self._lock.wait(0.05)
-            return self._connected
+            return self._connected and self._listening
 
     def set_state(self, state: str) -> None:
         """The station's state, retained, so a late subscriber reads it at once."""
@@ -254,10 +257,16 @@ class MqttPublisher:
         client.subscribe(self.command_topic, qos=1)
         self.on_connected()
 
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        with self._lock:
+            self._listening = True
+            self._lock.notify_all()
+
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         with self._lock:
             was = self._connected
             self._connected = False
+            self._listening = False
             if not self._closing:
                 self._last_error = f"not connected ({reason_code})"
             self._lock.notify_all()

@@ -83,13 +83,15 @@ def test_recorded_verdicts_reach_the_broker_in_order_with_the_schema(
 
 
 def test_the_state_is_retained_for_a_late_subscriber(prefix) -> None:
+    early = Reader(PORT, [f"{prefix}/line-1/state"])
     publisher = open_output(_url(prefix))
     publisher.start()
-    assert publisher.wait_connected(10)
+    assert early.wait_for(lambda m: m == [(f"{prefix}/line-1/state", b"running", False)])
     late = Reader(PORT, [f"{prefix}/line-1/state"])
     assert late.wait_for(lambda m: m and m[-1] == (f"{prefix}/line-1/state", b"running", True))
     publisher.close()
     late.close()
+    early.close()
 
 
 def test_the_last_will_says_offline_when_the_station_vanishes(prefix) -> None:
