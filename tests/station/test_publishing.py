@@ -172,3 +172,44 @@ def test_station_commands_trigger_and_stop() -> None:
     with pytest.raises(CommandRefused, match="takes a trigger"):
         no_trigger(Command("trigger"))
     assert calls == ["trigger", "stop"]
+
+
+def test_the_outbox_is_written_in_the_records_transaction(settings) -> None:
+    """Both or neither: a message that cannot be built leaves no record and no outbox row, so
+    nothing is ever published that is not recorded."""
+    from inspector.store import OutboxWrite
+
+    with Store.open(settings) as store:
+        publishing = Publishing(store, [], "st-1")
+        recorder = Recorder(store, publishing)
+        recorder.record()  # no publisher: no outbox row
+        assert store.outbox_count_pending() == 0
+
+        def broken(inspection_id, uid, recorded_at):
+            raise ValueError("no message")
+
+        publishing.outbox_for = lambda view, judged: OutboxWrite(
+            ("mqtt://a/b", "http://c/d"), broken
+        )
+        with pytest.raises(ValueError, match="no message"):
+            recorder.record()
+        assert store.count() == 1 and store.outbox_count_pending() == 0
+
+        def message(inspection_id, uid, recorded_at):
+            return {"inspection_id": inspection_id, "uid": uid}
+
+        publishing.outbox_for = lambda view, judged: OutboxWrite(
+            ("mqtt://a/b", "http://c/d"), message
+        )
+        ids = [recorder.record() for _ in range(3)]
+        assert store.count() == 4
+        assert store.outbox_count_pending() == 6
+        pending = store.outbox_pending("http://c/d")
+        assert [p.inspection_id for p in pending] == ids
+        assert [p.message["inspection_id"] for p in pending] == ids
+        store.outbox_mark_sent([pending[0].id])
+        store.outbox_mark_failed(pending[1].id, "HTTP 500")
+        assert [p.inspection_id for p in store.outbox_pending("http://c/d")] == ids[1:]
+        assert store.outbox_pending("http://c/d")[0].attempts == 1
+        assert store.outbox_count_pending("mqtt://a/b") == 3
+        assert [i for i, _ in store.outbox_sent("http://c/d")] == ids[:1]
