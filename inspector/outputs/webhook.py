@@ -85,5 +85,5 @@ class WebhookPublisher:
             self._failed += 1
             self._reachable = reachable
             self._last_error = error
-        log.warning("webhook %s: %s", self.name, error)
+        log.debug("webhook %s: %s", self.name, error)  # the drain logs it, with what it keeps
         raise OutputError(f"webhook {self.name}: {error}")
