@@ -75,6 +75,9 @@ class StationProfile:
 
     Stored as YAML in the user's config directory (INSPECTOR_CONFIG names another file). The
     data directory and database URL are read from the environment first, then from here.
+    `station` names the station on the line (MQTT topics, verdict messages; default: the host
+    name); `outputs` lists the line outputs every run publishes to (`outputs: [mqtt://...]`),
+    as `--output` does.
     """
 
     source: str = ""
@@ -83,6 +86,8 @@ class StationProfile:
     data_dir: str = ""
     database_url: str = ""
     min_free_disk_mb: str = ""  # "" : the default (DEFAULT_MIN_FREE_DISK_MB)
+    station: str = ""
+    outputs: tuple[str, ...] = ()
 
     @staticmethod
     def path() -> Path:
@@ -105,6 +110,10 @@ class StationProfile:
         if not isinstance(data, dict):
             return cls()
         known = {k: str(v) for k, v in data.items() if k in cls.__dataclass_fields__ and v}
+        outputs = data.get("outputs") or ()
+        if isinstance(outputs, str):
+            outputs = (outputs,)
+        known["outputs"] = tuple(str(url) for url in outputs if url)
         return cls(**known)
 
     def save(self) -> Path:
@@ -115,7 +124,9 @@ class StationProfile:
         path = self.path()
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(yaml.safe_dump(dataclasses.asdict(self), sort_keys=False))
+        data = dataclasses.asdict(self)
+        data["outputs"] = list(self.outputs)
+        temporary.write_text(yaml.safe_dump(data, sort_keys=False))
         temporary.replace(path)
         return path
 
@@ -125,3 +136,13 @@ class StationProfile:
             database_url=os.environ.get("INSPECTOR_DATABASE_URL") or self.database_url or None,
             min_free_disk_mb=os.environ.get("INSPECTOR_MIN_FREE_DISK_MB") or self.min_free_disk_mb,
         )
+
+
+def station_name() -> str:
+    """The station's name on the line: INSPECTOR_STATION, else station.yaml's `station`, else
+    the host name."""
+    import socket
+
+    return (
+        os.environ.get("INSPECTOR_STATION") or StationProfile.load().station or socket.gethostname()
+    )

@@ -2,6 +2,7 @@
 `window` (the operator's window) and `judge` (still images).
 
     inspector run --source usb:0 --recipe recipes/board.yaml
+    inspector run --output mqtt://127.0.0.1:1883/plant1 --output https://mes.example.com/hook
     inspector parts --view top folder:/line/top recipes/top.yaml \\
                     --view side gige:192.168.1.20 recipes/side.yaml
     inspector window --view top usb:0 top.yaml --view side usb:1 side.yaml
@@ -84,7 +85,27 @@ def _register_run(commands) -> None:
     )
     run.add_argument("--evidence-format", choices=("jpeg", "png"), default="jpeg")
     run.add_argument("--json", action="store_true", help="one JSON object per verdict")
+    _output_option(run)
     run.set_defaults(handler=_run)
+
+
+def _output_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="publish each recorded verdict: mqtt://[USER:PASSWORD@]HOST[:PORT]/PREFIX or an "
+        "http(s):// webhook (repeat for several; added to station.yaml's `outputs:`)",
+    )
+
+
+def _outputs(args) -> list[str]:
+    """station.yaml's outputs, then the command line's, each once."""
+    from inspector.config import StationProfile
+
+    urls = [*StationProfile.load().outputs, *args.output]
+    return list(dict.fromkeys(urls))
 
 
 def _register_window(commands) -> None:
@@ -121,6 +142,7 @@ def _register_parts(commands) -> None:
         required=True,
         help="a view: its name, its camera source and its recipe (give --view once per camera)",
     )
+    _output_option(parts)
     parts.add_argument(
         "--trigger",
         choices=TRIGGERS,
@@ -184,6 +206,9 @@ def _headless(store, start, printed: type, line, max_parts: int, camera_name):
     station = start(runner, on_event)
     run_until_stopped(station.stop, done)
     station.wait()
+    if station.publishing is not None:
+        for report in station.publishing.reports():
+            _progress(report.line())
     return station, not_recorded
 
 
@@ -224,7 +249,7 @@ def _run(args, settings) -> int:
         station, not_recorded = _headless(
             store,
             lambda runner, listener: runner.start(
-                args.recipe, args.source, listener, args.trigger, _progress
+                args.recipe, args.source, listener, args.trigger, _progress, _outputs(args)
             ),
             InspectionRecorded,
             lambda event: console.verdict_line(event, as_json=args.json),
@@ -246,7 +271,9 @@ def _parts(args, settings) -> int:
     with _open_store(settings) as store:
         station, not_recorded = _headless(
             store,
-            lambda runner, listener: runner.start_views(plans, listener, args.trigger, _progress),
+            lambda runner, listener: runner.start_views(
+                plans, listener, args.trigger, _progress, outputs=_outputs(args)
+            ),
             PartInspected,
             lambda event: console.part_line(event, as_json=args.json),
             args.max_parts,

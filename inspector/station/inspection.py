@@ -20,7 +20,7 @@ from inspector.cameras import Source
 from inspector.domain import Frame, Verdict, unsure
 from inspector.judges import JudgeChain
 from inspector.recipes import Recipe
-from inspector.store import PendingRecord, Store, Timings
+from inspector.store import OutboxWrite, PendingRecord, Store, Timings
 from inspector.store.evidence import EncodedImage
 
 log = logging.getLogger(__name__)
@@ -89,11 +89,15 @@ def pending(recipe: Recipe, recipe_version_id: int, judged: Judged) -> PendingRe
 
 
 def record(
-    recipe: Recipe, recipe_version_id: int, judged: Judged, store: Store
+    recipe: Recipe,
+    recipe_version_id: int,
+    judged: Judged,
+    store: Store,
+    outbox_write: OutboxWrite | None = None,
 ) -> tuple[int, Timings]:
-    """The second half: the record, with the timings from capture to commit."""
+    """The second half: the record (with its outbox messages), timed from capture to commit."""
     record = pending(recipe, recipe_version_id, judged)
-    return store.record(record), record.timings
+    return store.record(record, outbox_write), record.timings
 
 
 def inspect(

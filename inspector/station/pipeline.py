@@ -58,6 +58,7 @@ from inspector.station.events import (
 )
 from inspector.station.inspection import SINGLE_VIEW, Judged, View
 from inspector.station.parts import Lanes
+from inspector.station.publishing import Publishing, station_commands
 from inspector.store import PendingRecord, Store, describe_failure
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class Station:
         policy: TriggerPolicy = TriggerPolicy.FREE_RUN,
         queue_size: int = 4,
         sync_window_s: float = 0.5,
+        publishing: Publishing | None = None,
     ) -> None:
         names = [v.name for v in views]
         if not views or len(set(names)) != len(names):
@@ -86,6 +88,8 @@ class Station:
         self.views = tuple(views)
         self.store = store
         self.policy = policy
+        # The line's publishers: fed from the outbox, closed when the station has stopped.
+        self.publishing = publishing
         self.stats = StationStats()
         self.fault: str | None = None  # why the station stopped judging; None while healthy
         self._listeners: list[Listener] = []
@@ -146,6 +150,8 @@ class Station:
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> None:
+        if self.publishing is not None:
+            self.publishing.start(station_commands(self.trigger, self.stop))
         low = self.store.disk_low()
         if low is not None:
             self._enter_fault(low)  # the threads start, find the station stopping, and end
@@ -271,12 +277,15 @@ class Station:
                 self.stats.parts += 1
             self._emit(PartInspected(part.part_id, results))
         self._encoder.shutdown(wait=True)
+        if self.publishing is not None:
+            self.publishing.close()
         self._emit(StationStopped(self.stats))
 
     def _record(self, view: View, judged: Judged) -> ViewResult:
         frame, verdict = judged.frame, judged.verdict
         try:
             record = inspection.pending(view.recipe, view.recipe_version_id, judged)
+            outbox = self.publishing.outbox_for(view, judged) if self.publishing else None
         except Exception as exc:  # the evidence image could not be encoded: nothing to keep
             log.warning(
                 "encoding frame %s of view %s failed", frame.sequence, view.name, exc_info=True
@@ -291,7 +300,7 @@ class Station:
                 self._enter_fault(low)
         if self.fault is None:
             try:
-                inspection_id = self.store.record(record)
+                inspection_id = self.store.record(record, outbox)
             except Exception as exc:
                 # The traceback to the log file; the operator reads the cause in the FAULT.
                 log.warning(
@@ -300,6 +309,8 @@ class Station:
                 failure = describe_failure(exc)
                 self._enter_fault(f"could not record {self._name(view, frame)}: {failure}")
             else:
+                if self.publishing is not None:
+                    self.publishing.wake()
                 with self._stats_lock:
                     self.stats.recorded += 1
                 timings = record.timings

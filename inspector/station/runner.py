@@ -30,6 +30,7 @@ from inspector.recipes import Recipe, check_roi_fits, load_recipe
 from inspector.station.events import Listener, StationStopped, TriggerPolicy
 from inspector.station.inspection import SINGLE_VIEW, View
 from inspector.station.pipeline import Station
+from inspector.station.publishing import Publishing
 from inspector.store import Store
 
 log = logging.getLogger(__name__)
@@ -112,10 +113,11 @@ class StationRunner:
         listener: Listener,
         trigger: str = "auto",
         progress: Progress | None = None,
+        outputs: Sequence[str] = (),
     ) -> Station:
         """A single-camera station."""
         plan = ViewPlan(SINGLE_VIEW, source_uri, recipe_path)
-        return self.start_views([plan], listener, trigger, progress)
+        return self.start_views([plan], listener, trigger, progress, outputs=outputs)
 
     def start_views(
         self,
@@ -124,8 +126,12 @@ class StationRunner:
         trigger: str = "auto",
         progress: Progress | None = None,
         sync_window_s: float = 0.5,
+        outputs: Sequence[str] = (),
     ) -> Station:
-        """A station over these views; nothing is recorded unless every view is ready."""
+        """A station over these views; nothing is recorded unless every view is ready.
+
+        `outputs` are line output URLs (mqtt://, http(s)://): checked before anything else,
+        started with the station, closed once it has stopped."""
         with self._lock:
             if self.station is not None:
                 raise InputError("the station is already running; stop it first")
@@ -138,6 +144,7 @@ class StationRunner:
 
             several = len(plans) > 1
             sources: list[Source] = []
+            publishing = Publishing.open(self.store, outputs) if outputs else None
             try:
                 prepared = []
                 for plan in plans:
@@ -160,7 +167,11 @@ class StationRunner:
                     for plan, source, judge in zip(plans, sources, prepared, strict=True)
                 ]
                 station = Station(
-                    views, self.store, choose_policy(views, trigger), sync_window_s=sync_window_s
+                    views,
+                    self.store,
+                    choose_policy(views, trigger),
+                    sync_window_s=sync_window_s,
+                    publishing=publishing,
                 )
             except BaseException:
                 for source in sources:

@@ -13,6 +13,7 @@ from inspector.store.inspection_records import (
     export_dict,
 )
 from inspector.store.journal import JournalEntry
+from inspector.store.outbox import OutboxMessage, OutboxWrite
 from inspector.store.pending import PendingRecord, Timings
 from inspector.store.record_store import ReplayReport, Store, StoreError, describe_failure
 from inspector.store.selection import InspectionFilter
@@ -25,6 +26,8 @@ __all__ = [
     "InspectionFilter",
     "InspectionRecord",
     "JournalEntry",
+    "OutboxMessage",
+    "OutboxWrite",
     "PendingRecord",
     "ReplayReport",
     "Store",

@@ -19,7 +19,7 @@ import hashlib
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -33,7 +33,7 @@ from inspector.config import Settings
 from inspector.domain import Frame, Outcome, Region, Verdict, utc_now
 from inspector.errors import InputError, InspectorError
 from inspector.recipes import Recipe
-from inspector.store import database, export_reads, queries
+from inspector.store import database, export_reads, outbox, queries
 from inspector.store.audit import audit_tables as _audit_tables  # noqa: F401 (on Base)
 from inspector.store.audit import (
     export_log,
@@ -213,12 +213,19 @@ class Store:
         image: EncodedImage,
         timings: Timings,
         roi: Region | None = None,
+        outbox_write: outbox.OutboxWrite | None = None,
     ) -> int:
-        """Write the evidence file, then the whole record in one transaction; returns its id."""
-        return self.record(PendingRecord.of(frame, recipe_version_id, verdict, image, timings, roi))
+        """Write the evidence file, then the whole record in one transaction; returns its id.
 
-    def record(self, pending: PendingRecord) -> int:
-        """Write a record (evidence file, then its rows in one transaction); returns its id."""
+        With `outbox_write`, the verdict's message for each line output joins the same
+        transaction (store/outbox.py): it is sent only once the record is committed."""
+        return self.record(
+            PendingRecord.of(frame, recipe_version_id, verdict, image, timings, roi), outbox_write
+        )
+
+    def record(self, pending: PendingRecord, outbox_write: outbox.OutboxWrite | None = None) -> int:
+        """Write a record (evidence file, then its rows in one transaction); returns its id.
+        With `outbox_write`, its line outputs' messages join the transaction."""
         image, verdict, roi, timings = pending.image, pending.verdict, pending.roi, pending.timings
         self.evidence.write(image)
         inspection = {
@@ -298,6 +305,14 @@ class Store:
             audit.record_inspection(
                 connection, self.actor.name, inspection_id, inspection, defects, attempts
             )
+            if outbox_write is not None:
+                outbox.write(
+                    connection,
+                    inspection_id,
+                    inspection["uid"],
+                    inspection["recorded_at"],
+                    outbox_write,
+                )
         return inspection_id
 
     # The journal: records the store could not write, kept on the station's disk (journal.py).
@@ -367,6 +382,25 @@ class Store:
             f"station's minimum of {self.min_free_disk_mb} MB (setting min_free_disk_mb); "
             "free some space, then start the station again"
         )
+
+    # The outbox of the line outputs: see outbox.py.
+
+    def outbox_pending(self, output: str, limit: int = 500) -> list[outbox.OutboxMessage]:
+        """The output's unsent verdict messages, oldest first."""
+        return outbox.pending(self._engine, output, limit)
+
+    def outbox_mark_sent(self, row_ids: list[int]) -> None:
+        outbox.mark_sent(self._engine, row_ids)
+
+    def outbox_mark_failed(self, row_id: int, error: str) -> None:
+        outbox.mark_failed(self._engine, row_id, error)
+
+    def outbox_count_pending(self, output: str | None = None) -> int:
+        return outbox.count_pending(self._engine, output)
+
+    def outbox_sent(self, output: str) -> list[tuple[int, datetime]]:
+        """(inspection id, sent at) of what the output took, in sending order."""
+        return outbox.sent_messages(self._engine, output)
 
     def history(
         self, limit: int = 50, where: InspectionFilter | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
 
@@ -36,6 +38,7 @@ class MainWindow(QMainWindow):
         self.runner = StationRunner(store)
         self.bridge = StationBridge(self)
         self.station = StationView(self.runner, self.bridge, source, recipe, profile.trigger)
+        self.station.outputs = profile.outputs
         self.history = HistoryView(store, lambda: self.identity)
         self.review = ReviewView(store, lambda: self.identity)
         self.recipes = RecipeEditor(
@@ -43,7 +46,7 @@ class MainWindow(QMainWindow):
         )
         self.stats = StatsView(store)
         self.settings_view = SettingsView(
-            StationProfile(source, recipe, profile.trigger, profile.data_dir, profile.database_url)
+            dataclasses.replace(profile, source=source, recipe=recipe)
         )
         self.tabs = QTabWidget()
         self.tabs.addTab(self.station, "Station")
@@ -95,6 +98,7 @@ class MainWindow(QMainWindow):
             self.station.source_edit.setText(profile.source)
             self.station.recipe_box.setEditText(profile.recipe)
             self.station.trigger_policy = profile.trigger
+            self.station.outputs = profile.outputs
 
     def _recipe_saved(self, path: str) -> None:
         self.station.recipe_box.addItem(path)

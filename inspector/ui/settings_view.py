@@ -52,6 +52,7 @@ class SettingsView(QWidget):
 
     def __init__(self, profile: StationProfile) -> None:
         super().__init__()
+        self._loaded = profile  # what this page does not edit (station name, outputs) is kept
         self.source = QLineEdit(profile.source)
         self.source.setPlaceholderText(SOURCE_HELP)
         self.recipe = QLineEdit(profile.recipe)
@@ -129,7 +130,8 @@ class SettingsView(QWidget):
         return True
 
     def profile(self) -> StationProfile:
-        return StationProfile(
+        return dataclasses.replace(
+            self._loaded,
             source=self.source.text().strip(),
             recipe=self.recipe.text().strip(),
             trigger=self.trigger.currentText(),

@@ -9,6 +9,7 @@ table (Add view); with no view listed, the Camera and Recipe fields make the one
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from inspector.cameras import SourceEvent, SourceState
 from inspector.domain import Outcome
 from inspector.station import PartInspected, StationStopped, ViewResult
 from inspector.station.inspection import SINGLE_VIEW
+from inspector.station.publishing import OutputReport
 from inspector.station.runner import StationRunner, ViewPlan
 from inspector.ui.bridge import StationBridge
 from inspector.ui.image_view import ImageView, Overlay
@@ -52,6 +54,9 @@ BANNER_STYLES = {
 }
 FAULT_STYLE = "background:#6a1b9a; color:white;"  # unlike any verdict: no part was judged
 LIVE_VIEW_MS = 33  # the live image is repainted at up to 30 frames per second
+OUTPUTS_MS = 500  # the line outputs' strip is refreshed twice a second
+OUTPUT_KINDS = {"mqtt": "MQTT", "http": "Webhook", "https": "Webhook"}
+OUTPUT_KINDS |= {"opcua": "OPC UA", "modbus": "Modbus"}
 
 
 class Counters:
@@ -74,6 +79,21 @@ class Counters:
         return 100.0 * self.passed / self.total if self.total else None
 
 
+def output_line(report: OutputReport) -> tuple[str, bool]:
+    """One output on the strip, and whether it is listening (Qt-free, tested on its own)."""
+    status = report.status
+    scheme, _, rest = status.name.partition("://")
+    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]  # no user name on the operator's screen
+    kind = f"{OUTPUT_KINDS.get(scheme.lower(), scheme)} {host}"
+    counts = f"{status.sent} sent, {status.failed} failed"
+    if report.pending:
+        counts += f", {report.pending} waiting"
+    if status.connected and not status.last_error:
+        return f"{kind}: connected · {counts}", True
+    state = "not connected" if not status.connected else status.last_error
+    return f"{kind}: {state} · {counts}", False
+
+
 class StationView(QWidget):
     settings_requested = Signal()
     running_changed = Signal(bool)
@@ -85,6 +105,7 @@ class StationView(QWidget):
         self.runner = runner
         self.bridge = bridge
         self.trigger_policy = trigger
+        self.outputs: tuple[str, ...] = ()  # line output URLs (station.yaml `outputs:`)
         self.counters = Counters()
         self.last_part: PartInspected | None = None
         self.last_verdict: ViewResult | None = None  # the last part's first judged view
@@ -104,6 +125,9 @@ class StationView(QWidget):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._show_latest_frame)
         self._timer.start(LIVE_VIEW_MS)
+        self._outputs_timer = QTimer(self)
+        self._outputs_timer.timeout.connect(self._show_outputs)
+        self._outputs_timer.start(OUTPUTS_MS)
 
     # -- layout ----------------------------------------------------------------------------
     def _build(self, source: str, recipe: str) -> None:
@@ -156,6 +180,12 @@ class StationView(QWidget):
         form.addRow("Camera", self.camera_label)
         form.addRow("", self.dropped_label)
         side.addLayout(form)
+        # The line's outputs: red at once when one is not listening (a PLC, MQTT, a webhook).
+        self.outputs_label = QLabel("")
+        self.outputs_label.setWordWrap(True)
+        self.outputs_label.setTextFormat(Qt.TextFormat.RichText)
+        self.outputs_label.setVisible(False)
+        side.addWidget(self.outputs_label)
 
         self.source_edit = QLineEdit(source)
         self.source_edit.setToolTip("usb:0, rtsp://..., http(s)://..., a video file, folder:DIR")
@@ -297,7 +327,7 @@ class StationView(QWidget):
             return
         source, recipe = self.source_edit.text().strip(), self.recipe_path
         plans = self.view_plans()
-        trigger, listener = self.trigger_policy, self.bridge.listener
+        trigger, listener, outputs = self.trigger_policy, self.bridge.listener, self.outputs
         self.fault = None
         self._set_status("Preparing: recipe, camera, model…")
         self.start_button.setEnabled(False)
@@ -305,8 +335,8 @@ class StationView(QWidget):
 
         def work(progress):
             if plans:
-                return self.runner.start_views(plans, listener, trigger, progress)
-            return self.runner.start(recipe, source, listener, trigger, progress)
+                return self.runner.start_views(plans, listener, trigger, progress, outputs=outputs)
+            return self.runner.start(recipe, source, listener, trigger, progress, outputs)
 
         self._task = Task(work, self)
         self._task.progress.connect(self._set_status)
@@ -474,6 +504,21 @@ class StationView(QWidget):
             last = self._last_results.get(view)
             recent = last is not None and now - last.frame.captured_monotonic_ns < 3e9
             self._show(view, frame.image, _boxes(last) if recent else ())
+
+    def _show_outputs(self) -> None:
+        station = self.runner.station
+        publishing = station.publishing if station is not None else None
+        if publishing is None:
+            return  # the last state stays on screen after a stop
+        lines = [output_line(report) for report in publishing.reports()]
+        self.outputs_label.setVisible(bool(lines))
+        self.outputs_label.setText(
+            "<br>".join(
+                f'<span style="color:{"#7bd88f" if ok else "#ff5252"};'
+                f'{"" if ok else "font-weight:bold;"}">{html.escape(text)}</span>'
+                for text, ok in lines
+            )
+        )
 
     def _show(self, view: str, image, boxes) -> None:
         if view == next(iter(self.live.images), None):
