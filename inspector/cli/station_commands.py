@@ -22,6 +22,7 @@ from pathlib import Path
 from inspector.cli.demo import DEMO_RECIPE, DEMO_SOURCE
 
 TRIGGERS = ("auto", "free-run", "triggered")
+RUN_TRIGGERS = (*TRIGGERS, "plc")
 
 
 def register(commands) -> None:
@@ -53,10 +54,11 @@ def _register_run(commands) -> None:
     run.add_argument("--recipe", default=str(DEMO_RECIPE), help="recipe YAML (default: demo)")
     run.add_argument(
         "--trigger",
-        choices=TRIGGERS,
+        choices=RUN_TRIGGERS,
         default="auto",
         help="free-run: judge the newest frame, drop older ones; triggered: judge "
-        "every frame; auto: triggered for files and folders, free-run for cameras",
+        "every frame; auto: triggered for files and folders, free-run for cameras; plc: the "
+        "line's PLC triggers each part over an opcua:// or modbus:// --output",
     )
     run.add_argument(
         "--max-parts",
@@ -67,7 +69,19 @@ def _register_run(commands) -> None:
     )
     run.add_argument("--evidence-format", choices=("jpeg", "png"), default="jpeg")
     run.add_argument("--json", action="store_true", help="one JSON object per verdict")
+    _output_option(run)
     run.set_defaults(handler=_run)
+
+
+def _output_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="serve the line: opcua://HOST:PORT[?cert=FILE&key=FILE] or modbus://HOST:PORT "
+        "(the PLC handshake; repeat for several)",
+    )
 
 
 def _register_window(commands) -> None:
@@ -171,7 +185,7 @@ def _run(args, settings) -> int:
         station = _headless(
             store,
             lambda runner, listener: runner.start(
-                args.recipe, args.source, listener, args.trigger, _progress
+                args.recipe, args.source, listener, args.trigger, _progress, args.output
             ),
             InspectionRecorded,
             lambda event: console.verdict_line(event, as_json=args.json),

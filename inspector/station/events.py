@@ -114,6 +114,13 @@ class StationStats:
 
 
 @dataclass(frozen=True)
+class StationFaulted:
+    """The station stopped judging: a part could not be recorded (the cause says why)."""
+
+    cause: str
+
+
+@dataclass(frozen=True)
 class StationStopped:
     stats: StationStats
 
@@ -125,6 +132,7 @@ StationEvent = (
     | RecordFailed
     | PartInspected
     | SourceEvent
+    | StationFaulted
     | StationStopped
 )
 Listener = Callable[[StationEvent], None]

@@ -26,12 +26,12 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from inspector.cameras import Source, SourceEvent
-from inspector.domain import Frame, utc_now
+from inspector.domain import Frame, Verdict, utc_now
 from inspector.judges import JudgeChain
 from inspector.recipes import Recipe
 from inspector.station import inspection
@@ -79,6 +79,10 @@ class Station:
         self.store = store
         self.policy = policy
         self.stats = StationStats()
+        self.fault: str | None = None  # the cause, while the station is in FAULT
+        # The line's deadline (station/line.py): given a judged frame and its verdict, the
+        # verdict to record (the same, or UNSURE "deadline" carrying the late answer).
+        self.settle: Callable[[Frame, Verdict], Verdict] | None = None
         self._listeners: list[Listener] = []
         self._stopping = threading.Event()
         self._stats_lock = threading.Lock()
@@ -225,7 +229,10 @@ class Station:
             if frame.part_id != part_id:
                 frame = dataclasses.replace(frame, part_id=part_id)
             if judge:
-                judged.append(inspection.judge(view.chain, frame, self.store, self._encoder))
+                done = inspection.judge(view.chain, frame, self.store, self._encoder)
+                if self.settle is not None:
+                    done = dataclasses.replace(done, verdict=self.settle(frame, done.verdict))
+                judged.append(done)
             else:
                 judged.append(inspection.not_judged(frame, self.store, self._encoder))
             with self._stats_lock:

@@ -22,9 +22,11 @@ from inspector.cameras.settings import configure
 from inspector.errors import InputError
 from inspector.judges import JudgeChain, build_chain
 from inspector.judges.judge import Progress
+from inspector.outputs import open_output
 from inspector.recipes import Recipe, load_recipe
 from inspector.station.events import Listener, StationStopped, TriggerPolicy
 from inspector.station.inspection import SINGLE_VIEW, View
+from inspector.station.line import LineOutputs, LineTriggered, is_plc_output
 from inspector.station.pipeline import Station
 from inspector.store import Store
 
@@ -67,7 +69,10 @@ class ViewPlan:
 
 def choose_policy(views: Sequence[View], trigger: str = "auto") -> TriggerPolicy:
     """`auto`: free-run where any camera streams, else triggered (files, folders, and cameras
-    that take a picture per trigger give parts, not a stream)."""
+    that take a picture per trigger give parts, not a stream). `plc`: the line's PLC triggers
+    each part (station/line.py), which is triggered."""
+    if trigger == "plc":
+        return TriggerPolicy.TRIGGERED
     if trigger != "auto":
         return TriggerPolicy(trigger)
     streams = any(v.source.live and not getattr(v.source, "triggered", False) for v in views)
@@ -103,10 +108,11 @@ class StationRunner:
         listener: Listener,
         trigger: str = "auto",
         progress: Progress | None = None,
+        outputs: Sequence[str] = (),
     ) -> Station:
         """A single-camera station."""
         plan = ViewPlan(SINGLE_VIEW, source_uri, recipe_path)
-        return self.start_views([plan], listener, trigger, progress)
+        return self.start_views([plan], listener, trigger, progress, outputs=outputs)
 
     def start_views(
         self,
@@ -115,11 +121,16 @@ class StationRunner:
         trigger: str = "auto",
         progress: Progress | None = None,
         sync_window_s: float = 0.5,
+        outputs: Sequence[str] = (),
     ) -> Station:
-        """A station over these views; nothing is recorded unless every view is ready."""
+        """A station over these views; nothing is recorded unless every view is ready.
+
+        `outputs`: line output URLs; the PLC servers among them (opcua://, modbus://) serve
+        the handshake (station/line.py), and with `trigger` "plc" the PLC triggers the parts."""
         with self._lock:
             if self.station is not None:
                 raise InputError("the station is already running; stop it first")
+            line_outputs = _line_outputs(self.store, outputs, trigger, len(plans))
             early: list[SourceEvent] = []
             forward: list[Callable[[SourceEvent], None]] = [early.append]
 
@@ -137,6 +148,8 @@ class StationRunner:
                     prepared.append(judge)
                     # The recipe's camera settings, before the first frame; one not taken stops.
                     sources[-1] = configure(sources[-1], judge.recipe.camera, on_event)
+                    if trigger == "plc":  # one part per PLC trigger
+                        sources[-1] = LineTriggered(sources[-1], on_event)
                 # Recorded only once everything is ready: a start that fails writes nothing.
                 views = [
                     View(
@@ -151,6 +164,8 @@ class StationRunner:
                 station = Station(
                     views, self.store, choose_policy(views, trigger), sync_window_s=sync_window_s
                 )
+                if line_outputs is not None:
+                    line_outputs.start(station, plc=trigger == "plc")
             except BaseException:
                 for source in sources:
                     source.close()
@@ -183,6 +198,22 @@ class StationRunner:
             with self._lock:
                 if self.station is station:
                     self.station = None
+
+
+def _line_outputs(store: Store, outputs: Sequence[str], trigger: str, views: int):
+    """The PLC servers among the outputs (not started); `--trigger plc` needs one, on one view."""
+    plc = [url for url in outputs if is_plc_output(url)]
+    for url in outputs:
+        if not is_plc_output(url):
+            open_output(url)  # names an unknown kind of output
+    if trigger == "plc" and not plc:
+        raise InputError(
+            "--trigger plc needs a PLC to listen to: add --output opcua://HOST:PORT "
+            "or --output modbus://HOST:PORT"
+        )
+    if trigger == "plc" and views != 1:
+        raise InputError("--trigger plc takes one camera (one view)")
+    return LineOutputs.open(store, plc) if plc else None
 
 
 def _named(progress: Progress | None, name: str) -> Progress | None:

@@ -1,0 +1,40 @@
+"""The one shape of a line output: `Output` (start, status, close), its `OutputStatus`, and
+`OutputError`.
+
+Publishers (mqtt.py, webhook.py) add `publish(message: dict) -> None`, which returns only once
+the peer has taken the message and raises `OutputError` otherwise (the outbox keeps it). PLC
+servers (opcua.py, modbus.py) add `attach(handshake)`. An output never raises into the station:
+its failures are counted in its status and logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from inspector.errors import InspectorError
+
+
+class OutputError(InspectorError):
+    """An output could not deliver (peer down, refused, timed out); the message says which."""
+
+
+@dataclass
+class OutputStatus:
+    """What the window and the console show per output."""
+
+    name: str  # the URL with any secret masked
+    connected: bool
+    sent: int = 0
+    failed: int = 0
+    last_error: str | None = None
+
+
+class Output(Protocol):
+    name: str
+
+    def start(self) -> None: ...
+
+    def status(self) -> OutputStatus: ...
+
+    def close(self) -> None: ...
