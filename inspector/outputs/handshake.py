@@ -238,9 +238,21 @@ class Handshake:
                 start = (self._token, part_id)
             snapshot = self._snapshot()
         self._tell(snapshot)
-        if start is not None and self.on_trigger is not None:
-            self.on_trigger(*start)
+        if start is not None:
+            self._start_part(*start)
         return error
+
+    def _start_part(self, token: int, part_id: str) -> None:
+        """Hand the part to the station; one that cannot take it is answered FAULT."""
+        try:
+            if self.on_trigger is None:
+                raise RuntimeError("no station takes the part")
+            self.on_trigger(token, part_id)
+        except Exception as exc:
+            log.exception("the station could not take part %s", part_id or token)
+            self.complete(
+                token, PartResult(ResultCode.FAULT, reason=f"fault: {exc}", part_id=part_id)
+            )
 
     def acknowledge(self) -> ErrorCode:
         """The PLC's ResultAck: the result was taken; ResultValid and Busy fall."""

@@ -197,7 +197,7 @@ class OpcUaServer:
         self._stop: asyncio.Event | None = None
         self._started = threading.Event()
         self._failure: str | None = None
-        self._sync_pending = False
+        self._changed: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name="opcua", daemon=True)
 
     # -- the Output protocol ---------------------------------------------------------------
@@ -255,9 +255,11 @@ class OpcUaServer:
             self._started.set()
 
     async def _serve(self) -> None:
+        # asyncua says every request at INFO: the station's log keeps its warnings only.
+        logging.getLogger("asyncua").setLevel(logging.WARNING)
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        self._sync_lock = asyncio.Lock()
+        self._changed = asyncio.Event()
         server = Server(user_manager=_Accounts(self))
         await server.init()
         server.set_endpoint(self.endpoint)
@@ -276,8 +278,10 @@ class OpcUaServer:
         server.subscribe_server_callback(CallbackType.PostWrite, self._after_write)
         self._server = server
         async with server:
+            mirror = asyncio.create_task(self._mirror())
             self._started.set()
             await self._stop.wait()
+            mirror.cancel()
 
     async def _build(self, server: Server, index: int) -> None:
         system = await server.nodes.objects.add_object(
@@ -379,21 +383,20 @@ class OpcUaServer:
 
     # -- the handshake's changes, mirrored -------------------------------------------------
     def _on_change(self, snapshot: Snapshot) -> None:
-        """Any thread: one pending sync at a time, which reads the newest snapshot."""
-        loop = self._loop
-        if loop is None or self._sync_pending or loop.is_closed():
+        """Any thread: wake the mirror, which reads the newest snapshot."""
+        loop, changed = self._loop, self._changed
+        if loop is None or changed is None or loop.is_closed():
             return
-        self._sync_pending = True
-        try:
-            loop.call_soon_threadsafe(lambda: loop.create_task(self._sync()))
-        except RuntimeError:  # the loop is closing
-            self._sync_pending = False
+        with contextlib.suppress(RuntimeError):  # the loop is closing
+            loop.call_soon_threadsafe(changed.set)
 
-    async def _sync(self) -> None:
-        if self._handshake is None:
-            return
-        async with self._sync_lock:  # one at a time: an older snapshot never lands last
-            self._sync_pending = False
+    async def _mirror(self) -> None:
+        """One task writes the handshake's values, the newest each time: changes that come
+        while it writes are taken on the next round, and an older value never lands last."""
+        assert self._changed is not None and self._handshake is not None
+        while True:
+            await self._changed.wait()
+            self._changed.clear()
             for name, value in values_of(self._handshake.snapshot()).items():
                 if self._written.get(name, object()) != value:
                     await self._set(name, value)
