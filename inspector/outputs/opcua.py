@@ -2,11 +2,13 @@
 the PLC handshake (handshake.py), on a thread with its own event loop.
 
 Address space (namespace `urn:inspector:station`), named after OPC 40100 (Machine Vision) where
-its terms fit: `Objects/VisionSystem` holds the handshake (`Trigger`, `PartId`, `ResultAck`
+its terms fit: `Objects/VisionSystem` holds `Handshake/*` (`Trigger`, `PartId`, `ResultAck`
 written by the PLC; `Ready`, `Busy`, `ResultValid`, `Error`, `ErrorText` read), the state
 (`SystemState` in 40100's words, `State` as the handshake's code), `Heartbeat`, `Counters/*`,
 `ResultManagement/Result/*` (the last result), `RecipeManagement/*` (the recipe in use) and the
-methods `Trigger(PartId) -> Error` and `Acknowledge() -> Error`.
+methods `Trigger(PartId) -> Error` and `Acknowledge() -> Error`. The values are mirrored from
+the handshake by one task on the server's loop, result first and the handshake's bits last, so
+a PLC that sees ResultValid reads the result it stands for.
 
 Security: anonymous sessions read and browse only; writes and method calls need a user, checked
 by the `check_password(user, password)` the wiring gives (the station's accounts). Without
