@@ -49,7 +49,7 @@ COMMAND = 35
 REGISTERS = 88
 RESERVED = range(36, 40)  # read as 0; a write is refused as to an unknown address
 TEXT_REGISTERS = 16
-REASONS = {"verdict": 0, "deadline": 1, "fault": 2, "not recorded": 3}
+REASONS = {"verdict": 0, "deadline": 1, "fault": 2, "not recorded": 3, "not captured": 4}
 READ_BITS, READ_REGISTERS = (1, 2), (3, 4)
 WRITE_BITS, WRITE_REGISTERS = (5, 15), (6, 16)
 
@@ -244,9 +244,9 @@ class ModbusServer:
     def _run(self) -> None:
         try:
             asyncio.run(self._serve())
-        except Exception as exc:  # said by start(); the station goes on without this output
-            log.exception("Modbus server %s:%s failed", self.host, self.port)
-            self._failure = f"the Modbus server failed: {exc}"
+        except Exception as exc:  # said by start(); the traceback goes to the log file only
+            log.warning("Modbus server on %s:%s failed", self.host, self.port, exc_info=True)
+            self._failure = f"the Modbus server cannot serve on {self.host}:{self.port}: {exc}"
         finally:
             self._started.set()
 

@@ -250,9 +250,9 @@ class OpcUaServer:
     def _run(self) -> None:
         try:
             asyncio.run(self._serve())
-        except Exception as exc:  # said by start(); the station goes on without this output
-            log.exception("OPC UA server %s failed", self.endpoint)
-            self._failure = f"the OPC UA server failed: {exc}"
+        except Exception as exc:  # said by start(); the traceback goes to the log file only
+            log.warning("OPC UA server on %s:%s failed", self.host, self.port, exc_info=True)
+            self._failure = f"the OPC UA server cannot serve on {self.host}:{self.port}: {exc}"
         finally:
             self._started.set()
 

@@ -30,7 +30,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from inspector.cameras import Source, SourceEvent
+from inspector.cameras import Source, SourceEvent, SourceState
 from inspector.domain import Frame, Outcome, Verdict, utc_now
 from inspector.outputs.handshake import Handshake, PartResult, ResultCode, State
 from inspector.recipes import LineSettings
@@ -51,21 +51,27 @@ class LineTriggered:
 
     A folder or video frame is read ahead, before the trigger (the part is already there, as it
     is in front of a camera): the trigger only hands it over, stamped with the trigger's time.
+    A live camera is fired at the trigger (its TriggerSoftware, or the first frame after the
+    trigger on a camera without one); frames answer triggers in order, and a trigger that got
+    no frame (the camera is reconnecting) is handed back through `on_missed`, so the next
+    frame is never taken for the missed part.
     """
 
     triggered = True  # every frame it gives is a part
 
     def __init__(self, source: Source, on_event: Callable[[SourceEvent], None]) -> None:
+        self._on_event = on_event
         if source.live and not getattr(source, "triggered", False):
             from inspector.cameras.trigger import SoftwareTriggered
 
-            source = SoftwareTriggered(source, on_event)
+            source = SoftwareTriggered(source, self._source_event)
         self.uri = source.uri
         self.camera_id = source.camera_id
         self.live = source.live
         self.counters = getattr(source, "counters", None)
-        # Told which frame answers which trigger: (ticket, frame).
+        # Told which frame answers which trigger (ticket, frame), and which got none (ticket).
         self.on_frame: Callable[[object, Frame], None] | None = None
+        self.on_missed: Callable[[object], None] | None = None
         self._source = source
         self._fired: deque[tuple[str, object]] = deque()
         self._ahead: Frame | None = None
@@ -76,9 +82,40 @@ class LineTriggered:
         with self._changed:
             self._fired.append((part_id, ticket))
             self._changed.notify_all()
+        fire = getattr(self._source, "trigger", None)
+        if self.live and fire is not None:
+            fire()
+
+    def _source_event(self, event: SourceEvent) -> None:
+        """SoftwareTriggered drops a trigger that got no frame, the oldest: so is its ticket."""
+        if event.state is SourceState.SKIPPED and "trigger" in event.message:
+            with self._changed:
+                missed = self._fired.popleft() if self._fired else None
+            if missed is not None and self.on_missed is not None:
+                self.on_missed(missed[1])
+        self._on_event(event)
 
     def read(self) -> Frame | None:
-        if not self.live and self._ahead is None:
+        if self.live:
+            frame = self._source.read()
+            if frame is None:
+                return None
+            with self._changed:
+                part_id, ticket = self._fired.popleft() if self._fired else ("", None)
+        else:
+            frame = self._next_file_frame()
+            if frame is None:
+                return None
+            part_id, ticket = frame[1]
+            frame = frame[0]
+        if part_id:
+            frame = dataclasses.replace(frame, part_id=part_id)
+        if self.on_frame is not None and ticket is not None:
+            self.on_frame(ticket, frame)
+        return frame
+
+    def _next_file_frame(self) -> tuple[Frame, tuple[str, object]] | None:
+        if self._ahead is None:
             self._ahead = self._source.read()
             if self._ahead is None:
                 return None
@@ -87,25 +124,12 @@ class LineTriggered:
                 self._changed.wait(0.5)
             if self._closed:
                 return None
-            part_id, ticket = self._fired.popleft()
-        if self.live:
-            fire = getattr(self._source, "trigger", None)
-            if fire is not None:
-                fire()
-            frame = self._source.read()
-            if frame is None:
-                return None
-        else:
-            frame, self._ahead = self._ahead, None
-            assert frame is not None
-            frame = dataclasses.replace(
-                frame, captured_at=utc_now(), captured_monotonic_ns=time.monotonic_ns()
-            )
-        if part_id:
-            frame = dataclasses.replace(frame, part_id=part_id)
-        if self.on_frame is not None:
-            self.on_frame(ticket, frame)
-        return frame
+            fired = self._fired.popleft()
+        frame, self._ahead = self._ahead, None
+        now = dataclasses.replace(
+            frame, captured_at=utc_now(), captured_monotonic_ns=time.monotonic_ns()
+        )
+        return now, fired
 
     def close(self) -> None:
         with self._changed:
@@ -191,6 +215,7 @@ class Line:
                 raise ValueError("--trigger plc takes one view whose source is LineTriggered")
             self._source = sources[0]
             self._source.on_frame = self._on_frame
+            self._source.on_missed = self._on_missed
         station.settle = self.settle
         self._station = station
         self.handshake.set_state(State.IDLE if self.plc else State.RUNNING)
@@ -232,6 +257,16 @@ class Line:
                 self._waiting.remove(ticket)
             ticket.key = (frame.camera_id, frame.sequence)
             self._by_frame[ticket.key] = ticket
+
+    def _on_missed(self, ticket: object) -> None:
+        """The camera took no frame for this trigger: nothing to judge or record; FAULT."""
+        if not isinstance(ticket, _Part):
+            return
+        with self._lock:
+            if ticket in self._waiting:
+                self._waiting.remove(ticket)
+        result = PartResult(ResultCode.FAULT, reason="not captured", part_id=ticket.part_id)
+        self._answer(ticket, result)
 
     # -- the deadline ----------------------------------------------------------------------
     def settle(self, frame: Frame, verdict: Verdict) -> Verdict:
@@ -353,13 +388,9 @@ class LineOutputs:
 
         return cls([open_output(url) for url in urls], check_password)
 
-    def start(self, station, plc: bool) -> None:
-        """Serve the station's parts: the PLC triggers them (`plc`) or reads them as they come.
-        A server that cannot start (a port in use) stops the start, naming it."""
-        recipe = station.views[0].recipe
-        self.line = Line(self.handshake, recipe.line, recipe.name, recipe.version, plc)
-        self.line.attach(station)
-        station.subscribe(self._on_event)
+    def start(self) -> None:
+        """Serve (the state reads STOPPED until a station is attached). A server that cannot
+        start (a port in use) stops the start, naming it, before anything is recorded."""
         self.handshake.start()
         started = []
         try:
@@ -371,6 +402,13 @@ class LineOutputs:
                 server.close()
             self.handshake.close()
             raise
+
+    def attach(self, station, plc: bool) -> None:
+        """Serve the station's parts: the PLC triggers them (`plc`) or reads them as they come."""
+        recipe = station.views[0].recipe
+        self.line = Line(self.handshake, recipe.line, recipe.name, recipe.version, plc)
+        self.line.attach(station)
+        station.subscribe(self._on_event)
 
     def _on_event(self, event: StationEvent) -> None:
         if self.line is not None:

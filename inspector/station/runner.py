@@ -150,6 +150,8 @@ class StationRunner:
                     sources[-1] = configure(sources[-1], judge.recipe.camera, on_event)
                     if trigger == "plc":  # one part per PLC trigger
                         sources[-1] = LineTriggered(sources[-1], on_event)
+                if line_outputs is not None:  # the PLC's ports, before anything is recorded
+                    line_outputs.start()
                 # Recorded only once everything is ready: a start that fails writes nothing.
                 views = [
                     View(
@@ -165,10 +167,12 @@ class StationRunner:
                     views, self.store, choose_policy(views, trigger), sync_window_s=sync_window_s
                 )
                 if line_outputs is not None:
-                    line_outputs.start(station, plc=trigger == "plc")
+                    line_outputs.attach(station, plc=trigger == "plc")
             except BaseException:
                 for source in sources:
                     source.close()
+                if line_outputs is not None:
+                    line_outputs.close()
                 raise
             station.subscribe(listener)
             station.subscribe(lambda event: self._forget(station, event))

@@ -130,3 +130,33 @@ def test_a_plc_runs_200_parts_over_modbus_and_bad_input_is_refused(tmp_path):
     n = PARTS + 2
     assert f"stopped: {n} frames captured, {n} judged, {n} recorded" in stderr
     assert len(stdout.splitlines()) == n
+
+
+def test_a_plc_station_that_cannot_serve_the_line_says_why_and_records_nothing(tmp_path):
+    import socket
+    import sqlite3
+
+    from tests.support.command_line import inspector
+    from tests.support.line_station import DEMO_CAMERA, REFERENCE_RECIPE
+
+    data = tmp_path / "data"
+    base = ["run", "--source", DEMO_CAMERA, "--recipe", str(REFERENCE_RECIPE), "--trigger", "plc"]
+    no_plc = inspector(*base, data_dir=data)
+    assert no_plc.returncode == 2
+    assert "--trigger plc needs a PLC to listen to: add --output" in no_plc.stderr
+    bad_port = inspector(*base, "--output", "modbus://127.0.0.1:port", data_dir=data)
+    assert bad_port.returncode == 2
+    assert "output modbus://127.0.0.1:port: the port must be a number" in bad_port.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        in_use = inspector(*base, "--output", f"modbus://127.0.0.1:{port}", data_dir=data)
+    assert in_use.returncode != 0 and "Traceback" not in in_use.stderr
+    assert (
+        f"output modbus://127.0.0.1:{port}: the Modbus server cannot serve on 127.0.0.1:{port}"
+        in in_use.stderr
+    )
+    with sqlite3.connect(data / "inspector.db") as connection:  # nothing recorded, no recipe
+        assert connection.execute("SELECT count(*) FROM inspections").fetchone() == (0,)
+        assert connection.execute("SELECT count(*) FROM recipe_versions").fetchone() == (0,)
