@@ -13,10 +13,12 @@ a PLC that sees ResultValid reads the result it stands for.
 Security: anonymous sessions read and browse only; writes and method calls need a user, checked
 by the `check_password(user, password)` the wiring gives (the station's accounts). Without
 certificates the endpoint is unencrypted (passwords cross the network in clear: a closed line
-network only); with `cert` and `key` (PEM or DER) the only endpoint is Basic256Sha256 Sign &
-Encrypt. Every refusal (a write by an anonymous session, a write to a read-only node, a bad
-value, a login refused) is counted and logged through the handshake and answered with the
-protocol's status code (BadUserAccessDenied, BadTypeMismatch).
+network only); with `cert` and `key` (PEM or DER; the certificate names the application URI
+`urn:inspector:station`) the only endpoint is Basic256Sha256 Sign & Encrypt; client
+certificates are not checked against a trust list. Every refusal (a write by an anonymous
+session, a write to a read-only node, a bad value, a login refused) is counted and logged
+through the handshake and answered with the protocol's status code (BadUserAccessDenied,
+BadTypeMismatch).
 """
 
 from __future__ import annotations
@@ -266,6 +268,7 @@ class OpcUaServer:
         await server.init()
         server.set_endpoint(self.endpoint)
         server.set_server_name("Inspector station")
+        await server.set_application_uri(NAMESPACE)  # what the station's certificate names
         rules = _ReadOnlyForAnonymous(self)
         if self.cert and self.key:
             await server.load_certificate(self.cert)

@@ -187,3 +187,72 @@ def test_a_plc_runs_200_parts_over_opcua_and_bad_input_is_refused(tmp_path):
     assert (
         f"stopped: {PARTS + 2} frames captured, {PARTS + 2} judged, {PARTS + 2} recorded" in stderr
     )
+
+
+def test_with_certificates_the_only_endpoint_signs_and_encrypts(tmp_path):
+    """`opcua://...?cert=&key=`: a plain client finds no endpoint; a client that signs and
+    encrypts, with a user, triggers. The station is the handshake answering at once."""
+    from asyncua.crypto.cert_gen import setup_self_signed_certificate
+    from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    from inspector.outputs.handshake import Handshake, PartResult, ResultCode, State
+    from inspector.outputs.opcua import OpcUaServer
+
+    async def certificates() -> None:
+        for name, uri, use in (
+            ("station", NAMESPACE, ExtendedKeyUsageOID.SERVER_AUTH),
+            ("plc", "urn:test:plc", ExtendedKeyUsageOID.CLIENT_AUTH),
+        ):
+            await setup_self_signed_certificate(
+                tmp_path / f"{name}.pem",
+                tmp_path / f"{name}.der",
+                uri,
+                "localhost",
+                [use],
+                {"commonName": name},
+            )
+
+    asyncio.run(certificates())
+    handshake = Handshake()
+    handshake.set_state(State.IDLE)
+    handshake.on_trigger = lambda token, part_id: handshake.complete(
+        token, PartResult(ResultCode.PASS, part_id=part_id)
+    )
+    port = free_port()
+    server = OpcUaServer(
+        f"opcua://127.0.0.1:{port}?cert={tmp_path / 'station.der'}&key={tmp_path / 'station.pem'}"
+    )
+    server.attach(handshake)
+    server.set_accounts(lambda user, password: (user, password) == (PLC_USER, PLC_PASSWORD))
+    server.start()
+    url = f"opc.tcp://127.0.0.1:{port}/inspector/"
+
+    async def plc() -> tuple[str, int, str]:
+        plain = Client(url, timeout=5)
+        with pytest.raises(ua.UaError) as refused:
+            await plain.connect()
+        secure = Client(url, timeout=5)
+        await secure.set_security(
+            SecurityPolicyBasic256Sha256,
+            str(tmp_path / "plc.der"),
+            str(tmp_path / "plc.pem"),
+            server_certificate=str(tmp_path / "station.der"),
+            mode=ua.MessageSecurityMode.SignAndEncrypt,
+        )
+        secure.set_user(PLC_USER)
+        secure.set_password(PLC_PASSWORD)
+        async with secure:
+            line = Plc(secure)
+            await line.setup()
+            error = await line.trigger_by_call("SN-sealed")
+            await line.wait("Handshake.ResultValid", True)
+            return str(refused.value), error, (await line.result())["PartId"]
+
+    try:
+        refusal, error, part_id = asyncio.run(plc())
+    finally:
+        server.close()
+        handshake.close()
+    assert "No matching endpoints" in refusal
+    assert (error, part_id) == (0, "SN-sealed")
