@@ -216,6 +216,8 @@ class Handshake:
             self._counters = replace(self._counters, triggers=self._counters.triggers + 1)
             if len(part_id) > PART_ID_CHARS:
                 error = self._refuse(ErrorCode.BAD_VALUE, f"part id longer than {PART_ID_CHARS}")
+            elif self._state in (State.STOPPED, State.RUNNING):
+                error = self._refuse(ErrorCode.NOT_READY, f"trigger while {self._state.name}")
             elif self._busy or self._result_valid:
                 error = self._refuse(ErrorCode.BUSY, "trigger while busy")
                 self._counters = replace(
@@ -228,8 +230,6 @@ class Handshake:
                 self._busy, self._part_id = True, part_id
                 fault = PartResult(ResultCode.FAULT, reason="fault", part_id=part_id)
                 self._give(self._tokens, fault)
-            elif self._state is not State.IDLE:
-                error = self._refuse(ErrorCode.NOT_READY, f"trigger while {self._state.name}")
             else:
                 error = ErrorCode.NONE
                 self._clear_error()

@@ -4,6 +4,8 @@ answered once, the results equal to the records; then bad input, refused and cou
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 
 import pytest
@@ -160,3 +162,41 @@ def test_a_plc_station_that_cannot_serve_the_line_says_why_and_records_nothing(t
     with sqlite3.connect(data / "inspector.db") as connection:  # nothing recorded, no recipe
         assert connection.execute("SELECT count(*) FROM inspections").fetchone() == (0,)
         assert connection.execute("SELECT count(*) FROM recipe_versions").fetchone() == (0,)
+
+
+def test_a_station_on_its_own_trigger_publishes_each_recorded_part(tmp_path):
+    """Without --trigger plc the station runs on its own (state RUNNING): the PLC reads each
+    recorded part as the last result, and a PLC trigger is refused as not ready."""
+    from tests.support.command_line import start
+    from tests.support.line_station import DEMO, REFERENCE_RECIPE
+
+    data = tmp_path / "data"
+    port = free_port()
+    camera = f"folder:{DEMO / 'camera'}?loop=1&fps=20"
+    station = start(
+        *("run", "--source", camera, "--recipe", str(REFERENCE_RECIPE)),
+        *("--output", f"modbus://127.0.0.1:{port}"),
+        data_dir=data,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    client = ModbusTcpClient("127.0.0.1", port=port, timeout=5)
+    try:
+        wait_for(client.connect, what="the Modbus server")
+        plc = Plc(client)
+        wait_for(lambda: plc.result()["sequence"] >= 5, what="five results")
+        state = client.read_holding_registers(STATE, count=1).registers[0]
+        seen = plc.result()
+        client.write_coils(TRIGGER, [True, False])
+        refused = client.read_holding_registers(ERROR, count=1).registers[0]
+        ready = plc.bit(READY)
+    finally:
+        client.close()
+        station.send_signal(signal.SIGINT)
+        _, stderr = station.communicate(timeout=60)
+    assert station.returncode == 0, stderr
+    assert state == 2  # RUNNING
+    assert (refused, ready) == (2, False)  # not ready: the station takes its own parts
+    rows = {row[0]: row for row in records(data)}
+    assert rows[seen["inspection_id"]][1] == seen["part_id"]  # the file's name, as recorded
+    assert seen["code"] == {"PASS": 1, "FAIL": 2}[rows[seen["inspection_id"]][2]]
