@@ -1,5 +1,6 @@
 """The PLC handshake on loopback: a station (`inspector run --trigger plc`, its own process) and
-a PLC (this process: an asyncua client, a pymodbus client) polling as a PLC scans.
+a PLC (this process: an asyncua client, a pymodbus client) polling ResultValid every 1 ms, as
+a fast PLC's scan does (a poll as fast as the network allows would only load the station).
 
 1. Trigger -> ResultValid latency beyond the judge's own time, with an instant judge (the
    scripted engine through the real base class), over OPC UA and Modbus TCP: p50 / p95
@@ -35,7 +36,9 @@ from inspector.outputs.modbus import text_registers  # noqa: E402
 DEMO = ROOT / "assets" / "demo"
 CAMERA = f"folder:{DEMO / 'camera'}?loop=1"
 USER, PASSWORD = "plc", "bench-password-1"
+PASSWORD_STDIN = ("--password-stdin",)
 GOAL_P95_MS, GOAL_RATE = 10.0, 50.0
+SCAN_S = 0.001  # the PLC reads ResultValid once a millisecond, as a fast PLC's scan does
 # The station in its own process, with the scripted engine registered as a plugin would be.
 STATION = (
     "import sys; import tests.support.scripted_judge; from inspector.cli import main; "
@@ -100,7 +103,7 @@ async def opcua_plc(port: int, parts: int) -> tuple[list[float], list[int], floa
         try:
             await client.connect()
             break
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             await asyncio.sleep(0.1)
     else:
         raise SystemExit(f"no OPC UA server at {url}")
@@ -121,12 +124,12 @@ async def opcua_plc(port: int, parts: int) -> tuple[list[float], list[int], floa
             t0 = time.perf_counter()
             await client.write_values([part_id, trigger], [f"B-{i:05d}", True])
             while not await valid.read_value():
-                pass
+                await asyncio.sleep(SCAN_S)
             rounds.append((time.perf_counter() - t0) * 1000)
             ids.append(await inspection.read_value())
             await ack.write_value(True)
             while await valid.read_value():
-                pass
+                await asyncio.sleep(SCAN_S)
         return rounds, ids, time.perf_counter() - started
     finally:
         await client.disconnect()
@@ -147,13 +150,13 @@ def modbus_plc(port: int, parts: int) -> tuple[list[float], list[int], float]:
         client.write_registers(0, text_registers(f"B-{i:05d}"))
         client.write_coils(0, [True, False])
         while not client.read_coils(4, count=1).bits[0]:
-            pass
+            time.sleep(SCAN_S)
         rounds.append((time.perf_counter() - t0) * 1000)
         r = client.read_holding_registers(30, count=2).registers
         ids.append(r[0] << 16 | r[1])
         client.write_coils(0, [False, True])
         while client.read_coils(4, count=1).bits[0]:
-            pass
+            time.sleep(SCAN_S)
     client.close()
     return rounds, ids, time.perf_counter() - started
 
@@ -161,8 +164,17 @@ def modbus_plc(port: int, parts: int) -> tuple[list[float], list[int], float]:
 def measure(protocol: str, recipe: Path, parts: int, folder: Path) -> dict:
     data = folder / f"{protocol}-{recipe.stem}"
     subprocess.run(
-        [sys.executable, "-m", "inspector", "user", "add", USER, "--role", "admin"]
-        + ["--password-stdin"],
+        [
+            sys.executable,
+            "-m",
+            "inspector",
+            "user",
+            "add",
+            USER,
+            "--role",
+            "admin",
+            *PASSWORD_STDIN,
+        ],
         input=PASSWORD + "\n",
         text=True,
         env=environment(data),
@@ -198,7 +210,9 @@ def main() -> None:
             "instant judge": instant_recipe(folder),
             "reference judge, DeepPCB": DEMO / "recipe-reference.yaml",
         }
-        print(f"{args.parts} parts per run, station and PLC on 127.0.0.1, the PLC polling")
+        print(
+            f"{args.parts} parts per run, station and PLC on 127.0.0.1, the PLC polling every 1 ms"
+        )
         print(
             f"{'protocol':8} {'judge':26} {'beyond judge p50':>17} {'p95':>8} "
             f"{'judge p50':>10} {'parts/s':>8}"
