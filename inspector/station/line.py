@@ -29,6 +29,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from inspector.cameras import Source, SourceEvent, SourceState
 from inspector.domain import Frame, Outcome, Verdict, utc_now
@@ -40,6 +41,10 @@ from inspector.station.events import (
     StationFaulted,
     StationStopped,
 )
+
+if TYPE_CHECKING:
+    from inspector.station.pipeline import Station
+    from inspector.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -202,12 +207,12 @@ class Line:
         self._waiting: deque[_Part] = deque()  # triggered, no frame yet
         self._by_frame: dict[tuple[str, int], _Part] = {}
         self._source: LineTriggered | None = None
-        self._station = None
+        self._station: Station | None = None
         handshake.on_trigger = self._on_trigger
         handshake.set_recipe(recipe, version)
 
     # -- wiring ----------------------------------------------------------------------------
-    def attach(self, station) -> None:
+    def attach(self, station: Station) -> None:
         """Take the station's parts; the PLC's triggers reach its LineTriggered source."""
         if self.plc:
             sources = [v.source for v in station.views if isinstance(v.source, LineTriggered)]
@@ -363,7 +368,9 @@ def is_plc_output(url: str) -> bool:
 class LineOutputs:
     """A station's PLC servers (opcua://, modbus://) and the one handshake they serve."""
 
-    def __init__(self, servers: list, check_password: Callable[[str, str], bool] | None) -> None:
+    def __init__(
+        self, servers: list[Any], check_password: Callable[[str, str], bool] | None
+    ) -> None:
         self.handshake = Handshake()
         self.servers = servers
         self.line: Line | None = None
@@ -373,7 +380,7 @@ class LineOutputs:
                 server.set_accounts(check_password)
 
     @classmethod
-    def open(cls, store, urls: list[str]) -> LineOutputs:
+    def open(cls, store: Store, urls: list[str]) -> LineOutputs:
         """The servers the URLs name, checked (a bad URL raises InputError) but not started;
         writes and method calls over OPC UA are allowed to the station's accounts."""
         from inspector.errors import InspectorError
@@ -403,7 +410,7 @@ class LineOutputs:
             self.handshake.close()
             raise
 
-    def attach(self, station, plc: bool) -> None:
+    def attach(self, station: Station, plc: bool) -> None:
         """Serve the station's parts: the PLC triggers them (`plc`) or reads them as they come."""
         recipe = station.views[0].recipe
         self.line = Line(self.handshake, recipe.line, recipe.name, recipe.version, plc)
