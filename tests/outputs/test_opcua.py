@@ -134,7 +134,22 @@ async def bad_input(url: str, plc: Plc) -> dict:
     seen["busy result"] = await plc.result()
     await plc.node("Handshake.ResultAck").write_value(True)
     await plc.wait("Handshake.ResultValid", False)
-    seen["after"] = await plc.part("SN-after", by_call=False)  # the station goes on
+    # The station goes on; a PLC (or SCADA) subscribed to ResultValid is told of the result.
+    notified: list = []
+
+    class Handler:
+        def datachange_notification(self, node, value, data) -> None:
+            notified.append(value)
+
+    subscription = await plc.client.create_subscription(10, Handler())
+    await subscription.subscribe_data_change(plc.node("Handshake.ResultValid"))
+    seen["after"] = await plc.part("SN-after", by_call=False)
+    for _ in range(100):
+        if True in notified:
+            break
+        await asyncio.sleep(0.02)
+    await subscription.delete()
+    seen["notified"] = notified
     names = ("Triggers", "Results", "Errors", "BusyRejections")
     seen["counters"] = {n: await plc.read(f"Counters.{n}") for n in names}
     seen["heartbeat"] = await plc.read("Heartbeat")
@@ -173,6 +188,7 @@ def test_a_plc_runs_200_parts_over_opcua_and_bad_input_is_refused(tmp_path):
     assert bad["busy trigger"] == 1  # ErrorCode.BUSY
     assert bad["busy result"]["PartId"] == "SN-busy-1"
     assert bad["after"]["PartId"] == "SN-after"
+    assert True in bad["notified"]
     assert bad["counters"] == {
         "Triggers": PARTS + 3,
         "Results": PARTS + 2,

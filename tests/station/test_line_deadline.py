@@ -145,3 +145,18 @@ def test_a_part_that_could_not_be_recorded_is_answered_fault():
     for setting, code in (("reject", ResultCode.FAIL), ("divert", ResultCode.UNSURE)):
         event = PartInspected("P1", (ViewResult("camera", frame, unsure, 12),))
         assert part_result(event, LineSettings(unsure=setting), "recipe", 1).code is code
+
+
+def test_the_recipe_states_the_line_and_a_mistake_is_named(tmp_path):
+    from inspector.errors import InputError
+    from inspector.recipes import load_recipe
+
+    engines = [{"engine": "scripted"}]
+    line = load_recipe(recipe_file(tmp_path, engines, line={"deadline_ms": 800})).line
+    assert (line.deadline_ms, line.unsure) == (800, "reject")  # fail-safe by default
+    plain = load_recipe(recipe_file(tmp_path, engines))
+    assert plain.line == LineSettings() and "line" not in plain.to_yaml()  # versions unchanged
+    with pytest.raises(InputError) as wrong:
+        load_recipe(recipe_file(tmp_path, engines, line={"unsure": "pass", "deadline_ms": 0}))
+    message = str(wrong.value)
+    assert "field `line.unsure`" in message and "field `line.deadline_ms`" in message
