@@ -108,6 +108,16 @@ class CameraSettings(_Strict):
     trigger: CameraTrigger = CameraTrigger()
 
 
+class LineSettings(_Strict):
+    """What the line's PLC is told when the judge cannot give a verdict in time."""
+
+    # The time from the PLC's trigger to the reject gate; unset: the PLC waits for the verdict.
+    deadline_ms: int | None = Field(default=None, gt=0)
+    # What an UNSURE part means on the line: reject (the PLC gets the FAIL code, the part goes
+    # to the reject bin) or divert (the PLC gets the UNSURE code, for a review lane).
+    unsure: Literal["reject", "divert"] = "reject"
+
+
 class Recipe(_Strict):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
     version: int = Field(ge=1)
@@ -127,6 +137,7 @@ class Recipe(_Strict):
     chain: ChainPolicy = ChainPolicy()
     privacy: Privacy = Privacy()
     camera: CameraSettings | None = None  # for cameras; files and folders are taken as they are
+    line: LineSettings = LineSettings()  # the PLC handshake's deadline and fail-safe answer
 
     @field_validator("engines")
     @classmethod
@@ -160,7 +171,12 @@ class Recipe(_Strict):
         data = self.model_dump(mode="json")
         # Settings left at their defaults are not written: a recipe recorded before they
         # existed keeps its content, and so its recorded version.
-        for key, default in (("chain", ChainPolicy()), ("privacy", Privacy()), ("camera", None)):
+        for key, default in (
+            ("chain", ChainPolicy()),
+            ("privacy", Privacy()),
+            ("camera", None),
+            ("line", LineSettings()),
+        ):
             if getattr(self, key) == default:
                 del data[key]
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -39,6 +39,8 @@ EXIT_STATUS = (
     "nothing inspected; 130: interrupted."
 )
 
+RUN_TRIGGERS = (*TRIGGERS, "plc")
+
 
 def register(commands) -> None:
     _register_run(commands)
@@ -71,10 +73,11 @@ def _register_run(commands) -> None:
     run.add_argument("--recipe", help=DEFAULT_RECIPE_HELP)
     run.add_argument(
         "--trigger",
-        choices=TRIGGERS,
+        choices=RUN_TRIGGERS,
         default="auto",
         help="free-run: judge the newest frame, drop older ones; triggered: judge "
-        "every frame; auto: triggered for files and folders, free-run for cameras",
+        "every frame; auto: triggered for files and folders, free-run for cameras; plc: the "
+        "line's PLC triggers each part over an opcua:// or modbus:// --output",
     )
     run.add_argument(
         "--max-parts",
@@ -95,8 +98,9 @@ def _output_option(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="URL",
-        help="publish each recorded verdict: mqtt://[USER:PASSWORD@]HOST[:PORT]/PREFIX or an "
-        "http(s):// webhook (repeat for several; added to station.yaml's `outputs:`)",
+        help="send each recorded verdict to the line: mqtt://[USER:PASSWORD@]HOST[:PORT]/PREFIX, "
+        "an http(s):// webhook, or serve the PLC handshake: opcua://HOST:PORT[?cert=FILE&key=FILE] "
+        "or modbus://HOST:PORT (repeat for several; added to station.yaml's `outputs:`)",
     )
 
 

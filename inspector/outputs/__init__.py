@@ -3,7 +3,9 @@
 One file per protocol behind one interface (base.py), one registry of URL schemes, one way to
 open them (`open_output`). Each output's library (paho, urllib, asyncua, pymodbus) is imported
 only inside its file, when a URL of its scheme is opened. Publishers are fed from the store's
-outbox by the station (station/publishing.py), so a verdict leaves only after it is committed.
+outbox by the station (station/publishing.py), so a verdict leaves only after it is committed;
+PLC servers (opcua, modbus) serve the one handshake (handshake.py), which the station drives
+(station/line.py) from its recorded parts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ OUTPUTS: dict[str, str] = {  # URL scheme -> "module:Class", imported only when 
     "mqtt": "inspector.outputs.mqtt:MqttPublisher",
     "http": "inspector.outputs.webhook:WebhookPublisher",
     "https": "inspector.outputs.webhook:WebhookPublisher",
+    "opcua": "inspector.outputs.opcua:OpcUaServer",
+    "modbus": "inspector.outputs.modbus:ModbusServer",
 }
 
 

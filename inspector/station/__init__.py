@@ -5,7 +5,8 @@ window observe it through its events.
 - inspection.py: a view, and the inspect step (judge, evidence, timings, record) written once;
 - parts.py: which frames of the views make one part;
 - pipeline.py: the `Station`, its threads and queues;
-- runner.py: preparing views from recipe files and source URIs, and starting a station.
+- runner.py: preparing views from recipe files and source URIs, and starting a station;
+- line.py: the PLC handshake wired to the station (`--trigger plc`, the line's deadline).
 """
 
 from inspector.station.events import (

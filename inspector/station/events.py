@@ -138,6 +138,7 @@ StationEvent = (
     | StationFaulted
     | PartInspected
     | SourceEvent
+    | StationFaulted
     | StationStopped
 )
 Listener = Callable[[StationEvent], None]

@@ -33,7 +33,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -91,7 +91,10 @@ class Station:
         # The line's publishers: fed from the outbox, closed when the station has stopped.
         self.publishing = publishing
         self.stats = StationStats()
-        self.fault: str | None = None  # why the station stopped judging; None while healthy
+        self.fault: str | None = None  # the cause, while the station is in FAULT
+        # The line's deadline (station/line.py): given a judged frame and its verdict, the
+        # verdict to record (the same, or UNSURE "deadline" carrying the late answer).
+        self.settle: Callable[[Frame, Verdict], Verdict] | None = None
         self._listeners: list[Listener] = []
         self._stopping = threading.Event()
         self._stats_lock = threading.Lock()
@@ -245,7 +248,10 @@ class Station:
             if frame.part_id != part_id:
                 frame = dataclasses.replace(frame, part_id=part_id)
             if judge:
-                judged.append(inspection.judge(view.chain, frame, self.store, self._encoder))
+                done = inspection.judge(view.chain, frame, self.store, self._encoder)
+                if self.settle is not None:
+                    done = dataclasses.replace(done, verdict=self.settle(frame, done.verdict))
+                judged.append(done)
             else:
                 judged.append(inspection.not_judged(frame, self.store, self._encoder))
             with self._stats_lock:

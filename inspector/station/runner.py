@@ -29,6 +29,7 @@ from inspector.judges.judge import Progress
 from inspector.recipes import Recipe, check_roi_fits, load_recipe
 from inspector.station.events import Listener, StationStopped, TriggerPolicy
 from inspector.station.inspection import SINGLE_VIEW, View
+from inspector.station.line import LineOutputs, LineTriggered, is_plc_output
 from inspector.station.pipeline import Station
 from inspector.station.publishing import Publishing
 from inspector.store import Store
@@ -77,7 +78,10 @@ class ViewPlan:
 
 def choose_policy(views: Sequence[View], trigger: str = "auto") -> TriggerPolicy:
     """`auto`: free-run where any camera streams, else triggered (files, folders, and cameras
-    that take a picture per trigger give parts, not a stream)."""
+    that take a picture per trigger give parts, not a stream). `plc`: the line's PLC triggers
+    each part (station/line.py), which is triggered."""
+    if trigger == "plc":
+        return TriggerPolicy.TRIGGERED
     if trigger != "auto":
         return TriggerPolicy(trigger)
     streams = any(v.source.live and not getattr(v.source, "triggered", False) for v in views)
@@ -130,11 +134,14 @@ class StationRunner:
     ) -> Station:
         """A station over these views; nothing is recorded unless every view is ready.
 
-        `outputs` are line output URLs (mqtt://, http(s)://): checked before anything else,
-        started with the station, closed once it has stopped."""
+        `outputs`: line output URLs, checked before anything else: publishers (mqtt://,
+        http(s)://) are fed from the outbox, started with the station and closed once it has
+        stopped; PLC servers (opcua://, modbus://) serve the handshake (station/line.py), and
+        with `trigger` "plc" the PLC triggers the parts."""
         with self._lock:
             if self.station is not None:
                 raise InputError("the station is already running; stop it first")
+            line_outputs = _line_outputs(self.store, outputs, trigger, len(plans))
             self.replay_journal(progress)
             early: list[SourceEvent] = []
             forward: list[Callable[[SourceEvent], None]] = [early.append]
@@ -144,7 +151,8 @@ class StationRunner:
 
             several = len(plans) > 1
             sources: list[Source] = []
-            publishing = Publishing.open(self.store, outputs) if outputs else None
+            publishers = [url for url in outputs if not is_plc_output(url)]
+            publishing = Publishing.open(self.store, publishers) if publishers else None
             try:
                 prepared = []
                 for plan in plans:
@@ -155,6 +163,10 @@ class StationRunner:
                     # The recipe's camera settings, before the first frame; one not taken stops.
                     sources[-1] = configure(sources[-1], judge.recipe.camera, on_event)
                     _check_roi_on_first_image(judge.recipe, plan, sources[-1])
+                    if trigger == "plc":  # one part per PLC trigger
+                        sources[-1] = LineTriggered(sources[-1], on_event)
+                if line_outputs is not None:  # the PLC's ports, before anything is recorded
+                    line_outputs.start()
                 # Recorded only once everything is ready: a start that fails writes nothing.
                 views = [
                     View(
@@ -173,9 +185,13 @@ class StationRunner:
                     sync_window_s=sync_window_s,
                     publishing=publishing,
                 )
+                if line_outputs is not None:
+                    line_outputs.attach(station, plc=trigger == "plc")
             except BaseException:
                 for source in sources:
                     source.close()
+                if line_outputs is not None:
+                    line_outputs.close()
                 raise
             station.subscribe(listener)
             station.subscribe(lambda event: self._forget(station, event))
@@ -231,6 +247,19 @@ def _check_roi_on_first_image(recipe: Recipe, plan: ViewPlan, source: Source) ->
     if size is not None:
         width, height, name = size
         check_roi_fits(recipe, width, height, str(plan.recipe), f"{name} of {plan.source}")
+
+
+def _line_outputs(store: Store, outputs: Sequence[str], trigger: str, views: int):
+    """The PLC servers among the outputs (not started); `--trigger plc` needs one, on one view."""
+    plc = [url for url in outputs if is_plc_output(url)]
+    if trigger == "plc" and not plc:
+        raise InputError(
+            "--trigger plc needs a PLC to listen to: add --output opcua://HOST:PORT "
+            "or --output modbus://HOST:PORT"
+        )
+    if trigger == "plc" and views != 1:
+        raise InputError("--trigger plc takes one camera (one view)")
+    return LineOutputs.open(store, plc) if plc else None
 
 
 def _named(progress: Progress | None, name: str) -> Progress | None:
