@@ -138,7 +138,6 @@ StationEvent = (
     | StationFaulted
     | PartInspected
     | SourceEvent
-    | StationFaulted
     | StationStopped
 )
 Listener = Callable[[StationEvent], None]
