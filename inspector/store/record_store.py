@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -36,6 +37,7 @@ from inspector.store.audit import (
     recipe_log,
     retention,
     signatures,
+    site_key,
     site_settings,
     users,
     verify,
@@ -67,10 +69,16 @@ class Timings:
 
 class Store:
     def __init__(
-        self, engine: Engine, evidence: EvidenceStore, actor: users.Identity | None = None
+        self,
+        engine: Engine,
+        evidence: EvidenceStore,
+        actor: users.Identity | None = None,
+        site_key_path: Path | None = None,
     ) -> None:
         self._engine = engine
         self.evidence = evidence
+        # The site's private signing key (audit/site_key.py); None: this store signs nothing.
+        self.site_key_path = site_key_path
         # Who records inspections and recipe versions through this store (the audit trail's
         # user): the station's service account unless a logged-in person opened it.
         self.actor = actor or users.Identity(users.SERVICE_ACCOUNT, users.Role.SERVICE, "")
@@ -93,7 +101,8 @@ class Store:
             raise StoreError(
                 f"database {database.safe_url(settings.database_url)}: {reason}"
             ) from None
-        return cls(engine, EvidenceStore(settings.evidence_dir, evidence_format), actor)
+        evidence = EvidenceStore(settings.evidence_dir, evidence_format)
+        return cls(engine, evidence, actor, site_key.default_path(settings.data_dir))
 
     def close(self) -> None:
         self._engine.dispose()
@@ -353,9 +362,46 @@ class Store:
         anchor: tuple[int, str] | None = None,
         batch: int = verify.BATCH,
         progress: Callable[[int], None] | None = None,
+        evidence: bool = True,
+        evidence_progress: Callable[[int, int | None], None] | None = None,
     ) -> verify.Report:
-        """Check the whole chain and the records it covers (`inspector audit verify`)."""
-        return verify.verify(self._engine, anchor, batch, progress)
+        """Check the whole chain and the records it covers (`inspector audit verify`), and,
+        unless `evidence` is False, hash every evidence file against its record."""
+        files = self.evidence if evidence else None
+        return verify.verify(self._engine, anchor, batch, progress, files, evidence_progress)
+
+    def chain_facts(self, inspection_ids: list[int], through_seq: int) -> verify.ChainFacts:
+        """The digests the chain recorded, up to entry `through_seq`, for these inspections and
+        their overrides (`export verify --against-database` checks a bundle's records so)."""
+        return verify.chain_facts(self._engine, inspection_ids, through_seq)
+
+    # The site's signing key: see audit/site_key.py.
+
+    def site_keys(self) -> list[site_key.RecordedKey]:
+        """Every signing key the chain recorded, oldest first (the last one signs)."""
+        return site_key.recorded_keys(self._engine)
+
+    def site_signer(self) -> site_key.Signer | None:
+        """The signer of the site's key; None: the site has none (or this store has no path)."""
+        if self.site_key_path is None:
+            return None
+        return site_key.signer(self._engine, self.site_key_path)
+
+    def create_site_key(self, actor: users.Identity, reason: str = "") -> site_key.RecordedKey:
+        """The site's signing key for a site set up before keys existed (an administrator)."""
+        actor.require(users.Permission.MANAGE_USERS)
+        if self.site_key_path is None:
+            raise InputError("this store has no place for a signing key (no data directory)")
+        created = site_key.create_if_missing(
+            self._engine, actor.name, self.site_key_path, reason or "created by an administrator"
+        )
+        if created is None:
+            latest = self.site_keys()[-1]
+            raise InputError(
+                f"the site has a signing key already (sha256:{latest.fingerprint}, audit entry "
+                f"#{latest.seq})"
+            )
+        return created
 
     # People, signatures, decisions, recipes, retention, site settings.
 
@@ -382,7 +428,9 @@ class Store:
         reason: str = "",
     ) -> users.Identity:
         """Add an account. With no actor, only the first administrator (bootstrap) may be added."""
-        return users.add_user(self._engine, actor, name, role, password, full_name, reason)
+        return users.add_user(
+            self._engine, actor, name, role, password, full_name, reason, self.site_key_path
+        )
 
     def disable_user(self, actor: users.Identity, name: str, reason: str = "") -> None:
         users.disable_user(self._engine, actor, name, reason)
