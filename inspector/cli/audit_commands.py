@@ -80,7 +80,7 @@ def _audit(args, settings) -> int:
                 raise InputError(f"--anchor {args.anchor!r}: give SEQ:HASH, e.g. 1234:ab12...")
             anchor = (int(seq.lstrip("#")), hash_)
         entries = _status("audit entries")
-        files = _status("evidence files")
+        files = _status("evidence files", after=entries)
         report = store.verify(
             anchor=anchor,
             progress=entries,
@@ -129,20 +129,24 @@ def _site_key(args, store) -> int:
 
 class _status:
     """Progress on stderr: a bar redrawn in place on a terminal (at most ten times a second);
-    elsewhere (a log, a pipe) one short line when the phase ends, so logs stay readable."""
+    elsewhere (a log, a pipe) one short line when the phase ends, so logs stay readable. A
+    phase that follows another (`after`) closes that one's line when it starts."""
 
-    def __init__(self, what: str, stream=None) -> None:
+    def __init__(self, what: str, after: _status | None = None, stream=None) -> None:
         self.what = what
+        self.after = after
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.last = 0.0
-        self.drawn = False
+        self.count = 0
+        self.drawn = self.closed = False
 
     def __call__(self, count: int, total: int | None = None) -> None:
-        if not self.tty:
-            return
+        self.count = count
+        if self.after is not None:
+            self.after.close()
         now = time.monotonic()
-        if now - self.last < 0.1:
+        if not self.tty or now - self.last < 0.1:
             return
         self.last = now
         self.drawn = True
@@ -156,6 +160,13 @@ class _status:
         self.stream.flush()
 
     def done(self, count: int) -> None:
-        end = "\r\x1b[K" if self.drawn else ""
-        self.stream.write(f"{end}inspector: checked {count} {self.what}\n")
+        self.count = count
+        self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        erase = "\r\x1b[K" if self.drawn else ""
+        self.stream.write(f"{erase}inspector: checked {self.count} {self.what}\n")
         self.stream.flush()

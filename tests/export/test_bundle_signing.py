@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from inspector.errors import InputError
 from inspector.export.bundle import verify_bundle, write_bundle
-from inspector.export.record_digests import inspection_digest
+from inspector.export.record_digests import bundle_fields, inspection_digest
 from inspector.store import Store, export_dict
 from tests.support.bundles import forge, site_private_key
 from tests.support.records_data import (
@@ -152,7 +152,7 @@ def test_members_that_escape_the_folder_are_refused_by_name(sqlite_settings, tmp
         out = tmp_path / "bundle.zip"
         head, where = store.as_of()
         about = {"chain_head": {"seq": head.seq, "hash": head.hash}}
-        records = map(export_dict, store.records(where))
+        records = ({**export_dict(r), **bundle_fields(r)} for r in store.records(where))
         write_bundle(records, out, store.evidence.root, about, signer=store.site_signer())
     # Signed by the site's own key: the name alone is refused.
     key = site_private_key(sqlite_settings.data_dir)
