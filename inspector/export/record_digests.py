@@ -7,7 +7,9 @@ is checked by the very code that recorded its digest in the chain. A field the e
 the digest uncomputable (`MissingField`), never silently different.
 
 Bundles also carry `recipe_version_id` and `evidence_format`, which the digest covers and the
-common export form (CSV, JSON Lines) leaves out (`bundle_fields`).
+common export form (CSV, JSON Lines) leaves out (`bundle_fields`); for a record without them (a
+format-1 bundle) the format is read from the evidence file's suffix, and the recipe version's id
+must be supplied from a database.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 
 from inspector.store import InspectionRecord
 from inspector.store.audit import digests
+from inspector.store.evidence import FORMATS
 
 
 class MissingField(ValueError):
@@ -42,6 +45,10 @@ def bundle_fields(record: InspectionRecord) -> dict[str, Any]:
 
 def inspection_digest(record: dict[str, Any]) -> str:
     """The digest of an exported inspection (with its defects and attempts)."""
+    if "evidence_format" not in record:
+        suffix = "." + str(record.get("evidence_file", "")).rpartition(".")[2]
+        named = [name for name, (ending, _) in FORMATS.items() if ending == suffix]
+        record = {**record, "evidence_format": named[0] if named else None}
     row = _columns(digests.INSPECTION, record, _INSPECTION_NAMES, spread=("roi", _ROI))
     defects = [
         _columns(digests.DEFECT, d, _DEFECT_NAMES, spread=("box", _BOX))

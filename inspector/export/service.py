@@ -131,6 +131,7 @@ def verify_bundle_against(store: Store, check: BundleCheck) -> None:
                 f"the bundle is signed by key sha256:{check.fingerprint}, which this database's "
                 "audit chain never recorded as the site's: re-signed by someone else"
             )
+    versions = None  # (recipe, version, sha256) -> id, read for format-1 bundles only
     for batch in records_of(check.path):
         ids = [r["inspection_id"] for _, r in batch if isinstance(r.get("inspection_id"), int)]
         facts = store.chain_facts(ids, head_seq)
@@ -141,10 +142,22 @@ def verify_bundle_against(store: Store, check: BundleCheck) -> None:
             if recorded is None:
                 check.problems.append(f"{what}: no such inspection in this database's chain")
                 continue
+            if "recipe_version_id" not in record:  # format 1: the database knows it
+                if versions is None:
+                    versions = {
+                        (v.name, v.version, v.sha256): v.id for v in store.recipe_versions()
+                    }
+                recipe = (
+                    record.get("recipe"),
+                    record.get("recipe_version"),
+                    record.get("recipe_sha256"),
+                )
+                record = {**record, "recipe_version_id": versions.get(recipe)}
             try:
                 digest = inspection_digest(record)
-            except (ValueError, TypeError, AttributeError):
-                digest = record.get("record_sha256")  # format 1: the digest it claims
+            except (ValueError, TypeError, AttributeError) as exc:
+                check.problems.append(f"{what}: cannot recompute its digest ({exc})")
+                continue
             if digest != recorded:
                 check.problems.append(
                     f"{what}: differs from the record in this database (not the digest its "

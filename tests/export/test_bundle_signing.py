@@ -241,3 +241,38 @@ def test_the_manifest_names_the_key_and_the_records_carry_the_digest_inputs(sign
     assert manifest["signing_key"]["public_key"] == signature["public_key"]
     assert "signature.json" not in manifest["files"]
     assert inspection_digest(first) == first["record_sha256"]
+
+
+def test_an_old_format_1_bundle_is_checked_record_by_record_against_the_database(
+    settings, tmp_path
+):
+    """A bundle from before signing (format 1: no signature, no recipe_version_id): accepted
+    only with --allow-unsigned, and then only the database can tell a rewritten record."""
+    with Store.open(settings) as store:
+        make_users(store)
+        _, ids = populate(store, 6)
+        head, where = store.as_of()
+        about = {"chain_head": {"seq": head.seq, "hash": head.hash}}
+        made = tmp_path / "made.zip"
+        write_bundle(map(export_dict, store.records(where)), made, store.evidence.root, about)
+
+    def as_format_1(manifest):
+        manifest["format"] = "inspector-bundle-1"
+
+    old = forge(made, tmp_path / "old.zip", manifest_change=as_format_1)
+    refused = inspector(settings, "export", "verify", str(old))
+    assert refused.returncode == 1 and "UNSIGNED" in refused.stdout
+    accepted = inspector(
+        settings, "export", "verify", str(old), "--allow-unsigned", "--against-database"
+    )
+    assert accepted.returncode == 0, accepted.stdout
+    assert "6 record(s) of a format-1 bundle carry no recipe_version_id" in accepted.stdout
+
+    forged = forge(old, tmp_path / "forged.zip", _fail_made_pass(digest_too=False))
+    alone = verify_bundle(forged, allow_unsigned=True)
+    assert alone.ok  # nothing in an unsigned format-1 bundle can tell
+    caught = inspector(
+        settings, "export", "verify", str(forged), "--allow-unsigned", "--against-database"
+    )
+    assert caught.returncode == 1
+    assert f"inspection {ids[2]}, part P-0003: differs from the record" in caught.stdout

@@ -34,6 +34,7 @@ def forge(
     change: Callable[[list[dict]], None] | None = None,
     extra: dict[str, bytes] | None = None,
     key: Ed25519PrivateKey | None = None,
+    manifest_change: Callable[[dict], None] | None = None,
 ) -> Path:
     """`source` rewritten: records changed by `change`, members added (`extra`), the manifest's
     hashes recomputed, signed again with `key` if given (else the old signature kept), and the
@@ -62,6 +63,8 @@ def forge(
             "public_key": public.hex(),
             "sha256": hashlib.sha256(public).hexdigest(),
         }
+    if manifest_change is not None:
+        manifest_change(manifest)
     files["manifest.json"] = json.dumps(manifest, indent=2, ensure_ascii=False).encode()
     if key is not None:
         signature = json.loads(files["signature.json"])
