@@ -73,3 +73,38 @@ def test_many_records_share_one_file_and_every_one_is_named(sqlite_settings):
         report = store.verify(batch=1)
         names = sorted(p.message.split(":")[0] for p in report.problems)
         assert names == sorted([f"inspection {ids[0]}", f"inspection {again}"])
+
+
+def test_on_a_terminal_the_progress_is_a_bar_redrawn_in_place(sqlite_settings):
+    import os
+    import pty
+
+    from tests.support import command_line
+
+    with Store.open(sqlite_settings) as store:
+        populate(store, 3)
+    leader, follower = pty.openpty()
+    try:
+        process = command_line.start(
+            "audit", "verify", data_dir=sqlite_settings.data_dir, stderr=follower
+        )
+        os.close(follower)
+        follower = None
+        out, _ = process.communicate(timeout=120)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal's other end closed: all is read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+        if follower is not None:
+            os.close(follower)
+    assert process.returncode == 0, out
+    text = drawn.decode()
+    assert "inspector: [" + "#" * 30 + "] 100% 3/3 evidence files" in text, text
+    assert "\r\x1b[Kinspector: checked 3 evidence files" in text.replace("\r\n", "\n"), text
