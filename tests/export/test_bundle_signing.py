@@ -276,3 +276,31 @@ def test_an_old_format_1_bundle_is_checked_record_by_record_against_the_database
     )
     assert caught.returncode == 1
     assert f"inspection {ids[2]}, part P-0003: differs from the record" in caught.stdout
+
+
+def test_the_first_admin_is_not_added_when_the_key_cannot_be_written(sqlite_settings, tmp_path):
+    """The key and its admin are one transaction: no admin without the site's key."""
+    from tests.support import command_line
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = {"INSPECTOR_SITE_KEY": str(blocker / "site-signing-key.pem")}
+    args = ("user", "add", "ada", "--role", "admin", "--password-stdin")
+    failed = command_line.inspector(
+        *args, data_dir=sqlite_settings.data_dir, env=env, input=PASSWORDS["ada"] + "\n"
+    )
+    assert failed.returncode != 0 and "Traceback" not in failed.stderr
+    assert f"cannot write the site's signing key at {blocker}" in failed.stderr
+    with Store.open(sqlite_settings) as store:
+        assert not store.has_people() and store.site_keys() == []
+    elsewhere = tmp_path / "keys" / "site.pem"
+    added = command_line.inspector(
+        *args,
+        data_dir=sqlite_settings.data_dir,
+        env={"INSPECTOR_SITE_KEY": str(elsewhere)},
+        input=PASSWORDS["ada"] + "\n",
+    )
+    assert added.returncode == 0, added.stderr
+    assert stat.S_IMODE(os.stat(elsewhere).st_mode) == 0o600
+    with Store.open(sqlite_settings) as store:
+        assert store.has_people() and len(store.site_keys()) == 1

@@ -95,7 +95,13 @@ def create(connection: Connection, by: str, path: Path, reason: str = "") -> Rec
         private = Ed25519PrivateKey.generate()
         # The file first: if the transaction then fails, the file is adopted next time. The
         # other order could leave a recorded key that nobody holds.
-        _write_private(Path(path), private)
+        try:
+            _write_private(Path(path), private)
+        except OSError as exc:
+            raise InputError(
+                f"cannot write the site's signing key at {path} ({exc.strerror or exc}); "
+                f"name a writable path in {ENVIRONMENT}"
+            ) from None
     public = _raw_public(private).hex()
     print_ = fingerprint(public)
     new = {"algorithm": ALGORITHM, "public_key": public, "sha256": print_}
@@ -110,8 +116,8 @@ def _existing(path: Path):
     another kind of key is an error (it is not overwritten)."""
     try:
         data = path.read_bytes()
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # no key there (writing one says what is wrong with the place)
     except OSError as exc:
         raise InputError(f"the site's signing key at {path} cannot be read: {exc}") from None
     return _parse(path, data)
