@@ -40,7 +40,7 @@ CHUNK = 5000
 EVIDENCE_BYTES = 300
 
 
-def generate(folder: Path, count: int) -> Store:
+def generate(folder: Path, count: int, size: int = EVIDENCE_BYTES) -> Store:
     settings = Settings.from_env(data_dir=folder, database_url=None)
     store = Store.open(settings)
     from inspector.recipes import parse_recipe
@@ -55,7 +55,8 @@ def generate(folder: Path, count: int) -> Store:
     for first in range(1, count + 1, CHUNK):
         inspections, defects, attempts, entries = [], [], [], []
         for i in range(first, min(first + CHUNK, count + 1)):
-            data = (f"evidence of part {i} ".encode() * 40)[:EVIDENCE_BYTES]
+            line = f"evidence of part {i} ".encode()
+            data = (line * (size // len(line) + 1))[:size]
             sha = hashlib.sha256(data).hexdigest()
             path = store.evidence.path_for(sha, "jpeg")
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,11 +162,17 @@ def best(repeat: int, what, *args, **kwargs):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument(
+        "--evidence-bytes",
+        type=int,
+        default=EVIDENCE_BYTES,
+        help="size of each evidence file (a 1080p JPEG is about 100,000)",
+    )
     parser.add_argument("--repeat", type=int, default=2, help="runs of each; the best counts")
     parser.add_argument("--keep", type=Path, help="generate into DIR and keep it")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="audit-verify-"))
-    store = generate(folder, args.records)
+    store = generate(folder, args.records, args.evidence_bytes)
     n = args.records
     chain_s = both_s = float("inf")
     for _ in range(args.repeat):  # alternating, so both see the same machine
@@ -175,7 +182,10 @@ def main() -> None:
         both_s = min(both_s, seconds)
     assert without.ok and with_files.ok, (without.first, with_files.first)
     assert with_files.evidence_files == n
-    print(f"audit verify, {n} records, SQLite, files in the page cache, best of {args.repeat}:")
+    print(
+        f"audit verify, {n} records, SQLite, evidence files of {args.evidence_bytes} bytes "
+        f"in the page cache, best of {args.repeat}:"
+    )
     print(f"  --no-evidence:           {chain_s:6.1f} s ({n / chain_s:7.0f} records/s)")
     print(f"  with evidence (default): {both_s:6.1f} s ({n / both_s:7.0f} records/s)")
     print(f"  ratio with / without:    {both_s / chain_s:6.2f}x")

@@ -99,10 +99,12 @@ def _audit(args, settings) -> int:
         print(f"audit chain intact: {report.entries} entries, head {report.head}; {checked}")
         return 0
     first = report.first
-    print(f"audit chain BROKEN: {first.message}")
+    chain_ok = report.problem_count == report.evidence_problems
+    print(f"{'evidence FAILS' if chain_ok else 'audit chain BROKEN'}: {first.message}")
     for problem in report.problems[1:20]:
         print(f"  also: {problem.message}")
-    print(f"{report.problem_count} problem(s) in {report.entries} entries")
+    files = f" and {report.evidence_files} evidence files" if report.evidence_files else ""
+    print(f"{report.problem_count} problem(s) in {report.entries} entries{files}")
     return 1
 
 

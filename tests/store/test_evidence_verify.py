@@ -35,6 +35,8 @@ def test_an_overwritten_and_a_deleted_evidence_file_are_named(settings):
 
     result = inspector(settings, "audit", "verify")
     assert result.returncode == 1
+    assert result.stdout.startswith("evidence FAILS: inspection ")  # the chain itself is whole
+    assert "2 problem(s) in " in result.stdout
     assert f"inspection {ids[1]}: evidence file {overwritten} was changed" in result.stdout
     assert f"inspection {ids[4]}: evidence file {deleted} is missing" in result.stdout
     assert "inspector: checked 6 evidence files" in result.stderr  # not a terminal: one line

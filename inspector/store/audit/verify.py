@@ -70,6 +70,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     evidence_files: int | None = None  # files hashed; None: evidence not checked
+    evidence_problems: int = 0  # of problem_count, files missing or changed
 
     @property
     def ok(self) -> bool:
@@ -413,6 +414,7 @@ def verify_evidence(
                 if state:
                     what = f"recipe {name} version {version} (#{version_id}): reference image"
                     report.add(None, f"{what} {path} {state}")
+                    report.evidence_problems += 1
         after = 0
         with engine.connect() as connection:
             while after < last:
@@ -432,6 +434,7 @@ def verify_evidence(
                         path = evidence.path_for(sha, fmt) if fmt in FORMATS else sha
                         what = f"inspection {inspection_id}: evidence file {path}"
                         report.add(None, f"{what} {state}")
+                        report.evidence_problems += 1
                 checked += len(rows)
                 if progress is not None:
                     progress(checked, total)
