@@ -40,12 +40,27 @@ def register(commands) -> None:
                 help="inspections in the report's table (the summary counts all)",
             )
         add_user_option(sub)
-    check = export_commands.add_parser("verify", help="check a bundle, byte by byte")
+    check = export_commands.add_parser(
+        "verify", help="check a bundle: its site signature, every file and every record"
+    )
     check.add_argument("bundle", metavar="BUNDLE")
     check.add_argument(
         "--against-database",
         action="store_true",
-        help="also check that the bundle's chain head is an entry of this database's chain",
+        help="also check the bundle against this database: its chain head is an entry of the "
+        "chain, its signing key the one the chain recorded, every record the one recorded",
+    )
+    check.add_argument(
+        "--key",
+        metavar="SHA256",
+        help="the site's key fingerprint (from `inspector audit site-key`): the bundle must be "
+        "signed by it (for checking without the database)",
+    )
+    check.add_argument(
+        "--allow-unsigned",
+        action="store_true",
+        help="accept a bundle with no site signature (made before the site had a key), with a "
+        "warning; without the signature only --against-database vouches for its records",
     )
     export.set_defaults(handler=_export)
 
@@ -95,31 +110,56 @@ def _export(args, settings) -> int:
         f"exported {done.records} records to {done.path} (sha256 {done.sha256}); "
         f"chain head {done.chain_head}; audit entry #{done.audit_seq}"
     )
+    if done.signed_by:
+        print(f"signed by the site key sha256:{done.signed_by}")
+    elif done.unsigned:
+        print(
+            "warning: the bundle is NOT signed: this site has no signing key (it was set up "
+            "before keys existed); an administrator creates one with "
+            "`inspector audit site-key --create`"
+        )
     return 0
 
 
 def _export_verify(args, settings) -> int:
     from pathlib import Path
 
+    from inspector.errors import InputError
     from inspector.export.bundle import verify_bundle
 
-    check = verify_bundle(Path(args.bundle))
-    head = check.manifest.get("chain_head") if check.manifest else None
-    if args.against_database and head and check.ok:
-        with open_store(settings) as store:
-            found = store.audit_hash_of(int(head["seq"]))
-        if found != head["hash"]:
+    path = Path(args.bundle)
+    if not path.is_file():
+        raise InputError(f"bundle {path}: no such file")
+    check = verify_bundle(path, allow_unsigned=args.allow_unsigned)
+    if args.key:
+        expected = args.key.lower().removeprefix("sha256:")
+        if check.signed_by is not None and not check.fingerprint.startswith(expected):
             check.problems.append(
-                f"chain head #{head['seq']} of the bundle is not in this database's audit chain"
+                f"signed by key sha256:{check.fingerprint}, not by the key given ({args.key})"
             )
+    if args.against_database and check.manifest:
+        from inspector.export.service import verify_bundle_against
+
+        with open_store(settings) as store:
+            verify_bundle_against(store, check)
+    for warning in check.warnings:
+        print(f"warning: {warning}")
+    head = check.manifest.get("chain_head") or {}
     if check.ok:
         records = check.manifest.get("records")
+        images = sum(1 for name in check.manifest["files"] if name.startswith("evidence/"))
+        signed = (
+            f"signed by the site key sha256:{check.fingerprint}" if check.signed_by else "UNSIGNED"
+        )
+        checked = "; every record matches this database" if args.against_database else ""
         print(
-            f"bundle intact: {records} records, {len(check.manifest['files']) - 1} images; "
-            f"chain head #{head['seq']} sha256:{head['hash']}"
+            f"bundle intact: {records} records, {images} images; chain head "
+            f"#{head.get('seq')} sha256:{head.get('hash')}; {signed}{checked}"
         )
         return 0
     print(f"bundle FAILS verification: {check.problems[0]}")
     for problem in check.problems[1:20]:
         print(f"  also: {problem}")
+    if len(check.problems) > 20:
+        print(f"  ... {len(check.problems)} problems in all")
     return 1

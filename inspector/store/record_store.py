@@ -41,6 +41,7 @@ from inspector.store.audit import (
     recipe_log,
     retention,
     signatures,
+    site_key,
     site_settings,
     users,
     verify,
@@ -95,12 +96,15 @@ class Store:
         actor: users.Identity | None = None,
         journal: Journal | None = None,
         min_free_disk_mb: int = 0,
+        site_key_path: Path | None = None,
     ) -> None:
         self._engine = engine
         self.evidence = evidence
         self.journal = journal or Journal(evidence.root.parent / "journal")
         # The data directory (evidence, journal, a SQLite file) must keep this much free.
         self.min_free_disk_mb = min_free_disk_mb
+        # The site's private signing key (audit/site_key.py); None: this store signs nothing.
+        self.site_key_path = site_key_path
         # Who records inspections and recipe versions through this store (the audit trail's
         # user): the station's service account unless a logged-in person opened it.
         self.actor = actor or users.Identity(users.SERVICE_ACCOUNT, users.Role.SERVICE, "")
@@ -129,6 +133,7 @@ class Store:
             actor,
             Journal(settings.journal_dir),
             settings.min_free_disk_mb,
+            site_key.default_path(settings.data_dir),
         )
 
     def close(self) -> None:
@@ -502,9 +507,46 @@ class Store:
         anchor: tuple[int, str] | None = None,
         batch: int = verify.BATCH,
         progress: Callable[[int], None] | None = None,
+        evidence: bool = True,
+        evidence_progress: Callable[[int, int | None], None] | None = None,
     ) -> verify.Report:
-        """Check the whole chain and the records it covers (`inspector audit verify`)."""
-        return verify.verify(self._engine, anchor, batch, progress)
+        """Check the whole chain and the records it covers (`inspector audit verify`), and,
+        unless `evidence` is False, hash every evidence file against its record."""
+        files = self.evidence if evidence else None
+        return verify.verify(self._engine, anchor, batch, progress, files, evidence_progress)
+
+    def chain_facts(self, inspection_ids: list[int], through_seq: int) -> verify.ChainFacts:
+        """The digests the chain recorded, up to entry `through_seq`, for these inspections and
+        their overrides (`export verify --against-database` checks a bundle's records so)."""
+        return verify.chain_facts(self._engine, inspection_ids, through_seq)
+
+    # The site's signing key: see audit/site_key.py.
+
+    def site_keys(self) -> list[site_key.RecordedKey]:
+        """Every signing key the chain recorded, oldest first (the last one signs)."""
+        return site_key.recorded_keys(self._engine)
+
+    def site_signer(self) -> site_key.Signer | None:
+        """The signer of the site's key; None: the site has none (or this store has no path)."""
+        if self.site_key_path is None:
+            return None
+        return site_key.signer(self._engine, self.site_key_path)
+
+    def create_site_key(self, actor: users.Identity, reason: str = "") -> site_key.RecordedKey:
+        """The site's signing key for a site set up before keys existed (an administrator)."""
+        actor.require(users.Permission.MANAGE_USERS)
+        if self.site_key_path is None:
+            raise InputError("this store has no place for a signing key (no data directory)")
+        created = site_key.create_if_missing(
+            self._engine, actor.name, self.site_key_path, reason or "created by an administrator"
+        )
+        if created is None:
+            latest = self.site_keys()[-1]
+            raise InputError(
+                f"the site has a signing key already (sha256:{latest.fingerprint}, audit entry "
+                f"#{latest.seq})"
+            )
+        return created
 
     # People, signatures, decisions, recipes, retention, site settings.
 
@@ -539,6 +581,7 @@ class Store:
             password,
             storable(full_name),
             storable(reason),
+            self.site_key_path,
         )
 
     def disable_user(self, actor: users.Identity, name: str, reason: str = "") -> None:

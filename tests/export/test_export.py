@@ -233,7 +233,7 @@ def test_a_bundle_names_what_changed_inside(exported_sqlite, tmp_path):
     check = verify_bundle(rebuilt)
     assert f"{changed}: SHA-256 differs from the manifest (changed)" in check.problems
     assert "the bundle's seal (zip comment) is missing or damaged" in check.problems
-    assert json.loads(zipfile.ZipFile(out).read("manifest.json"))["format"] == "inspector-bundle-1"
+    assert json.loads(zipfile.ZipFile(out).read("manifest.json"))["format"] == "inspector-bundle-2"
 
 
 def test_an_export_holds_the_records_as_of_its_chain_head(exported):

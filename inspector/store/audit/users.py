@@ -27,12 +27,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from inspector.domain import utc_now
 from inspector.errors import InputError, InspectorError
-from inspector.store.audit import digests, password_policy
+from inspector.store.audit import digests, password_policy, site_key
 from inspector.store.audit import trail as audit
 from inspector.store.audit.audit_tables import UserRow
 
@@ -372,8 +373,10 @@ def add_user(
     password: str | None,
     full_name: str = "",
     reason: str = "",
+    site_key_path: Path | None = None,
 ) -> Identity:
-    """Add an account. With no actor, only the first administrator (bootstrap) may be added."""
+    """Add an account. With no actor, only the first administrator (bootstrap) may be added;
+    the site's signing key is created with it (its private key at `site_key_path`)."""
     if not NAME_PATTERN.match(name):
         raise InputError(
             f"user name {name!r}: use letters, digits and . _ @ - (at most 64, "
@@ -401,7 +404,10 @@ def add_user(
             by, reason = name, reason or "first administrator (bootstrap)"
         else:
             by = acting(connection, actor, Permission.MANAGE_USERS).name
-        return _insert(connection, by, name, role_, stored, full_name or name, reason)
+        added = _insert(connection, by, name, role_, stored, full_name or name, reason)
+        if actor is None and site_key_path is not None:
+            site_key.create(connection, name, site_key_path)  # the site's key, with its admin
+        return added
 
 
 def ensure_service_account(engine: Engine, name: str = SERVICE_ACCOUNT) -> Identity:

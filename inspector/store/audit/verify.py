@@ -8,18 +8,25 @@ is. It finds:
 - a record changed or deleted behind the chain's back: an inspection, override, recipe version
   or signature whose digest differs from its entry's, or that is gone without a purge entry
   naming it; a user or setting whose state differs from the last entry about it;
-- a record with no entry at all (inserted with plain SQL).
-Problems are reported in chain order; the first names the first entry that went wrong.
+- a record with no entry at all (inserted with plain SQL);
+- an evidence file (an inspection's image, a recipe's reference image) missing, or whose bytes
+  no longer hash to the SHA-256 its record holds (`verify_evidence`, after the walk).
+Problems are reported in chain order; the first names the first entry that went wrong; evidence
+problems come after those of the chain (they name no entry: the record is right, the file is not).
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from sqlalchemy import Connection, Engine, String, and_, cast, exists, select
+from sqlalchemy import Connection, Engine, String, and_, cast, exists, func, select
 
 from inspector.store.audit import digests
 from inspector.store.audit import trail as audit
@@ -32,6 +39,7 @@ from inspector.store.audit.audit_tables import (
     UserRow,
 )
 from inspector.store.audit.hash_chain import GENESIS, entry_hash
+from inspector.store.evidence import FORMATS, EvidenceStore
 from inspector.store.tables import DefectRow, InspectionRow, JudgeAttemptRow, RecipeVersionRow
 
 _e = AuditEntryRow.__table__
@@ -43,6 +51,10 @@ _h = AuditHeadRow.__table__
 BATCH = 1000
 KEPT = 200  # problems kept for the report; all are counted
 DIAGNOSED = 20  # problems for which where an entry belongs is searched (a full scan each)
+EVIDENCE_BATCH = 2000
+# Hashing threads: reading a file and hashlib (over 2 KiB) both release the GIL, so threads
+# overlap the disk's latency even on two cores; more than 8 only queue on the same disk.
+HASH_WORKERS = min(8, (os.cpu_count() or 1) * 2)
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,8 @@ class Report:
     head: audit.ChainHead | None = None
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
+    evidence_files: int | None = None  # files hashed; None: evidence not checked
+    evidence_problems: int = 0  # of problem_count, files missing or changed
 
     @property
     def ok(self) -> bool:
@@ -89,9 +103,12 @@ def verify(
     anchor: tuple[int, str] | None = None,
     batch: int = BATCH,
     progress: Callable[[int], None] | None = None,
+    evidence: EvidenceStore | None = None,
+    evidence_progress: Callable[[int, int | None], None] | None = None,
 ) -> Report:
     """Check the whole chain and the records it covers; `anchor` (number, hash) is an entry's
-    hash known from outside (an export, a printout), which a rewritten chain cannot match."""
+    hash known from outside (an export, a printout), which a rewritten chain cannot match.
+    With `evidence`, every evidence file is hashed too (`verify_evidence`)."""
     # Stations keep appending while this runs: the walk covers the chain up to the head as it
     # was now, and entries appended since are left for the next run.
     report = Report(head=audit.head(engine))
@@ -120,6 +137,8 @@ def verify(
         if anchor is not None:
             _check_anchor(connection, report, *anchor)
     report.problems.sort(key=lambda p: (p.seq is None, p.seq or 0))
+    if evidence is not None:
+        verify_evidence(engine, evidence, report, evidence_progress)
     return report
 
 
@@ -362,3 +381,169 @@ def _check_anchor(connection: Connection, report: Report, seq: int, expected: st
         report.add(seq, f"anchor: entry #{seq} is not in the chain")
     elif found != expected.lower():
         report.add(seq, f"anchor: entry #{seq} has another hash than the anchor: chain rewritten")
+
+
+def verify_evidence(
+    engine: Engine,
+    evidence: EvidenceStore,
+    report: Report,
+    progress: Callable[[int, int | None], None] | None = None,
+    batch: int = EVIDENCE_BATCH,
+    workers: int = HASH_WORKERS,
+) -> None:
+    """Hash every evidence file its record names; a missing or changed file is a problem that
+    names the inspection (or recipe version) and the path.
+
+    Inspections are read in batches by id, up to the last id that existed when this started (a
+    station recording meanwhile is checked next time); files are hashed by a thread pool, each
+    distinct file of a batch once.
+    """
+    with engine.connect() as connection:
+        last = connection.execute(select(func.max(_i.c.id))).scalar() or 0
+        total = connection.execute(select(func.count()).select_from(_i)).scalar() or 0
+        references = connection.execute(
+            select(_r.c.id, _r.c.name, _r.c.version, _r.c.reference_sha256)
+        ).all()
+    total += sum(len((hashes or "").split()) for *_, hashes in references)
+    checked = 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for version_id, name, version, hashes in references:
+            for sha in (hashes or "").split():
+                state, path = _reference_state(evidence, sha)
+                checked += 1
+                if state:
+                    what = f"recipe {name} version {version} (#{version_id}): reference image"
+                    report.add(None, f"{what} {path} {state}")
+                    report.evidence_problems += 1
+        after = 0
+        with engine.connect() as connection:
+            while after < last:
+                rows = connection.execute(
+                    select(_i.c.id, _i.c.evidence_sha256, _i.c.evidence_format)
+                    .where(_i.c.id > after, _i.c.id <= last)
+                    .order_by(_i.c.id)
+                    .limit(batch)
+                ).all()
+                if not rows:
+                    break
+                after = rows[-1][0]
+                states = _hash_all(evidence, {(sha, fmt) for _, sha, fmt in rows}, pool, workers)
+                for inspection_id, sha, fmt in rows:
+                    state = states[(sha, fmt)]
+                    if state:
+                        path = evidence.path_for(sha, fmt) if fmt in FORMATS else sha
+                        what = f"inspection {inspection_id}: evidence file {path}"
+                        report.add(None, f"{what} {state}")
+                        report.evidence_problems += 1
+                checked += len(rows)
+                if progress is not None:
+                    progress(checked, total)
+    report.evidence_files = checked
+
+
+def _hash_all(evidence: EvidenceStore, files: set[tuple[str, str]], pool, workers: int) -> dict:
+    """The state of each (sha256, format) file: None when it hashes to its name.
+
+    One task per thread, each a slice of the files: a task per file costs more in futures
+    than hashing a small image does.
+    """
+    root = str(evidence.root)
+    items = [
+        (key, f"{root}/{key[0][:2]}/{key[0]}{FORMATS[key[1]][0]}" if key[1] in FORMATS else None)
+        for key in files
+    ]
+    slices = [items[i::workers] for i in range(workers)] if workers > 1 else [items]
+    states: dict = {}
+    for found in pool.map(_states, slices):
+        states.update(found)
+    return states
+
+
+def _states(items: list[tuple[tuple[str, str], str | None]]) -> list:
+    found = []
+    for key, path in items:
+        if path is None:
+            found.append((key, f"has an unknown format {key[1]!r} in its record"))
+        else:
+            found.append((key, _hash_state(path, key[0])))
+    return found
+
+
+def _reference_state(evidence: EvidenceStore, sha256: str) -> tuple[str | None, Path]:
+    # A recipe's references were written in the store's format of the day; the row keeps only
+    # the hash, so the file is whichever of the known suffixes exists.
+    paths = [evidence.path_for(sha256, fmt) for fmt in FORMATS]
+    for path in paths:
+        if path.exists():
+            return _hash_state(path, sha256), path
+    return "is missing (deleted)", paths[0]
+
+
+def _hash_state(path: Path | str, sha256: str) -> str | None:
+    """None when the file hashes to `sha256`; else what is wrong, in words. Plain os calls:
+    for a small image, Python's buffered file object costs more than the hashing."""
+    try:
+        handle = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return "is missing (deleted)"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    try:
+        digest = hashlib.sha256()
+        while chunk := os.read(handle, 1 << 20):
+            digest.update(chunk)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    finally:
+        os.close(handle)
+    actual = digest.hexdigest()
+    if actual != sha256:
+        return f"was changed: its bytes hash to {actual[:16]}..., the record says {sha256[:16]}..."
+    return None
+
+
+@dataclass(frozen=True)
+class ChainFacts:
+    """What the chain says some inspections were, for checking a copy of them (a bundle)."""
+
+    inspections: dict[int, str]  # inspection id -> the digest its entry holds
+    overrides: dict[int, tuple[int, str]]  # override id -> (its inspection id, its digest)
+
+
+def chain_facts(engine: Engine, inspection_ids: list[int], through_seq: int) -> ChainFacts:
+    """The digests the chain recorded, up to entry `through_seq`, for these inspections and the
+    overrides of them, read in batches of ids. A record the chain never named is absent."""
+    inspections: dict[int, str] = {}
+    decided: dict[int, tuple[int, str]] = {}
+    with engine.connect() as connection:
+        for start in range(0, len(inspection_ids), BATCH):
+            ids = inspection_ids[start : start + BATCH]
+            for entity_id, value in _recorded(connection, "inspection", ids, through_seq):
+                inspections[entity_id] = value["sha256"]
+            override_ids = [
+                o for (o,) in connection.execute(select(_o.c.id).where(_o.c.inspection_id.in_(ids)))
+            ]
+            for entity_id, value in _recorded(connection, "override", override_ids, through_seq):
+                decided[entity_id] = (int(value["inspection_id"]), value["sha256"])
+    return ChainFacts(inspections, decided)
+
+
+def _recorded(connection: Connection, kind: str, ids: list[int], through_seq: int):
+    if not ids:
+        return
+    query = (
+        select(_e.c.entity_id, _e.c.new_value)
+        .where(
+            _e.c.entity_type == kind,
+            _e.c.entity_id.in_([str(i) for i in ids]),
+            _e.c.seq <= through_seq,
+        )
+        .order_by(_e.c.seq)
+    )
+    for entity_id, text in connection.execute(query):
+        try:
+            value = json.loads(text)
+            if "sha256" in value:
+                yield int(entity_id), value
+        except (ValueError, TypeError):
+            continue  # an edited entry: `audit verify` names it
