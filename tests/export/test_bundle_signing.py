@@ -66,7 +66,7 @@ def test_the_first_admin_brings_the_site_key_recorded_in_the_chain(sqlite_settin
         assert store.verify().ok
         # A second admin brings no second key.
         ada = store.authenticate("ada", PASSWORDS["ada"])
-        store.add_user(ada, "adam", "admin", "another admin pw", "Adam")
+        store.add_user(ada, "adam", "admin", "another admin passphrase, 2026", "Adam")
         assert len(store.site_keys()) == 1
     # The private key is nowhere in the database.
     private = path.read_text()
