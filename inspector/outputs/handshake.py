@@ -181,8 +181,13 @@ class Handshake:
             self._beat.start()
 
     def close(self) -> None:
+        """Stop the heartbeat; the state reads STOPPED, or FAULT with its cause where the
+        station stopped in FAULT."""
         self._closed.set()
-        self.set_state(State.STOPPED)
+        with self._lock:
+            fault = self._state is State.FAULT
+        if not fault:
+            self.set_state(State.STOPPED)
 
     def _beat_loop(self) -> None:
         while not self._closed.wait(self.heartbeat_s):

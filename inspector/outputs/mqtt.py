@@ -4,8 +4,11 @@
 
 Topics (PREFIX defaults to "inspector", the station name to config.station_name()):
 - `PREFIX/STATION/VIEW/verdict`: each recorded verdict (message.py), QoS 1, not retained;
-- `PREFIX/STATION/state`: "running" / "stopped", retained; the broker's last will sets
-  "offline" when the station vanishes without saying goodbye;
+- `PREFIX/STATION/state`: "running" / "stopped" / "fault", retained; the broker's last will
+  sets "offline" when the station vanishes without saying goodbye. A station that stopped in
+  FAULT leaves "fault" (a clean stop after it does not hide it);
+- `PREFIX/STATION/fault`: the FAULT's cause, retained while the state is "fault" (cleared, an
+  empty retained message, when the station runs again);
 - `PREFIX/STATION/command`: commands in (commands.py); answers on `PREFIX/STATION/command/reply`.
   With `require_auth=1` (the site's rule that only an authenticated connection takes
   commands) a connection without a user name refuses every command.
@@ -85,6 +88,7 @@ class MqttPublisher:
         self.commands_refused = 0
         self.commands_malformed = 0
         self._state = "running"
+        self._fault = ""  # the cause, in FAULT
         self._lock = threading.Condition()
         self._connected = False
         self._listening = False  # the broker acknowledged the command subscription
@@ -100,6 +104,7 @@ class MqttPublisher:
         self.station = topic_part(station)
         self.base = f"{self.prefix}/{self.station}"
         self.state_topic = f"{self.base}/state"
+        self.fault_topic = f"{self.base}/fault"
         self.command_topic = f"{self.base}/command"
         self.reply_topic = f"{self.base}/command/reply"
 
@@ -148,13 +153,27 @@ class MqttPublisher:
         """The station's state, retained, so a late subscriber reads it at once."""
         self._state = state
         if self._connected:
-            self._client.publish(self.state_topic, state, qos=1, retain=True)
+            self._say_state(self._client)
+
+    def set_fault(self, cause: str) -> None:
+        """The station is in FAULT: the state says "fault" and the fault topic the cause, both
+        retained, so the line's systems learn it at once and whenever they subscribe."""
+        self._fault = cause or "fault"
+        self.set_state("fault")
+
+    def _say_state(self, client: mqtt.Client) -> mqtt.MQTTMessageInfo:
+        """The state, the cause first (an empty retained message clears an earlier cause)."""
+        client.publish(self.fault_topic, self._fault, qos=1, retain=True)
+        return client.publish(self.state_topic, self._state, qos=1, retain=True)
 
     def close(self) -> None:
-        """Say "stopped" (a clean exit is not the last will's "offline") and disconnect."""
+        """Say "stopped" (a clean exit is not the last will's "offline"), unless the station
+        stopped in FAULT, which stays said; then disconnect."""
         self._closing = True
         if self._connected:
-            info = self._client.publish(self.state_topic, "stopped", qos=1, retain=True)
+            if self._state != "fault":
+                self._state = "stopped"
+            info = self._say_state(self._client)
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(2.0)
         self._client.disconnect()
@@ -253,7 +272,7 @@ class MqttPublisher:
             self._last_error = None
             self._lock.notify_all()
         log.info("MQTT %s: connected", self.name)
-        client.publish(self.state_topic, self._state, qos=1, retain=True)
+        self._say_state(client)
         client.subscribe(self.command_topic, qos=1)
         self.on_connected()
 

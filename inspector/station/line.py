@@ -348,14 +348,16 @@ class Line:
         self.handshake.complete(part.token, result)
 
     def _on_stopped(self) -> None:
-        """Triggers that never got a frame are answered FAULT; the state becomes STOPPED."""
+        """Triggers that never got a frame are answered FAULT; the state becomes STOPPED, or
+        stays FAULT for a station that stopped in FAULT (the PLC reads why until it is gone)."""
         with self._lock:
             left = list(self._waiting) + list(self._by_frame.values())
             self._waiting.clear()
             self._by_frame.clear()
         for part in left:
             self._answer(part, PartResult(ResultCode.FAULT, reason="fault", part_id=part.part_id))
-        self.handshake.set_state(State.STOPPED)
+        if self.handshake.snapshot().state is not State.FAULT:
+            self.handshake.set_state(State.STOPPED)
 
 
 PLC_SCHEMES = ("opcua", "modbus")

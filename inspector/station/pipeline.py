@@ -59,7 +59,7 @@ from inspector.station.events import (
 from inspector.station.inspection import SINGLE_VIEW, Judged, View
 from inspector.station.parts import Lanes
 from inspector.station.publishing import Publishing, station_commands
-from inspector.store import PendingRecord, Store, describe_failure
+from inspector.store import OutboxWrite, PendingRecord, Store, describe_failure
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,7 @@ class Station:
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> None:
         if self.publishing is not None:
+            self.subscribe(self.publishing.on_event)  # a FAULT reaches the line
             self.publishing.start(station_commands(self.trigger, self.stop))
         low = self.store.disk_low()
         if low is not None:
@@ -322,13 +323,16 @@ class Station:
                 timings = record.timings
                 self._emit(InspectionRecorded(inspection_id, frame, verdict, timings, view.name))
                 return ViewResult(view.name, frame, verdict, inspection_id, timings)
-        return self._journal(view, frame, record)
+        return self._journal(view, frame, record, outbox)
 
-    def _journal(self, view: View, frame: Frame, record: PendingRecord) -> ViewResult:
-        """In FAULT: the record goes to the journal, and the listeners are told where."""
+    def _journal(
+        self, view: View, frame: Frame, record: PendingRecord, outbox: OutboxWrite | None
+    ) -> ViewResult:
+        """In FAULT: the record (with its outbox message, published once it is replayed) goes
+        to the journal, and the listeners are told where."""
         name = self._name(view, frame)
         try:
-            path = self.store.keep_in_journal(record)
+            path = self.store.keep_in_journal(record, outbox)
         except Exception as exc:
             log.warning(
                 "journaling frame %s of view %s failed", frame.sequence, view.name, exc_info=True

@@ -22,6 +22,7 @@ from inspector.errors import InputError
 from inspector.outputs import Output, OutputError, OutputStatus, open_output
 from inspector.outputs.commands import Command, CommandHandler, CommandRefused
 from inspector.outputs.message import verdict_message
+from inspector.station.events import StationEvent, StationFaulted
 from inspector.station.inspection import Judged, View
 from inspector.store import OutboxMessage, OutboxWrite, Store
 
@@ -110,6 +111,16 @@ class Publishing:
             except Exception:
                 log.exception("closing output %s failed", output.name)
 
+    def on_event(self, event: StationEvent) -> None:
+        """A station listener: a FAULT reaches the outputs that say the station's state."""
+        if isinstance(event, StationFaulted):
+            for output in self.outputs:
+                if callable(getattr(output, "set_fault", None)):
+                    try:
+                        output.set_fault(event.cause)
+                    except Exception:  # an output's trouble never reaches the station
+                        log.exception("output %s: saying the FAULT failed", output.name)
+
     def wake(self) -> None:
         for event in self._wake:
             event.set()
@@ -132,30 +143,25 @@ class Publishing:
         frame, verdict = judged.frame, judged.verdict
         decided = verdict.decided_by
         latency_ms = (judged.judged_ns - judged.taken_ns) / 1e6
-
-        def message(inspection_id: int, uid: str, recorded_at) -> dict:
-            return verdict_message(
-                inspection_id=inspection_id,
-                uid=uid,
-                station=self.station,
-                view=view.name,
-                camera_id=frame.camera_id,
-                sequence=frame.sequence,
-                part_id=frame.part_id,
-                serial=frame.serial,
-                lot=frame.lot,
-                outcome=verdict.outcome,
-                reason=verdict.reason,
-                defects=verdict.defects,
-                recipe=view.recipe.name,
-                recipe_version=view.recipe.version,
-                engine=decided.engine if decided else None,
-                model_id=decided.model_id if decided else None,
-                latency_ms=latency_ms,
-                captured_at=frame.captured_at,
-                recorded_at=recorded_at,
-            )
-
+        # The id, uid and time recorded are stamped by the store in the record's transaction.
+        message = verdict_message(
+            station=self.station,
+            view=view.name,
+            camera_id=frame.camera_id,
+            sequence=frame.sequence,
+            part_id=frame.part_id,
+            serial=frame.serial,
+            lot=frame.lot,
+            outcome=verdict.outcome,
+            reason=verdict.reason,
+            defects=verdict.defects,
+            recipe=view.recipe.name,
+            recipe_version=view.recipe.version,
+            engine=decided.engine if decided else None,
+            model_id=decided.model_id if decided else None,
+            latency_ms=latency_ms,
+            captured_at=frame.captured_at,
+        )
         return OutboxWrite(self._names, message)
 
     # -- drain threads -----------------------------------------------------------------------
