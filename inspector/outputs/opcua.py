@@ -231,8 +231,17 @@ class OpcUaServer:
             connected=running,
             sent=snapshot.counters.results if snapshot else 0,
             failed=snapshot.counters.errors if snapshot else 0,
-            last_error=self._failure or (snapshot.error_text if snapshot else None) or None,
+            # the last refusal while it serves; once closed, only why it could not serve
+            last_error=self._failure or (snapshot.error_text if snapshot and running else None),
+            clients=self._clients() if running else 0,
+            triggers=snapshot.counters.triggers if snapshot else 0,
         )
+
+    def _clients(self) -> int:
+        """The connections open now (a PLC, an engineering tool browsing)."""
+        server = getattr(self, "_server", None)
+        binary = getattr(server, "bserver", None) if server is not None else None
+        return len(getattr(binary, "clients", ()) or ())
 
     def close(self) -> None:
         if self._handshake is not None:

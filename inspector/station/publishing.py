@@ -44,8 +44,24 @@ class OutputReport:
 
     def line(self) -> str:
         s = self.status
+        if s.clients is not None:  # a PLC server
+            return self._server_line()
         state = "connected" if s.connected else "NOT CONNECTED" if s.last_error else "closed"
         text = f"output {s.name}: {state}, {s.sent} sent, {s.failed} failed, {self.pending} pending"
+        return f"{text} (last error: {s.last_error})" if s.last_error else text
+
+    def _server_line(self) -> str:
+        s = self.status
+        if not s.connected:
+            state = "NOT SERVING" if s.last_error else "closed"
+        elif s.clients:
+            state = f"listening, {s.clients} client{'s' if s.clients != 1 else ''} connected"
+        else:
+            state = "listening, NO CLIENT connected"
+        text = (
+            f"output {s.name}: {state}, {s.triggers or 0} triggers, {s.sent} results, "
+            f"{s.failed} errors"
+        )
         return f"{text} (last error: {s.last_error})" if s.last_error else text
 
 
@@ -54,13 +70,23 @@ def _publishes(output: Output) -> bool:
 
 
 class Publishing:
-    def __init__(self, store: Store, outputs: Sequence[Output], station: str) -> None:
+    """The station's publishers, and what every line output reports (the PLC servers too,
+    whose life the line owns: station/line.py)."""
+
+    def __init__(
+        self,
+        store: Store,
+        outputs: Sequence[Output],
+        station: str,
+        servers: Sequence[Output] = (),
+    ) -> None:
         names = [o.name for o in outputs]
         if len(set(names)) != len(names):
             raise InputError(f"outputs named twice: {', '.join(names)}")
         self.store = store
         self.station = station
         self.outputs = tuple(outputs)
+        self.servers = tuple(servers)  # reported only: started and closed by the line
         self.publishers = tuple(o for o in outputs if _publishes(o))
         for output in self.outputs:  # one name on the line: the messages' and the topics'
             if callable(getattr(output, "set_station", None)):
@@ -80,11 +106,19 @@ class Publishing:
         ]
 
     @classmethod
-    def open(cls, store: Store, urls: Sequence[str], station: str | None = None) -> Publishing:
-        """The outputs the URLs name, checked (bad URLs raise InputError) but not started."""
+    def open(
+        cls,
+        store: Store,
+        urls: Sequence[str],
+        station: str | None = None,
+        servers: Sequence[Output] = (),
+    ) -> Publishing:
+        """The outputs the URLs name, checked (bad URLs raise InputError) but not started;
+        `servers`: the line's PLC servers, reported with them."""
         from inspector.config import station_name
 
-        return cls(store, [open_output(url) for url in urls], station or station_name())
+        outputs = [open_output(url) for url in urls]
+        return cls(store, outputs, station or station_name(), servers)
 
     # -- life cycle ----------------------------------------------------------------------
     def start(self, commands: CommandHandler | None = None) -> None:
@@ -133,6 +167,11 @@ class Publishing:
             except Exception:  # the store's trouble is the station's to report, not this
                 pending = -1
             reports.append(OutputReport(output.status(), pending))
+        for server in self.servers:
+            try:
+                reports.append(OutputReport(server.status(), 0))
+            except Exception:  # a server's trouble is shown as such, never raised here
+                log.exception("output %s: status failed", server.name)
         return reports
 
     # -- the record thread's side ----------------------------------------------------------

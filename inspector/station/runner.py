@@ -152,7 +152,12 @@ class StationRunner:
             several = len(plans) > 1
             sources: list[Source] = []
             publishers = [url for url in outputs if not is_plc_output(url)]
-            publishing = Publishing.open(self.store, publishers) if publishers else None
+            servers = line_outputs.servers if line_outputs is not None else []
+            publishing = (
+                Publishing.open(self.store, publishers, servers=servers)
+                if publishers or servers
+                else None
+            )
             try:
                 prepared = []
                 for plan in plans:
