@@ -62,6 +62,7 @@ class ErrorCode(IntEnum):
     UNKNOWN_ADDRESS = 5  # a Modbus address outside the map, an unknown OPC UA node
     BAD_VALUE = 6  # a value that cannot be taken (a part id too long, not text)
     NOT_ALLOWED = 7  # a write or call without a user allowed to make it
+    RECIPE_REFUSED = 8  # a recipe selection refused (unknown, cannot be loaded): the old stays
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,9 @@ class Handshake:
         self.heartbeat_s = heartbeat_s
         # Set by the station's line: (token, part id) for each accepted trigger.
         self.on_trigger: Callable[[int, str], None] | None = None
+        # Set by the station's runner: selects a recipe by name (loads it, then switches between
+        # parts); returns what to tell the PLC, raises with the reason where it refuses.
+        self.on_select_recipe: Callable[[str], str] | None = None
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []
         self._state = State.STOPPED
@@ -258,6 +262,22 @@ class Handshake:
             self.complete(
                 token, PartResult(ResultCode.FAULT, reason=f"fault: {exc}", part_id=part_id)
             )
+
+    def select_recipe(self, name: str) -> tuple[ErrorCode, str]:
+        """The PLC selects a recipe by name: (NONE, what was selected), or the refusal, counted,
+        with its reason (the station keeps its recipe). Blocks while the recipe loads: call it
+        off the server's loop."""
+        select = self.on_select_recipe
+        if select is None:
+            what = "recipe selection while no station runs"
+            self.refuse(ErrorCode.NOT_READY, what)
+            return ErrorCode.NOT_READY, what
+        try:
+            return ErrorCode.NONE, select((name or "").strip())
+        except Exception as exc:
+            what = f"recipe {name!r} refused: {exc}"
+            self.refuse(ErrorCode.RECIPE_REFUSED, what)
+            return ErrorCode.RECIPE_REFUSED, what
 
     def acknowledge(self) -> ErrorCode:
         """The PLC's ResultAck: the result was taken; ResultValid and Busy fall."""

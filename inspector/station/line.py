@@ -43,6 +43,7 @@ from inspector.station.events import (
 )
 
 if TYPE_CHECKING:
+    from inspector.recipes import Recipe
     from inspector.station.pipeline import Station
     from inspector.store import Store
 
@@ -212,6 +213,13 @@ class Line:
         handshake.set_recipe(recipe, version)
 
     # -- wiring ----------------------------------------------------------------------------
+    def set_recipe(self, recipe: Recipe) -> None:
+        """The recipe switched (between parts): its line settings and name from the next part."""
+        with self._lock:
+            self.settings = recipe.line
+            self.recipe, self.version = recipe.name, recipe.version
+        self.handshake.set_recipe(recipe.name, recipe.version)
+
     def attach(self, station: Station) -> None:
         """Take the station's parts; the PLC's triggers reach its LineTriggered source."""
         if self.plc:

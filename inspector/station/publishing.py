@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from inspector.errors import InputError
+from inspector.errors import InputError, InspectorError
 from inspector.outputs import Output, OutputError, OutputStatus, open_output
 from inspector.outputs.commands import Command, CommandHandler, CommandRefused
 from inspector.outputs.message import verdict_message
@@ -270,8 +270,14 @@ def _publish(publisher, rows: Sequence[OutboxMessage]) -> tuple[int, str]:
         return 0, f"publishing failed: {exc}"
 
 
-def station_commands(trigger: Callable[[], bool], stop: Callable[[], None]) -> CommandHandler:
-    """What a running headless station does with a command from the line."""
+def station_commands(
+    trigger: Callable[[], bool],
+    stop: Callable[[], None],
+    select_recipe: Callable[[str], str] | None = None,
+) -> CommandHandler:
+    """What a running headless station does with a command from the line. Selecting a recipe
+    loads it first; one that cannot be loaded is refused with the reason, and the station keeps
+    the recipe it has."""
 
     def handle(command: Command) -> str:
         if command.name == "trigger":
@@ -283,8 +289,13 @@ def station_commands(trigger: Callable[[], bool], stop: Callable[[], None]) -> C
             return "stopping"
         if command.name == "start":
             raise CommandRefused("the station is already running")
-        raise CommandRefused(
-            f"recipe {command.recipe!r}: selecting a recipe needs a stop and a start with it"
-        )
+        if select_recipe is None:
+            raise CommandRefused(
+                f"recipe {command.recipe!r}: selecting a recipe needs a stop and a start with it"
+            )
+        try:
+            return select_recipe(command.recipe or "")
+        except InspectorError as exc:
+            raise CommandRefused(f"recipe {command.recipe!r} refused: {exc}") from None
 
     return handle
