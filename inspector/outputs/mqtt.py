@@ -10,6 +10,9 @@ Topics (PREFIX defaults to "inspector", the station name to config.station_name(
 - `PREFIX/STATION/fault`: the FAULT's cause, retained while the state is "fault" (cleared, an
   empty retained message, when the station runs again);
 - `PREFIX/STATION/command`: commands in (commands.py); answers on `PREFIX/STATION/command/reply`.
+  Commands are carried out one at a time on a thread of their own, in the order they came, so
+  a slow one (selecting a recipe loads its model) never holds up paho's network thread and the
+  verdicts' acknowledgements.
   With `require_auth=1` (the site's rule that only an authenticated connection takes
   commands) a connection without a user name refuses every command.
 
@@ -30,6 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -98,6 +102,7 @@ class MqttPublisher:
         self._last_error: str | None = "not connected yet"
         self._inflight: dict[int, int] = {}  # inspection id -> paho mid, until its PUBACK
         self._acked: set[int] = set()  # mids acknowledged and not yet collected
+        self._commands_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mqtt-command")
         self._client = self._make_client()
 
     def _topics(self, station: str) -> None:
@@ -176,6 +181,7 @@ class MqttPublisher:
             info = self._say_state(self._client)
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(2.0)
+        self._commands_pool.shutdown(wait=True, cancel_futures=True)
         self._client.disconnect()
         self._client.loop_stop()
         with self._lock:
@@ -298,11 +304,16 @@ class MqttPublisher:
             self._lock.notify_all()
 
     def _on_message(self, client, userdata, message) -> None:
-        if message.topic != self.command_topic:
+        if message.topic != self.command_topic or self._closing:
             return
+        with contextlib.suppress(RuntimeError):  # closing: the pool takes no more
+            self._commands_pool.submit(self._command, message.payload)
+
+    def _command(self, payload: bytes) -> None:
+        """One command, carried out on the commands thread, answered on the reply topic."""
         command_id = None
         try:
-            command = parse_command(message.payload)
+            command = parse_command(payload)
             command_id = command.id
             if self.require_auth and not self.username:
                 raise CommandRefused(
@@ -312,13 +323,13 @@ class MqttPublisher:
             answer = self.commands(command)
         except MalformedCommand as exc:
             self.commands_malformed += 1
-            log.warning("MQTT %s: malformed command %r: %s", self.name, message.payload[:200], exc)
+            log.warning("MQTT %s: malformed command %r: %s", self.name, payload[:200], exc)
             self._reply(False, f"malformed command: {exc}", command_id)
         except CommandRefused as exc:
             self.commands_refused += 1
             log.warning("MQTT %s: command refused: %s", self.name, exc)
             self._reply(False, str(exc), command_id)
-        except Exception as exc:  # a handler's bug must not kill paho's thread
+        except Exception as exc:  # a handler's bug must not end the commands thread
             self.commands_refused += 1
             log.exception("MQTT %s: command failed", self.name)
             self._reply(False, f"command failed: {exc}", command_id)
