@@ -201,7 +201,7 @@ def _headless(
     from inspector.station.runner import StationRunner
     from inspector.store import storable
 
-    runner = StationRunner(store, recipes_dir)
+    runner = StationRunner(store, recipes_dir, line_selects_recipes=True)
     done = threading.Event()
     count = 0
     not_recorded: list[str] = []

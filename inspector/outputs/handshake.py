@@ -269,7 +269,7 @@ class Handshake:
         off the server's loop."""
         select = self.on_select_recipe
         if select is None:
-            what = "recipe selection while no station runs"
+            what = "this station takes no recipe selection from the line"
             self.refuse(ErrorCode.NOT_READY, what)
             return ErrorCode.NOT_READY, what
         try:

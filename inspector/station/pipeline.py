@@ -191,7 +191,10 @@ class Station:
 
     def _select(self, name: str) -> str:
         if self.select_recipe is None:
-            raise InputError("this station cannot switch recipes while it runs")
+            raise InputError(
+                "this station takes no recipe selection from the line; stop it and start it "
+                "with the recipe"
+            )
         return self.select_recipe(name)
 
     def swap_recipe(

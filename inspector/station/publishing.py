@@ -291,7 +291,8 @@ def station_commands(
             raise CommandRefused("the station is already running")
         if select_recipe is None:
             raise CommandRefused(
-                f"recipe {command.recipe!r}: selecting a recipe needs a stop and a start with it"
+                f"recipe {command.recipe!r}: this station takes no recipe selection from the "
+                "line; stop it and start it with the recipe"
             )
         try:
             return select_recipe(command.recipe or "")

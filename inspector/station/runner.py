@@ -129,9 +129,18 @@ def find_recipe(folder: Path, name: str) -> Path:
 class StationRunner:
     """One station at a time over one store; start, stop, switch recipe or cameras."""
 
-    def __init__(self, store: Store, recipes_dir: str | Path | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        recipes_dir: str | Path | None = None,
+        line_selects_recipes: bool = False,
+    ) -> None:
+        """`line_selects_recipes`: the line's commands (MQTT `recipe`, OPC UA SelectRecipe) may
+        switch the running recipe (the headless station); off, they are refused (the window,
+        whose recipe and ROI on screen must follow the operator's choice, not the line's)."""
         self.store = store
         self.recipes_dir = Path(recipes_dir).expanduser() if recipes_dir else None
+        self.line_selects_recipes = line_selects_recipes
         self.station: Station | None = None
         self.line_outputs: LineOutputs | None = None
         self._prepared: dict[Path, PreparedJudge] = {}
@@ -242,9 +251,10 @@ class StationRunner:
                 raise
             self._recipe_paths = {plan.name: Path(plan.recipe) for plan in plans}
             self.line_outputs = line_outputs
-            station.select_recipe = self.select_recipe  # the line's commands (MQTT)
-            if line_outputs is not None:  # OPC UA's SelectRecipe
-                line_outputs.handshake.on_select_recipe = self.select_recipe
+            if self.line_selects_recipes:
+                station.select_recipe = self.select_recipe  # the line's commands (MQTT)
+                if line_outputs is not None:  # OPC UA's SelectRecipe
+                    line_outputs.handshake.on_select_recipe = self.select_recipe
             station.subscribe(listener)
             station.subscribe(lambda event: self._forget(station, event))
             for event in early:

@@ -14,6 +14,7 @@ import pytest
 
 import tests.support.scripted_judge as scripted
 from inspector.cameras import open_source
+from inspector.errors import InputError
 from inspector.judges import build_chain
 from inspector.outputs.commands import Command, CommandRefused
 from inspector.recipes import load_recipe
@@ -172,6 +173,16 @@ def test_station_commands_trigger_and_stop() -> None:
     with pytest.raises(CommandRefused, match="takes a trigger"):
         no_trigger(Command("trigger"))
     assert calls == ["trigger", "stop"]
+
+    def select(name: str) -> str:
+        if name == "bad":
+            raise InputError("no recipe 'bad' in /recipes")
+        return f"recipe {name} version 1 selected"
+
+    selecting = station_commands(lambda: True, lambda: None, select)
+    assert selecting(Command("recipe", "b")) == "recipe b version 1 selected"
+    with pytest.raises(CommandRefused, match=r"recipe 'bad' refused: no recipe 'bad' in /recipes"):
+        selecting(Command("recipe", "bad"))
 
 
 def test_the_outbox_is_written_in_the_records_transaction(settings) -> None:
