@@ -77,7 +77,8 @@ class StationProfile:
     data directory and database URL are read from the environment first, then from here.
     `station` names the station on the line (MQTT topics, verdict messages; default: the host
     name); `outputs` lists the line outputs every run publishes to (`outputs: [mqtt://...]`),
-    as `--output` does.
+    as `--output` does; `recipes_dir` is the folder a recipe selected from the line is found
+    in (`--recipes`; default: the running recipe's folder).
     """
 
     source: str = ""
@@ -88,6 +89,7 @@ class StationProfile:
     min_free_disk_mb: str = ""  # "" : the default (DEFAULT_MIN_FREE_DISK_MB)
     station: str = ""
     outputs: tuple[str, ...] = ()
+    recipes_dir: str = ""
 
     @staticmethod
     def path() -> Path:

@@ -102,6 +102,13 @@ def _output_option(parser: argparse.ArgumentParser) -> None:
         "an http(s):// webhook, or serve the PLC handshake: opcua://HOST:PORT[?cert=FILE&key=FILE] "
         "or modbus://HOST:PORT (repeat for several; added to station.yaml's `outputs:`)",
     )
+    parser.add_argument(
+        "--recipes",
+        metavar="DIR",
+        help="the folder a recipe selected from the line (MQTT command, OPC UA SelectRecipe) "
+        "is found in, as NAME.yaml (default: station.yaml's `recipes_dir`, else the folder of "
+        "the running recipe)",
+    )
 
 
 def _outputs(args) -> list[str]:
@@ -110,6 +117,13 @@ def _outputs(args) -> list[str]:
 
     urls = [*StationProfile.load().outputs, *args.output]
     return list(dict.fromkeys(urls))
+
+
+def _recipes_dir(args) -> str | None:
+    """--recipes, else station.yaml's recipes_dir, else None (the running recipe's folder)."""
+    from inspector.config import StationProfile
+
+    return getattr(args, "recipes", None) or StationProfile.load().recipes_dir or None
 
 
 def _register_window(commands) -> None:
@@ -171,7 +185,9 @@ def _progress(message: str) -> None:
     say(message)
 
 
-def _headless(store, start, printed: type, line, max_parts: int, camera_name):
+def _headless(
+    store, start, printed: type, line, max_parts: int, camera_name, recipes_dir: str | None = None
+):
     """A station run from the command line until it stops (the sources end, --max-parts,
     Ctrl-C, or a FAULT): `start(runner, listener)` starts it; each `printed` event is printed as
     `line(event)` and counted against `max_parts`; camera states, the fault and each record not
@@ -185,7 +201,7 @@ def _headless(store, start, printed: type, line, max_parts: int, camera_name):
     from inspector.station.runner import StationRunner
     from inspector.store import storable
 
-    runner = StationRunner(store)
+    runner = StationRunner(store, recipes_dir, line_selects_recipes=True)
     done = threading.Event()
     count = 0
     not_recorded: list[str] = []
@@ -259,6 +275,7 @@ def _run(args, settings) -> int:
             lambda event: console.verdict_line(event, as_json=args.json),
             args.max_parts,
             lambda uri: f"camera {uri}",
+            _recipes_dir(args),
         )
     _progress(console.summary_line(station.stats))
     return _exit_status(station, not_recorded)
@@ -282,6 +299,7 @@ def _parts(args, settings) -> int:
             lambda event: console.part_line(event, as_json=args.json),
             args.max_parts,
             lambda uri: names.get(uri, uri),
+            _recipes_dir(args),
         )
     _progress(console.parts_summary_line(station.stats))
     return _exit_status(station, not_recorded)
