@@ -85,6 +85,7 @@ def summary_line(stats: StationStats) -> str:
     parts = [
         f"{stats.captured} frames captured",
         f"{stats.judged} judged",
+        *([f"{stats.unreadable} unreadable (UNSURE, not judged)"] if stats.unreadable else []),
         f"{stats.recorded} recorded",
     ]
     if stats.dropped:
