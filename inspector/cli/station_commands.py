@@ -218,11 +218,15 @@ def _headless(store, start, printed: type, line, max_parts: int, camera_name):
 
 def _exit_status(station, not_recorded: list[str]) -> int:
     """0 when every part seen is recorded; else the fault and each part, and NOT_RECORDED_EXIT."""
+    return _fault_exit(station.fault, not_recorded)
+
+
+def _fault_exit(fault: str | None, not_recorded: list[str]) -> int:
     from inspector.cli import console
 
-    if station.fault is None and not not_recorded:
+    if fault is None and not not_recorded:
         return 0
-    for message in console.fault_report(station.fault, not_recorded):
+    for message in console.fault_report(fault, not_recorded):
         _progress(message)
     return NOT_RECORDED_EXIT
 
@@ -289,19 +293,23 @@ def _parts(args, settings) -> int:
 
 def _judge(args, settings) -> int:
     """Each image is read just before it is judged and let go once recorded (memory stays
-    flat however many are given); one that cannot be read is an UNSURE line and record."""
+    flat however many are given); one that cannot be read is an UNSURE line and record.
+    A record the store cannot write stops the batch as it stops the station: FAULT with the
+    cause, the record kept in the journal, the images left unjudged named, NOT_RECORDED_EXIT."""
     import json
     import textwrap
     from concurrent.futures import ThreadPoolExecutor
 
     from inspector.cameras.images import display_name
     from inspector.cli import console
-    from inspector.station.inspection import inspect
+    from inspector.station import inspection
     from inspector.station.runner import prepare_judge
 
     prepared = prepare_judge(_recipe_or_demo(args.recipe))
     recipe, chain = prepared.recipe, prepared.chain
     chain.load(_progress)
+    fault: str | None = None
+    not_recorded: list[str] = []
     with _open_store(settings, args.evidence_format) as store:
         version_id = store.recipe_version_id(recipe, prepared.references)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence") as encoder:
@@ -309,23 +317,89 @@ def _judge(args, settings) -> int:
             try:
                 for sequence, path in enumerate(args.images, start=1):
                     frame = _still_frame(path, sequence)
-                    inspection_id, verdict, timings = inspect(
-                        chain, recipe, version_id, frame, store, encoder
-                    )
+                    judged = inspection.judge(chain, frame, store, encoder)
                     shown = display_name(path)
+                    outcome = _record_still(store, recipe, version_id, judged, shown)
+                    if isinstance(outcome, _StillNotRecorded):
+                        fault, not_recorded = outcome.cause, [outcome.message]
+                        _progress(f"FAULT: {fault}")
+                        _progress(outcome.message)
+                        _say_not_judged(args.images[sequence:], display_name)
+                        break
+                    inspection_id, timings = outcome
                     if not args.json:
-                        print(console.judge_line(Path(shown), verdict, timings), flush=True)
+                        line = console.judge_line(Path(shown), judged.verdict, timings)
+                        print(line, flush=True)
                         continue
                     # One JSON array, written as it grows: the same text json.dumps(indent=2)
                     # gives for the whole list, without holding the list.
-                    data = console.verdict_dict(inspection_id, frame, verdict, timings, shown)
+                    data = console.verdict_dict(
+                        inspection_id, frame, judged.verdict, timings, shown
+                    )
                     item = textwrap.indent(json.dumps(data, indent=2), "  ")
                     print(("[\n" if not written else ",\n") + item, end="", flush=True)
                     written += 1
             finally:
                 if written:
                     print("\n]", flush=True)
-    return 0
+    return _fault_exit(fault, not_recorded)
+
+
+class _StillNotRecorded:
+    """Why a still image's record is not in the store (`cause`), and where it is kept."""
+
+    def __init__(self, cause: str, message: str) -> None:
+        self.cause, self.message = cause, message
+
+
+def _record_still(store, recipe, version_id: int, judged, shown: str):
+    """(inspection_id, timings) once the record is committed; else _StillNotRecorded, the
+    record kept in the journal as the station keeps it (station/pipeline.py `_record`)."""
+    import logging
+
+    from inspector.station import inspection
+    from inspector.store import describe_failure
+
+    log = logging.getLogger(__name__)
+    name = f"part {judged.frame.part_id} ({shown})"
+    try:
+        record = inspection.pending(recipe, version_id, judged)
+    except Exception as exc:  # the evidence image could not be encoded: nothing to keep
+        log.warning("encoding the evidence of %s failed", shown, exc_info=True)
+        return _StillNotRecorded(
+            f"could not encode the evidence of {name}: {exc}",
+            f"LOST {name}: no evidence image to keep: inspect this part again",
+        )
+    cause = store.disk_low()
+    if cause is None:
+        try:
+            return store.record(record), record.timings
+        except Exception as exc:  # the traceback to the log file; the cause to the operator
+            log.warning("recording %s failed", shown, exc_info=True)
+            cause = f"could not record {name}: {describe_failure(exc)}"
+    try:
+        path = store.keep_in_journal(record)
+    except Exception as exc:
+        log.warning("journaling %s failed", shown, exc_info=True)
+        return _StillNotRecorded(
+            cause,
+            f"LOST {name}: not recorded, and the journal could not be written ({exc}): "
+            "inspect this part again",
+        )
+    return _StillNotRecorded(
+        cause, f"NOT RECORDED {name} ({record.verdict.outcome}): kept in the journal {path}"
+    )
+
+
+def _say_not_judged(rest: list[Path], display_name) -> None:
+    """The images the FAULT left unjudged (no record, no journal): judge them again later."""
+    if not rest:
+        return
+    first = display_name(rest[0])
+    _progress(
+        f"{len(rest)} images not judged (the first: {first}): "
+        "judge them again once the fault is fixed"
+    )
 
 
 def _still_frame(path: Path, sequence: int):
