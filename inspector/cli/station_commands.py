@@ -480,8 +480,10 @@ def can_show_window() -> bool:
         return False
     failure = _qt_start_failure()
     if failure is not None:
+        from inspector.cli.escapes import visible
+
         print(
-            f"inspector: the window cannot start: {failure}\n"
+            f"inspector: the window cannot start: {visible(failure)}\n"
             f"  On Debian or Ubuntu, Qt needs: sudo apt install {' '.join(QT_XCB_DEBS)}\n"
             "  (./installer/install.sh installs them); running the demo headless",
             file=sys.stderr,
