@@ -14,8 +14,8 @@ fails, is UNSURE if any view is unsure or sent no frame, and PASSes only if all 
 
 Never a verdict without a record: when a part's record cannot be written, the station stops in
 FAULT, prints the cause, keeps the part (and every part seen behind it) in the journal of the
-data directory, and `run` / `parts` exit with NOT_RECORDED_EXIT naming each part. The next start
-(or `inspector journal replay`) writes them to the store.
+data directory, and `run` / `parts` / `judge` exit with NOT_RECORDED_EXIT naming each part.
+The next start (or `inspector journal replay`) writes them to the store.
 Only argparse at import; every handler imports the station when it runs.
 """
 
@@ -127,7 +127,7 @@ def _register_window(commands) -> None:
 
 
 def _register_judge(commands) -> None:
-    judge = commands.add_parser("judge", help="judge still images")
+    judge = commands.add_parser("judge", help="judge still images", epilog=EXIT_STATUS)
     judge.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     judge.add_argument("--recipe", help=DEFAULT_RECIPE_HELP)
     judge.add_argument("--evidence-format", choices=("jpeg", "png"), default="jpeg")
@@ -303,7 +303,7 @@ def _judge(args, settings) -> int:
     from inspector.cameras.images import display_name
     from inspector.cli import console
     from inspector.station import inspection
-    from inspector.station.runner import prepare_judge
+    from inspector.station.runner import StationRunner, prepare_judge
 
     prepared = prepare_judge(_recipe_or_demo(args.recipe))
     recipe, chain = prepared.recipe, prepared.chain
@@ -311,6 +311,7 @@ def _judge(args, settings) -> int:
     fault: str | None = None
     not_recorded: list[str] = []
     with _open_store(settings, args.evidence_format) as store:
+        StationRunner(store).replay_journal(_progress)  # what a FAULT kept, first, as `run` does
         version_id = store.recipe_version_id(recipe, prepared.references)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence") as encoder:
             written = 0
