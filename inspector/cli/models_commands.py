@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from inspector.cli.demo import DEMO_RECIPE
+from inspector.cli.escapes import show
 
 
 def register(commands) -> None:
@@ -96,11 +97,11 @@ def _check(args) -> int:
     for row in rows if not args.json else []:
         where = f"{row['entry']} {row['engine']} {row['model']}"
         if row["not_used"]:
-            print(f"{where}: not used: {row['not_used']}")
+            show(f"{where}: not used: {row['not_used']}")
         elif row["ready"]:
-            print(f"{where}: ready")
+            show(f"{where}: ready")
         else:
-            print(f"{where}: cannot run here: {row['problem']}")
+            show(f"{where}: cannot run here: {row['problem']}")
     return 0 if all(r["ready"] or r["not_used"] for r in rows) else 1
 
 

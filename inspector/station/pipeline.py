@@ -302,10 +302,12 @@ class Station:
             else:
                 judged.append(inspection.not_judged(frame, self.store, self._encoder))
             with self._stats_lock:
-                if judge:
-                    self.stats.judged += 1
-                else:
+                if not judge:
                     self.stats.not_judged += 1
+                elif frame.unreadable is not None:  # UNSURE without a judge: not "judged"
+                    self.stats.unreadable += 1
+                else:
+                    self.stats.judged += 1
         return _Part(part_id, tuple(judged), views)
 
     def _part_id(self, frames: list[Frame | None]) -> str:
