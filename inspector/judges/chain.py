@@ -136,6 +136,7 @@ class JudgeChain:
             reason=reason,
             defects=last.defects,
             confidence=last.confidence,
+            measured_confidence=last.measured_confidence,
             attempts=tuple(attempts),
         )
 
@@ -158,6 +159,7 @@ class JudgeChain:
             reason=f"{said}; the screen vetoes a PASS: a person decides",
             defects=screened.defects + passed.defects,
             confidence=passed.confidence,
+            measured_confidence=passed.measured_confidence,
         )
 
     def _with_retries(

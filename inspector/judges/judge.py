@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from inspector.domain import JudgeAttempt, Verdict, unsure, utc_now
 from inspector.judges.answers import BoxConvention, ImageGeometry, read_verdict
 from inspector.judges.failures import CallFailed, describe
+from inspector.judges.measured import TokenLogprob, outcome_probability
 from inspector.judges.privacy import outbound
 from inspector.judges.prompt import Prompt, Reference, build_prompt
 from inspector.judges.structured import verdict_schema
@@ -56,6 +57,9 @@ class Generation:
     model_width: int | None = None  # the part image's size after the engine's own resizing
     model_height: int | None = None
     cost_usd: float | None = None  # estimated, where the engine knows a price
+    # Each generated token's bytes and log-probability, where the engine exposes them: the
+    # outcome's probability is measured from them (inspector.judges.measured).
+    token_logprobs: tuple[TokenLogprob, ...] | None = None
 
 
 class Judge:
@@ -164,7 +168,10 @@ class Judge:
                 generation.model_width,
                 generation.model_height,
             )
-        verdict = read_verdict(generation.text, self.recipe, geometry, convention)
+        measured = None
+        if generation.token_logprobs:
+            measured = outcome_probability(generation.token_logprobs)
+        verdict = read_verdict(generation.text, self.recipe, geometry, convention, measured)
         attempt = self._attempt(
             started_at,
             start,
@@ -175,6 +182,7 @@ class Judge:
             completion_tokens=generation.completion_tokens,
             outcome=verdict.outcome,
             cost_usd=generation.cost_usd,
+            measured_confidence=verdict.measured_confidence,
         )
         return verdict.with_attempts((attempt,)), None
 

@@ -19,6 +19,7 @@ from inspector.judges.answers import BoxConvention
 from inspector.judges.failures import first_line
 from inspector.judges.judge import Generation, Judge, Progress
 from inspector.judges.local_model import LocalModelSettings, model_folder, placement
+from inspector.judges.measured import TokenLogprob
 from inspector.judges.prompt import Prompt, TextPart
 
 log = logging.getLogger(__name__)
@@ -130,8 +131,15 @@ class TransformersJudge(Judge):
                 **inputs,
                 max_new_tokens=self.settings.max_new_tokens,
                 do_sample=False,
+                # The raw logits of each step (before any processor of the generation config,
+                # a repetition penalty say): the model's own distribution, for the measured
+                # confidence. One row per new token, dropped once read below.
+                output_logits=True,
+                return_dict_in_generate=True,
+                **self._generate_options(inputs),
             )
-        new_tokens = output[0, prompt_length:]
+            new_tokens = output.sequences[0, prompt_length:]
+            logprobs = _chosen_logprobs(output.logits, new_tokens, row=0)
         text = self._decode(new_tokens)
         width, height = self._model_image_size(inputs)
         return Generation(
@@ -140,7 +148,27 @@ class TransformersJudge(Judge):
             completion_tokens=int(new_tokens.numel()),
             model_width=width,
             model_height=height,
+            token_logprobs=self._token_logprobs(new_tokens.tolist(), logprobs),
         )
+
+    def _generate_options(self, inputs) -> dict:
+        """More keyword arguments for `generate` (none here; a test forces an answer with a
+        logits processor to check the measured confidence against a forward pass)."""
+        return {}
+
+    def _token_logprobs(self, ids: list[int], logprobs: list[float]) -> tuple[TokenLogprob, ...]:
+        """Each token's bytes as it adds to the decoded text (decoding the growing prefix: a
+        token alone can be half a character or lose its leading space), with its logprob."""
+        pieces = []
+        previous = b""
+        for i, logprob in enumerate(logprobs):
+            text = self._tokenizer.decode(ids[: i + 1], skip_special_tokens=False)
+            data = text.encode("utf-8", "surrogatepass")
+            # By length: where a half character decoded as U+FFFD became a whole one, the
+            # bytes before it change, but every later token still lands at its own offset.
+            pieces.append(TokenLogprob(data[len(previous) :], logprob))
+            previous = data
+        return tuple(pieces)
 
     def _decode(self, tokens) -> str:
         """Keep thinking markers (the parser needs them) and drop every other special token."""
@@ -158,6 +186,17 @@ class TransformersJudge(Judge):
         patch = int(getattr(image_processor, "patch_size", 14))
         _, rows, cols = (int(v) for v in grid[-1])  # the part is the last image of the prompt
         return cols * patch, rows * patch
+
+
+def _chosen_logprobs(step_logits, tokens, row: int) -> list[float]:
+    """The log-probability of each chosen token under the raw logits of its step."""
+    import torch
+
+    values = []
+    for logits, token in zip(step_logits, tokens, strict=False):
+        scores = logits[row].float()
+        values.append(float(scores[token] - torch.logsumexp(scores, dim=-1)))
+    return values
 
 
 def _load_failure(name: str, is_local: bool, exc: Exception) -> str:
