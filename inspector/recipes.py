@@ -118,6 +118,46 @@ class LineSettings(_Strict):
     unsure: Literal["reject", "divert"] = "reject"
 
 
+# --- What the vision-language model is shown: tiles, zoom, defect examples (issue 15) -------
+
+
+class Tiles(_Strict):
+    """Judge the part in overlapping tiles at the model's native resolution, as well as whole:
+    a defect of a few pixels in a 5-20 MP frame survives, where the whole image shrunk to the
+    model's input loses it. Each tile is one more model call (one batch where the engine
+    batches): the cost grows with the number of tiles."""
+
+    size: int = Field(default=896, ge=64, le=8192)  # a tile's side in camera pixels
+    overlap: float = Field(default=0.15, ge=0.0, le=0.5)  # of a tile's side, shared by neighbours
+    whole: bool = True  # judge the whole ROI as well (context the tiles lack)
+    # Boxes of one defect class overlapping more than this (IoU), from neighbouring tiles, are
+    # one defect: the most confident box is kept.
+    nms_iou: float = Field(default=0.5, gt=0.0, le=1.0)
+    max_tiles: int = Field(default=16, ge=1, le=256)  # a recipe error beyond it, not a slow line
+
+    def starts(self, length: int) -> list[int]:
+        """Where tiles start along one side of `length`, neighbours sharing at least `overlap`
+        of a tile, the last flush with the end; one start where a tile covers the side."""
+        if length <= self.size:
+            return [0]
+        stride = max(1, int(self.size * (1.0 - self.overlap)))
+        count = -(-(length - self.size) // stride) + 1  # ceil: enough tiles to reach the end
+        last = length - self.size
+        # Spread evenly between 0 and the last start: the overlap is at least the one asked.
+        return [round(i * last / (count - 1)) for i in range(count)]
+
+    def count_problem(self, width: int, height: int) -> str | None:
+        """Why tiling a width x height region costs more calls than allowed; None if it fits."""
+        count = len(self.starts(width)) * len(self.starts(height))
+        if count <= self.max_tiles or (width <= self.size and height <= self.size):
+            return None
+        return (
+            f"tiles of {self.size} px over the {width}x{height} region make {count} tiles, "
+            f"over `tiles.max_tiles` ({self.max_tiles}); give a larger `tiles.size` or "
+            "`tiles.max_tiles`, or a smaller `roi`"
+        )
+
+
 class Recipe(_Strict):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
     version: int = Field(ge=1)
@@ -138,6 +178,7 @@ class Recipe(_Strict):
     privacy: Privacy = Privacy()
     camera: CameraSettings | None = None  # for cameras; files and folders are taken as they are
     line: LineSettings = LineSettings()  # the PLC handshake's deadline and fail-safe answer
+    tiles: Tiles | None = None  # judge in overlapping tiles too (vision-language engines)
 
     @field_validator("engines")
     @classmethod
@@ -163,6 +204,17 @@ class Recipe(_Strict):
             raise ValueError("`roi_only: true` needs the recipe's `roi`: the region that may leave")
         return privacy
 
+    @field_validator("tiles")
+    @classmethod
+    def _tiles_fit_the_roi(cls, tiles: Tiles | None, info: ValidationInfo) -> Tiles | None:
+        roi = info.data.get("roi")
+        if tiles is None or roi is None:
+            return tiles
+        problem = tiles.count_problem(roi.width, roi.height)
+        if problem:
+            raise ValueError(problem)
+        return tiles
+
     def defect_class(self, name: str) -> DefectClass | None:
         wanted = name.strip().lower()
         return next((d for d in self.defects if d.name.lower() == wanted), None)
@@ -176,6 +228,7 @@ class Recipe(_Strict):
             ("privacy", Privacy()),
             ("camera", None),
             ("line", LineSettings()),
+            ("tiles", None),
         ):
             if getattr(self, key) == default:
                 del data[key]

@@ -21,13 +21,14 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from inspector.domain import JudgeAttempt, Verdict, unsure, utc_now
+from inspector.domain import JudgeAttempt, Outcome, Region, Verdict, unsure, utc_now
 from inspector.judges.answers import BoxConvention, ImageGeometry, read_verdict
 from inspector.judges.failures import CallFailed, describe
 from inspector.judges.measured import TokenLogprob, outcome_probability
 from inspector.judges.privacy import outbound
-from inspector.judges.prompt import Prompt, Reference, build_prompt
+from inspector.judges.prompt import Prompt, Reference, build_prompt, crop_to
 from inspector.judges.structured import verdict_schema
+from inspector.judges.tiles import merge_views, tile_count_problem, tile_regions, view_label
 from inspector.recipes import Recipe
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,9 @@ class Judge:
     # a tool's input): the base then puts the verdict's schema in `prompt.schema`.
     supports_schema: ClassVar[bool] = False
     schema_box_key: ClassVar[str] = "box"  # the boxes' key in that schema (Gemini: box_2d)
+    # Whether a recipe's `tiles` applies: a vision-language model's input is shrunk; an engine
+    # that compares pixels itself (reference) sees them all already.
+    judges_tiles: ClassVar[bool] = True
 
     def __init__(self, settings: EngineSettings, recipe: Recipe) -> None:
         self.settings = settings
@@ -141,24 +145,80 @@ class Judge:
     def judge_once(self, image: np.ndarray, hint: str = "") -> tuple[Verdict, Exception | None]:
         """`judge`, and the exception that ended the attempt (the chain retries some).
 
-        `hint` is said to the model just before the part's image (a screen's marks, say).
+        `hint` is said to the model just before the part's image (a screen's marks, say). Under
+        a recipe's `tiles` the part is judged whole and in tiles, merged by the pass rule
+        (inspector.judges.tiles).
         """
+        views: list[tuple[str, Region | None]] = [("", None)]
+        if self.recipe.tiles is not None and self.judges_tiles:
+            area = crop_to(image, self.recipe.roi.as_region() if self.recipe.roi else None)[1]
+            problem = tile_count_problem(area, self.recipe.tiles)
+            if problem is not None:  # a recipe error: said, and no model time spent on it
+                return unsure(f"recipe {self.recipe.name}: {problem}"), None
+            regions = tile_regions(area, self.recipe.tiles)
+            if regions:
+                labels = [view_label(i, len(regions), r) for i, r in enumerate(regions, 1)]
+                views = [("whole", None)] if self.recipe.tiles.whole else []
+                views += list(zip(labels, regions, strict=True))
+        results = self._judge_views(image, hint, views)
+        if len(results) == 1:
+            return results[0]
+        merged, outcome = merge_views(
+            [(label, verdict) for (label, _), (verdict, _) in zip(views, results, strict=True)],
+            self.recipe.tiles.nms_iou if self.recipe.tiles else 0.5,
+        )
+        # A failed call matters (the chain retries, falls back) unless a tile failed the part.
+        failure = next((exc for _, exc in results if exc is not None), None)
+        return merged, None if outcome is Outcome.FAIL else failure
+
+    def _judge_views(
+        self, image: np.ndarray, hint: str, views: list[tuple[str, Region | None]]
+    ) -> list[tuple[Verdict, Exception | None]]:
+        """Each view of the part (the ROI, or the whole and its tiles) judged: one prompt each,
+        generated as one batch where the engine batches. Each is an attempt of its own; a
+        batch's attempts share its time (their latency is the batch's)."""
         started_at = utc_now()
         start = time.perf_counter()
         convention = self.box_convention()
-        prompt_hash = ""
-        sent = False
-        try:
-            prompt = build_prompt(self.recipe, image, self._references or [], convention, hint)
-            if self.leaves_site:  # here, so that no engine can send more than the recipe allows
-                prompt = outbound(prompt, self.recipe.privacy)
-            prompt_hash = prompt.sha256()
-            sent = True
-            generation = self._generate_structured(prompt, convention)
-        except Exception as exc:  # a model crash is a verdict for a person, not a dead station
-            log.warning("%s %s failed: %s", self.engine, self.model_id, exc, exc_info=True)
-            attempt = self._attempt(started_at, start, prompt_hash, sent, error=describe(exc))
-            return unsure(f"{self.engine} could not judge: {describe(exc)}", (attempt,)), exc
+        prompts: list[Prompt | Exception] = []
+        for label, region in views:
+            try:
+                prompt = build_prompt(
+                    self.recipe,
+                    image,
+                    self._references or [],
+                    convention,
+                    hint,
+                    region=region,
+                    view=label if region is not None else "",
+                )
+                if self.leaves_site:  # here, so that no engine can send more than allowed
+                    prompt = outbound(prompt, self.recipe.privacy)
+                prompts.append(prompt)
+            except Exception as exc:  # a bad ROI, a privacy refusal: this view is UNSURE
+                prompts.append(exc)
+        ready = [p for p in prompts if isinstance(p, Prompt)]
+        generations = iter(self._generate_batch(ready, convention) if ready else [])
+        results = []
+        for prompt in prompts:
+            sent = isinstance(prompt, Prompt)
+            prompt_hash = prompt.sha256() if sent else ""
+            outcome = next(generations) if sent else prompt
+            if isinstance(outcome, Exception):
+                exc = outcome
+                log.warning("%s %s failed: %s", self.engine, self.model_id, exc, exc_info=exc)
+                attempt = self._attempt(started_at, start, prompt_hash, sent, error=describe(exc))
+                verdict = unsure(f"{self.engine} could not judge: {describe(exc)}", (attempt,))
+                results.append((verdict, exc))
+            else:
+                verdict = self._read(prompt, outcome, convention, started_at, start)
+                results.append((verdict, None))
+        return results
+
+    def _read(
+        self, prompt: Prompt, generation: Generation, convention: BoxConvention, started_at, start
+    ) -> Verdict:
+        """One generation read into a verdict with its attempt."""
         geometry = prompt.geometry
         if generation.model_width and generation.model_height:
             geometry = ImageGeometry(
@@ -175,8 +235,8 @@ class Judge:
         attempt = self._attempt(
             started_at,
             start,
-            prompt_hash,
-            sent,
+            prompt.sha256(),
+            True,
             raw_text=generation.text,
             prompt_tokens=generation.prompt_tokens,
             completion_tokens=generation.completion_tokens,
@@ -184,7 +244,20 @@ class Judge:
             cost_usd=generation.cost_usd,
             measured_confidence=verdict.measured_confidence,
         )
-        return verdict.with_attempts((attempt,)), None
+        return verdict.with_attempts((attempt,))
+
+    def _generate_batch(
+        self, prompts: list[Prompt], convention: BoxConvention
+    ) -> list[Generation | Exception]:
+        """A generation (or the exception that ended it) for each prompt, in order. One by one
+        here; engines that can batch (transformers) override it."""
+        results: list[Generation | Exception] = []
+        for prompt in prompts:
+            try:
+                results.append(self._generate_structured(prompt, convention))
+            except Exception as exc:  # a model crash is a verdict for a person
+                results.append(exc)
+        return results
 
     def _generate_structured(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         """`_generate`, with the verdict's schema where this engine asks for one.

@@ -147,9 +147,14 @@ def build_prompt(
     references: list[Reference],
     convention: BoxConvention,
     hint: str = "",
+    region: Region | None = None,
+    view: str = "",
 ) -> Prompt:
-    """The prompt for one part: references of good parts (cropped like the part), then the part."""
-    roi = recipe.roi.as_region() if recipe.roi else None
+    """The prompt for one part: references of good parts (cropped like the part), then the part.
+
+    `region` (camera pixels, within the ROI) judges that part of the image instead of the
+    recipe's ROI: a tile (inspector.judges.tiles); `view` says so to the model."""
+    roi = region or (recipe.roi.as_region() if recipe.roi else None)
     crop, region = crop_to(image, roi)
     if crop.size == 0:
         raise ValueError(
@@ -166,7 +171,10 @@ def build_prompt(
             parts.append(ImagePart(ref_crop, "reference", ref.sha256))
     if hint:
         parts.append(TextPart(hint))
-    parts.append(TextPart("The part to inspect:"))
+    if view:
+        parts.append(TextPart(f"The part to inspect, {view} of its image only:"))
+    else:
+        parts.append(TextPart("The part to inspect:"))
     parts.append(ImagePart(crop, "part"))
     parts.append(TextPart(instructions(recipe, convention)))
     geometry = ImageGeometry(image.shape[1], image.shape[0], region)
