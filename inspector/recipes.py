@@ -158,6 +158,15 @@ class Tiles(_Strict):
         )
 
 
+class Zoom(_Strict):
+    """After a screen flags regions: the model also sees each one at full resolution (a crop
+    of the camera image with context around it, beside the same crop of the references)."""
+
+    max_crops: int = Field(default=3, ge=0, le=16)  # 0: no zoom, the outlined whole only
+    min_size: int = Field(default=448, ge=32, le=4096)  # a crop's least side, camera pixels
+    context: float = Field(default=0.5, ge=0.0, le=4.0)  # margin a side, of the region's size
+
+
 class Recipe(_Strict):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
     version: int = Field(ge=1)
@@ -179,6 +188,7 @@ class Recipe(_Strict):
     camera: CameraSettings | None = None  # for cameras; files and folders are taken as they are
     line: LineSettings = LineSettings()  # the PLC handshake's deadline and fail-safe answer
     tiles: Tiles | None = None  # judge in overlapping tiles too (vision-language engines)
+    zoom: Zoom = Zoom()  # full-resolution crops of what a screen flagged
 
     @field_validator("engines")
     @classmethod
@@ -229,6 +239,7 @@ class Recipe(_Strict):
             ("camera", None),
             ("line", LineSettings()),
             ("tiles", None),
+            ("zoom", Zoom()),
         ):
             if getattr(self, key) == default:
                 del data[key]

@@ -15,7 +15,7 @@ import importlib.util
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -29,6 +29,7 @@ from inspector.judges.privacy import outbound
 from inspector.judges.prompt import Prompt, Reference, build_prompt, crop_to
 from inspector.judges.structured import verdict_schema
 from inspector.judges.tiles import merge_views, tile_count_problem, tile_regions, view_label
+from inspector.judges.zoom import Suspects, zoom_label, zoom_regions
 from inspector.recipes import Recipe
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,17 @@ class Generation:
     # Each generated token's bytes and log-probability, where the engine exposes them: the
     # outcome's probability is measured from them (inspector.judges.measured).
     token_logprobs: tuple[TokenLogprob, ...] | None = None
+
+
+@dataclass(frozen=True)
+class _View:
+    """One way of showing the part: its image, the region of it (None: the recipe's ROI), how
+    the prompt names it, and what is said before it."""
+
+    label: str
+    region: Region | None
+    image: np.ndarray = field(repr=False)
+    hint: str = ""
 
 
 class Judge:
@@ -142,55 +154,76 @@ class Judge:
         """Judge one image of a part under the recipe: one attempt, recorded whatever happens."""
         return self.judge_once(image)[0]
 
-    def judge_once(self, image: np.ndarray, hint: str = "") -> tuple[Verdict, Exception | None]:
+    def judge_once(
+        self, image: np.ndarray, hint: str = "", suspects: Suspects | None = None
+    ) -> tuple[Verdict, Exception | None]:
         """`judge`, and the exception that ended the attempt (the chain retries some).
 
         `hint` is said to the model just before the part's image (a screen's marks, say). Under
-        a recipe's `tiles` the part is judged whole and in tiles, merged by the pass rule
-        (inspector.judges.tiles).
+        a recipe's `tiles` the part is judged whole and in tiles (inspector.judges.tiles); with
+        a screen's `suspects`, also in full-resolution crops of them (inspector.judges.zoom);
+        the views merge by the pass rule.
         """
-        views: list[tuple[str, Region | None]] = [("", None)]
-        if self.recipe.tiles is not None and self.judges_tiles:
-            area = crop_to(image, self.recipe.roi.as_region() if self.recipe.roi else None)[1]
-            problem = tile_count_problem(area, self.recipe.tiles)
+        views = [_View("", None, image, hint)]
+        if self.judges_tiles:
+            problem = self._add_tiles(views, image)
             if problem is not None:  # a recipe error: said, and no model time spent on it
                 return unsure(f"recipe {self.recipe.name}: {problem}"), None
-            regions = tile_regions(area, self.recipe.tiles)
-            if regions:
-                labels = [view_label(i, len(regions), r) for i, r in enumerate(regions, 1)]
-                views = [("whole", None)] if self.recipe.tiles.whole else []
-                views += list(zip(labels, regions, strict=True))
-        results = self._judge_views(image, hint, views)
+            if suspects is not None and suspects.boxes:
+                height, width = suspects.image.shape[:2]
+                crops = zoom_regions(suspects.boxes, width, height, self.recipe.zoom)
+                for i, region in enumerate(crops, 1):
+                    label = zoom_label(i, len(crops), region)
+                    views.append(_View(label, region, suspects.image, ""))
+        results = self._judge_views(views)
         if len(results) == 1:
             return results[0]
         merged, outcome = merge_views(
-            [(label, verdict) for (label, _), (verdict, _) in zip(views, results, strict=True)],
+            [(v.label or "whole", verdict) for v, (verdict, _) in zip(views, results, strict=True)],
             self.recipe.tiles.nms_iou if self.recipe.tiles else 0.5,
         )
-        # A failed call matters (the chain retries, falls back) unless a tile failed the part.
+        # A failed call matters (the chain retries, falls back) unless a view failed the part.
         failure = next((exc for _, exc in results if exc is not None), None)
         return merged, None if outcome is Outcome.FAIL else failure
 
-    def _judge_views(
-        self, image: np.ndarray, hint: str, views: list[tuple[str, Region | None]]
-    ) -> list[tuple[Verdict, Exception | None]]:
-        """Each view of the part (the ROI, or the whole and its tiles) judged: one prompt each,
-        generated as one batch where the engine batches. Each is an attempt of its own; a
-        batch's attempts share its time (their latency is the batch's)."""
+    def _add_tiles(self, views: list[_View], image: np.ndarray) -> str | None:
+        """The recipe's tiles as views (the whole first, unless left out); why not, if too
+        many."""
+        tiles = self.recipe.tiles
+        if tiles is None:
+            return None
+        area = crop_to(image, self.recipe.roi.as_region() if self.recipe.roi else None)[1]
+        problem = tile_count_problem(area, tiles)
+        if problem is not None:
+            return problem
+        regions = tile_regions(area, tiles)
+        if not regions:
+            return None
+        whole = views.pop(0)
+        if tiles.whole:
+            views.append(dataclasses.replace(whole, label="whole"))
+        for i, region in enumerate(regions, 1):
+            views.append(_View(view_label(i, len(regions), region), region, image, whole.hint))
+        return None
+
+    def _judge_views(self, views: list[_View]) -> list[tuple[Verdict, Exception | None]]:
+        """Each view of the part (the ROI; or the whole, its tiles, its zooms) judged: one
+        prompt each, generated as one batch where the engine batches. Each is an attempt of its
+        own; a batch's attempts share its time (their latency is the batch's)."""
         started_at = utc_now()
         start = time.perf_counter()
         convention = self.box_convention()
         prompts: list[Prompt | Exception] = []
-        for label, region in views:
+        for view in views:
             try:
                 prompt = build_prompt(
                     self.recipe,
-                    image,
+                    view.image,
                     self._references or [],
                     convention,
-                    hint,
-                    region=region,
-                    view=label if region is not None else "",
+                    view.hint,
+                    region=view.region,
+                    view=view.label if view.region is not None else "",
                 )
                 if self.leaves_site:  # here, so that no engine can send more than allowed
                     prompt = outbound(prompt, self.recipe.privacy)

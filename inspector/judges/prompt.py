@@ -172,7 +172,7 @@ def build_prompt(
     if hint:
         parts.append(TextPart(hint))
     if view:
-        parts.append(TextPart(f"The part to inspect, {view} of its image only:"))
+        parts.append(TextPart(f"The part to inspect, {view}:"))
     else:
         parts.append(TextPart("The part to inspect:"))
     parts.append(ImagePart(crop, "part"))

@@ -91,8 +91,11 @@ def merge_views(views: Sequence[tuple[str, Verdict]], nms_iou: float) -> tuple[V
         outcome, deciding = Outcome.UNSURE, doubtful
     else:
         outcome, deciding = Outcome.PASS, list(views)
-    if outcome is Outcome.PASS:
-        reason = f"all {len(views)} views pass"
+    if outcome is Outcome.PASS:  # the first view's (the whole's) word, and how many agreed
+        first = views[0][1].reason if views else ""
+        reason = (
+            f"{first} (all {len(views)} views pass)" if first else f"all {len(views)} views pass"
+        )
     else:
         said = "; ".join(f"{label}: {v.reason or outcome.value}" for label, v in deciding)
         count = f"{len(deciding)} of {len(views)} views"
@@ -115,7 +118,7 @@ def view_label(index: int, count: int, region: Region | None) -> str:
     if region is None:
         return "whole"
     x1, y1 = region.x + region.width, region.y + region.height
-    return f"tile {index} of {count} (x {region.x}-{x1}, y {region.y}-{y1})"
+    return f"tile {index} of {count} of its image only (x {region.x}-{x1}, y {region.y}-{y1})"
 
 
 def _least(values: Sequence[float | None]) -> float | None:

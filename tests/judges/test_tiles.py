@@ -127,7 +127,7 @@ def test_a_tile_prompt_shows_the_tile_and_the_same_cut_of_the_references():
     assert np.array_equal(ref.image, reference[300:1196, 700:1596])
     assert prompt.geometry.crop == region
     texts = [p.text for p in prompt.parts if hasattr(p, "text")]
-    assert "The part to inspect, tile 2 of 4 of its image only:" in texts
+    assert "The part to inspect, tile 2 of 4:" in texts
 
 
 def test_a_recipe_whose_tiles_would_be_too_many_is_refused_at_load():
@@ -207,7 +207,7 @@ def test_a_tile_s_defect_is_failed_and_boxed_in_camera_pixels(tmp_path):
     # Tile 3 is (0, 304)-(896, 1200): 0..1000 of 896 px.
     assert defect.box == Box(448, 304 + 224, 672, 304 + 448)
     assert len(verdict.attempts) == 5
-    assert "tile 3 of 4 (x 0-896, y 304-1200)" in verdict.reason
+    assert "tile 3 of 4 of its image only (x 0-896, y 304-1200)" in verdict.reason
 
 
 def test_an_unsure_tile_makes_the_part_unsure_and_whole_can_be_left_out(tmp_path):
