@@ -17,6 +17,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from inspector.domain import Region, Severity
@@ -29,10 +30,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class DefectExample(_Strict):
+    """An image of a part with this defect, shown to the model as a labelled example."""
+
+    image: Path  # relative to the recipe file's folder
+    box: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 in the example's pixels
+
+    @field_validator("box")
+    @classmethod
+    def _ordered(cls, box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+        if box is not None and not (0 <= box[0] < box[2] and 0 <= box[1] < box[3]):
+            raise ValueError("a box is [x0, y0, x1, y1] in pixels with x0 < x1 and y0 < y1")
+        return box
+
+
 class DefectClass(_Strict):
     name: str = Field(min_length=1, max_length=64)
     severity: Severity = Severity.MAJOR
     description: str = ""
+    # A few images of this defect (issue 15), after the good references in the prompt.
+    examples: tuple[DefectExample, ...] = Field(default=(), max_length=8)
 
 
 class RegionOfInterest(_Strict):
@@ -158,6 +175,17 @@ class Tiles(_Strict):
         )
 
 
+class PromptBudget(_Strict):
+    """What the prompt may cost, checked when the recipe loads: the good references, the defect
+    examples, the part (and its zooms) as image tokens, plus the text and the answer, within
+    the model's context length. Figures per image are the model family's at its usual input
+    (Qwen2.5-VL about 1,300 tokens for a 1 MP image, Gemma 3 256, InternVL3 256 a tile)."""
+
+    context_tokens: int = Field(default=32768, ge=1024)  # the model's context length
+    tokens_per_image: int = Field(default=1280, ge=1)
+    answer_tokens: int = Field(default=512, ge=1)
+
+
 class Zoom(_Strict):
     """After a screen flags regions: the model also sees each one at full resolution (a crop
     of the camera image with context around it, beside the same crop of the references)."""
@@ -189,6 +217,7 @@ class Recipe(_Strict):
     line: LineSettings = LineSettings()  # the PLC handshake's deadline and fail-safe answer
     tiles: Tiles | None = None  # judge in overlapping tiles too (vision-language engines)
     zoom: Zoom = Zoom()  # full-resolution crops of what a screen flagged
+    budget: PromptBudget = PromptBudget()  # the prompt's tokens against the context length
 
     @field_validator("engines")
     @classmethod
@@ -225,6 +254,13 @@ class Recipe(_Strict):
             raise ValueError(problem)
         return tiles
 
+    @model_validator(mode="after")
+    def _prompt_fits_the_context(self) -> Recipe:
+        problem = prompt_budget_problem(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
     def defect_class(self, name: str) -> DefectClass | None:
         wanted = name.strip().lower()
         return next((d for d in self.defects if d.name.lower() == wanted), None)
@@ -240,9 +276,13 @@ class Recipe(_Strict):
             ("line", LineSettings()),
             ("tiles", None),
             ("zoom", Zoom()),
+            ("budget", PromptBudget()),
         ):
             if getattr(self, key) == default:
                 del data[key]
+        for defect in data.get("defects", []):
+            if not defect.get("examples"):
+                defect.pop("examples", None)
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
@@ -257,6 +297,16 @@ def parse_recipe(data: object, source: str, base_dir: Path | None = None) -> Rec
     if base_dir is not None:
         resolved = tuple(p if p.is_absolute() else (base_dir / p) for p in recipe.references)
         recipe = recipe.model_copy(update={"references": resolved})
+    if base_dir is not None and any(d.examples for d in recipe.defects):
+        recipe = recipe.model_copy(update={"defects": _resolved_examples(recipe, base_dir)})
+    for d, defect in enumerate(recipe.defects):
+        for e, example in enumerate(defect.examples):
+            if not example.image.is_file():
+                raise InputError(
+                    f"recipe {source}: field `defects.{d}.examples.{e}.image`: no image at "
+                    f"{example.image}; give a path to an image of this defect (relative to the "
+                    "recipe file)"
+                )
     for i, path in enumerate(recipe.references):
         if not path.is_file():
             raise InputError(
@@ -264,6 +314,27 @@ def parse_recipe(data: object, source: str, base_dir: Path | None = None) -> Rec
                 "give a path to an image of a good part (relative to the recipe file)"
             )
     return recipe
+
+
+def prompt_budget_problem(recipe: Recipe) -> str | None:
+    """Why one prompt of this recipe would not fit the model's context; None when it does.
+
+    One prompt holds the references, every defect example and one view of the part (tiles and
+    zooms are prompts of their own); text is counted at 3 characters a token (less than most
+    tokenizers give: the estimate errs on the safe side)."""
+    budget = recipe.budget
+    examples = sum(len(d.examples) for d in recipe.defects)
+    images = len(recipe.references) + examples + 1
+    text = len(recipe.prompt) + sum(len(d.description) + 40 for d in recipe.defects) + 1500
+    tokens = images * budget.tokens_per_image + text // 3 + budget.answer_tokens
+    if tokens <= budget.context_tokens:
+        return None
+    return (
+        f"the prompt would need about {tokens} tokens ({len(recipe.references)} references, "
+        f"{examples} defect examples and the part at {budget.tokens_per_image} tokens an image, "
+        f"the text and {budget.answer_tokens} for the answer), more than the model's context of "
+        f"{budget.context_tokens} (`budget.context_tokens`); show fewer examples or references"
+    )
 
 
 def load_recipe(path: str | Path) -> Recipe:
@@ -281,6 +352,17 @@ def load_recipe(path: str | Path) -> Recipe:
         line = f" at line {where.line + 1}" if where is not None else ""
         raise InputError(f"recipe {path}: not valid YAML{line}") from None
     return parse_recipe(data, str(path), base_dir=path.parent)
+
+
+def _resolved_examples(recipe: Recipe, base_dir: Path) -> tuple[DefectClass, ...]:
+    def resolved(example: DefectExample) -> DefectExample:
+        path = example.image if example.image.is_absolute() else base_dir / example.image
+        return example.model_copy(update={"image": path})
+
+    return tuple(
+        d.model_copy(update={"examples": tuple(resolved(e) for e in d.examples)})
+        for d in recipe.defects
+    )
 
 
 def _describe(exc: ValidationError, source: str) -> str:

@@ -26,7 +26,14 @@ from inspector.judges.answers import BoxConvention, ImageGeometry, read_verdict
 from inspector.judges.failures import CallFailed, describe
 from inspector.judges.measured import TokenLogprob, outcome_probability
 from inspector.judges.privacy import outbound
-from inspector.judges.prompt import Prompt, Reference, build_prompt, crop_to
+from inspector.judges.prompt import (
+    Example,
+    Prompt,
+    Reference,
+    build_prompt,
+    crop_to,
+    read_examples,
+)
 from inspector.judges.structured import verdict_schema
 from inspector.judges.tiles import merge_views, tile_count_problem, tile_regions, view_label
 from inspector.judges.zoom import Suspects, zoom_label, zoom_regions
@@ -93,8 +100,10 @@ class Judge:
     # a tool's input): the base then puts the verdict's schema in `prompt.schema`.
     supports_schema: ClassVar[bool] = False
     schema_box_key: ClassVar[str] = "box"  # the boxes' key in that schema (Gemini: box_2d)
-    # Whether a recipe's `tiles` applies: a vision-language model's input is shrunk; an engine
-    # that compares pixels itself (reference) sees them all already.
+    # Whether this is a model shown views and examples: a recipe's `tiles`, a screen's zooms
+    # and the defect examples apply (a vision-language model's input is shrunk); an engine
+    # that compares pixels itself (reference) sees them all already, and examples of defects
+    # are no good parts to it.
     judges_tiles: ClassVar[bool] = True
 
     def __init__(self, settings: EngineSettings, recipe: Recipe) -> None:
@@ -104,6 +113,7 @@ class Judge:
         self.model_revision: str | None = None
         self.endpoint: str | None = None  # the server an engine calls, recorded per attempt
         self._references: list[Reference] | None = None
+        self._examples: list[Example] | None = None
         structured = self.supports_schema and self.structured_output() != "none"
         self._schema = verdict_schema(recipe, self.schema_box_key) if structured else None
 
@@ -149,6 +159,15 @@ class Judge:
 
     def set_references(self, images: list[np.ndarray]) -> None:
         self._references = [Reference.of(image) for image in images]
+
+    def _defect_examples(self) -> list[Example]:
+        """The recipe's defect examples, read on first use (none for engines that compare
+        pixels: they are no good part)."""
+        if not self.judges_tiles:
+            return []
+        if self._examples is None:
+            self._examples = read_examples(self.recipe)
+        return self._examples
 
     def judge(self, image: np.ndarray) -> Verdict:
         """Judge one image of a part under the recipe: one attempt, recorded whatever happens."""
@@ -224,6 +243,7 @@ class Judge:
                     view.hint,
                     region=view.region,
                     view=view.label if view.region is not None else "",
+                    examples=self._defect_examples(),
                 )
                 if self.leaves_site:  # here, so that no engine can send more than allowed
                     prompt = outbound(prompt, self.recipe.privacy)
