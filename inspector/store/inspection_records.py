@@ -350,6 +350,8 @@ def export_dict(record: InspectionRecord) -> dict[str, Any]:
                 "error": a.error,
                 "outcome": a.outcome,
                 "image_left_site": a.image_left_site,
+                # From the model's token probabilities; null: the confidence is self-reported
+                "measured_confidence": a.measured_confidence,
             }
             for a in record.attempts
         ],

@@ -10,6 +10,7 @@ import numpy as np
 from inspector.domain import Frame, JudgeAttempt, Outcome, Verdict, utc_now
 from inspector.recipes import parse_recipe
 from inspector.store import PendingRecord, Store, Timings
+from inspector.store.inspection_records import export_dict
 from tests.support.records_data import plain_query
 
 RECIPE = {"name": "bracket", "version": 1, "prompt": "Inspect."}
@@ -44,6 +45,9 @@ def test_each_attempt_keeps_its_measured_confidence(settings):
         assert oldest.attempts[0].measured_confidence == 0.8125
         assert newest.attempts[0].measured_confidence is None  # self-reported only
         assert oldest.confidence == 0.95
+        # Exports (JSON Lines, bundles) carry it per attempt.
+        assert export_dict(oldest)["attempts"][0]["measured_confidence"] == 0.8125
+        assert export_dict(newest)["attempts"][0]["measured_confidence"] is None
     rows = plain_query(settings, "SELECT measured_confidence FROM judge_attempts ORDER BY id")
     assert [tuple(r) for r in rows] == [(0.8125,), (None,)]
 
