@@ -256,6 +256,11 @@ class Recipe(_Strict):
 
     @model_validator(mode="after")
     def _prompt_fits_the_context(self) -> Recipe:
+        # Checked where the recipe shows defect examples or sets a budget: a recipe of many
+        # golden images for the `reference` engine alone has no model context to fit.
+        examples = any(d.examples for d in self.defects)
+        if not examples and "budget" not in self.model_fields_set:
+            return self
         problem = prompt_budget_problem(self)
         if problem:
             raise ValueError(problem)

@@ -189,8 +189,9 @@ class Judge:
             if problem is not None:  # a recipe error: said, and no model time spent on it
                 return unsure(f"recipe {self.recipe.name}: {problem}"), None
             if suspects is not None and suspects.boxes:
-                height, width = suspects.image.shape[:2]
-                crops = zoom_regions(suspects.boxes, width, height, self.recipe.zoom)
+                roi = self.recipe.roi.as_region() if self.recipe.roi else None
+                area = crop_to(suspects.image, roi)[1]
+                crops = zoom_regions(suspects.boxes, area, self.recipe.zoom)
                 for i, region in enumerate(crops, 1):
                     label = zoom_label(i, len(crops), region)
                     views.append(_View(label, region, suspects.image, ""))

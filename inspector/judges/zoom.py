@@ -33,18 +33,19 @@ class Suspects:
     boxes: tuple[Box, ...]
 
 
-def zoom_regions(boxes: Sequence[Box], width: int, height: int, zoom: Zoom) -> list[Region]:
-    """The crops to show for the flagged boxes of a width x height image, within the budget."""
+def zoom_regions(boxes: Sequence[Box], area: Region, zoom: Zoom) -> list[Region]:
+    """The crops to show for the flagged boxes, within `area` (the ROI, or the whole image: no
+    pixel outside the ROI is shown, nor leaves the site under `roi_only`) and the budget."""
     crops: list[Region] = []
     for box in boxes:
         if len(crops) >= zoom.max_crops:
             break
         if any(_inside(box, crop) for crop in crops):
             continue  # already seen in full in an earlier crop
-        crop_w = _side(box.width, zoom, width)
-        crop_h = _side(box.height, zoom, height)
-        x = _place((box.x0 + box.x1) / 2, crop_w, width)
-        y = _place((box.y0 + box.y1) / 2, crop_h, height)
+        crop_w = _side(box.width, zoom, area.width)
+        crop_h = _side(box.height, zoom, area.height)
+        x = area.x + _place((box.x0 + box.x1) / 2 - area.x, crop_w, area.width)
+        y = area.y + _place((box.y0 + box.y1) / 2 - area.y, crop_h, area.height)
         crops.append(Region(x, y, crop_w, crop_h))
     return crops
 

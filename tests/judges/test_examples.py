@@ -139,3 +139,18 @@ def test_the_example_images_reach_a_real_model(tiny_models, tmp_path):
     image_id = image_token_id(judge._processor)
     count = int((with_examples["input_ids"] == image_id).sum())
     assert count == 3 * int((without["input_ids"] == image_id).sum())  # two examples, the part
+
+
+def test_many_golden_images_without_examples_need_no_budget(tmp_path):
+    good = np.full((32, 32, 3), 128, np.uint8)
+    references = []
+    for i in range(40):  # a reference screen's golden set: no model context to fit
+        cv2.imwrite(str(tmp_path / f"good-{i}.png"), good)
+        references.append(f"good-{i}.png")
+    path = recipe_file(tmp_path, [{"engine": "reference"}], references=references)
+    assert len(load_recipe(path).references) == 40
+    budget = {"context_tokens": 32768}
+    with pytest.raises(InputError, match="40 references"):
+        load_recipe(
+            recipe_file(tmp_path, [{"engine": "reference"}], references=references, budget=budget)
+        )

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tests.support.scripted_judge  # noqa: F401 - registers the scripted engine
-from inspector.domain import Box, Outcome
+from inspector.domain import Box, Outcome, Region
 from inspector.judges import register
 from inspector.judges.prompt import SUSPECTS_MARKED, ImagePart
 from inspector.judges.zoom import zoom_regions
@@ -67,7 +67,7 @@ def test_the_crops_hold_their_regions_within_the_budget_and_the_image(size, boxe
         x1 = min(width, x0 + max(1, int(fw * width)))
         y1 = min(height, y0 + max(1, int(fh * height)))
         flagged.append(Box(x0, y0, x1, y1))
-    crops = zoom_regions(flagged, width, height, zoom)
+    crops = zoom_regions(flagged, Region(0, 0, width, height), zoom)
     assert len(crops) <= zoom.max_crops
     for crop in crops:
         assert crop.x >= 0 and crop.x + crop.width <= width
@@ -123,7 +123,7 @@ def test_the_model_sees_full_resolution_crops_of_the_flagged_regions(test_data, 
     flagged = [Box(*d["box"]) for d in screen["defects"]]
     assert flagged, "the screen must flag this defective board"
     model = chain.judges[1]
-    crops = zoom_regions(flagged, part.shape[1], part.shape[0], Zoom())
+    crops = zoom_regions(flagged, Region(0, 0, part.shape[1], part.shape[0]), Zoom())
     assert len(model.prompts) == 1 + len(crops)
     whole, *zooms = model.prompts
     assert SUSPECTS_MARKED in [p.text for p in whole.parts if hasattr(p, "text")]
@@ -169,3 +169,18 @@ def test_the_budget_is_the_recipe_s(test_data, tmp_path):
     chain.load()
     chain.judge(part)
     assert len(chain.judges[1].prompts) == 1  # the outlined whole only
+
+
+def test_the_crops_stay_within_the_roi():
+    roi = Region(100, 50, 400, 300)
+    flagged = [Box(110, 60, 120, 70), Box(480, 330, 495, 345)]  # near two corners of the ROI
+    crops = zoom_regions(flagged, roi, Zoom(min_size=200))
+    assert len(crops) == 2
+    for crop, box in zip(crops, flagged, strict=True):
+        assert roi.x <= crop.x and crop.x + crop.width <= roi.x + roi.width
+        assert roi.y <= crop.y and crop.y + crop.height <= roi.y + roi.height
+        assert crop.x <= box.x0 and box.x1 <= crop.x + crop.width
+        assert crop.y <= box.y0 and box.y1 <= crop.y + crop.height
+    # A crop is never larger than the ROI it must stay in.
+    [whole] = zoom_regions([Box(200, 100, 210, 110)], roi, Zoom(min_size=1000))
+    assert whole == roi
