@@ -114,6 +114,9 @@ class JudgeAttempt:
     image_left_site: bool = False
     cost_usd: float | None = None  # estimated from the tokens and the provider's price list
     endpoint: str | None = None  # the server called (scheme, host, path); None in process
+    # The probability the model's own distribution gave the outcome word it wrote (from its
+    # token probabilities); None where the engine exposes none: the confidence is self-reported.
+    measured_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -121,8 +124,11 @@ class Verdict:
     outcome: Outcome
     reason: str
     defects: tuple[Defect, ...] = ()
-    confidence: float | None = None
+    confidence: float | None = None  # as the model wrote it (self-reported)
     attempts: tuple[JudgeAttempt, ...] = ()
+    # From the model's token probabilities, where the engine exposes them; the pass rule's
+    # `min_confidence` applies to it when present (inspector.judges.measured).
+    measured_confidence: float | None = None
 
     @property
     def decided_by(self) -> JudgeAttempt | None:

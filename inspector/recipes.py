@@ -17,6 +17,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from inspector.domain import Region, Severity
@@ -29,10 +30,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class DefectExample(_Strict):
+    """An image of a part with this defect, shown to the model as a labelled example."""
+
+    image: Path  # relative to the recipe file's folder
+    box: tuple[int, int, int, int] | None = None  # x0, y0, x1, y1 in the example's pixels
+
+    @field_validator("box")
+    @classmethod
+    def _ordered(cls, box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+        if box is not None and not (0 <= box[0] < box[2] and 0 <= box[1] < box[3]):
+            raise ValueError("a box is [x0, y0, x1, y1] in pixels with x0 < x1 and y0 < y1")
+        return box
+
+
 class DefectClass(_Strict):
     name: str = Field(min_length=1, max_length=64)
     severity: Severity = Severity.MAJOR
     description: str = ""
+    # A few images of this defect (issue 15), after the good references in the prompt.
+    examples: tuple[DefectExample, ...] = Field(default=(), max_length=8)
 
 
 class RegionOfInterest(_Strict):
@@ -118,6 +135,66 @@ class LineSettings(_Strict):
     unsure: Literal["reject", "divert"] = "reject"
 
 
+# --- What the vision-language model is shown: tiles, zoom, defect examples (issue 15) -------
+
+
+class Tiles(_Strict):
+    """Judge the part in overlapping tiles at the model's native resolution, as well as whole:
+    a defect of a few pixels in a 5-20 MP frame survives, where the whole image shrunk to the
+    model's input loses it. Each tile is one more model call (one batch where the engine
+    batches): the cost grows with the number of tiles."""
+
+    size: int = Field(default=896, ge=64, le=8192)  # a tile's side in camera pixels
+    overlap: float = Field(default=0.15, ge=0.0, le=0.5)  # of a tile's side, shared by neighbours
+    whole: bool = True  # judge the whole ROI as well (context the tiles lack)
+    # Boxes of one defect class overlapping more than this (IoU), from neighbouring tiles, are
+    # one defect: the most confident box is kept.
+    nms_iou: float = Field(default=0.5, gt=0.0, le=1.0)
+    max_tiles: int = Field(default=16, ge=1, le=256)  # a recipe error beyond it, not a slow line
+
+    def starts(self, length: int) -> list[int]:
+        """Where tiles start along one side of `length`, neighbours sharing at least `overlap`
+        of a tile, the last flush with the end; one start where a tile covers the side."""
+        if length <= self.size:
+            return [0]
+        stride = max(1, int(self.size * (1.0 - self.overlap)))
+        count = -(-(length - self.size) // stride) + 1  # ceil: enough tiles to reach the end
+        last = length - self.size
+        # Spread evenly between 0 and the last start: the overlap is at least the one asked.
+        return [round(i * last / (count - 1)) for i in range(count)]
+
+    def count_problem(self, width: int, height: int) -> str | None:
+        """Why tiling a width x height region costs more calls than allowed; None if it fits."""
+        count = len(self.starts(width)) * len(self.starts(height))
+        if count <= self.max_tiles or (width <= self.size and height <= self.size):
+            return None
+        return (
+            f"tiles of {self.size} px over the {width}x{height} region make {count} tiles, "
+            f"over `tiles.max_tiles` ({self.max_tiles}); give a larger `tiles.size` or "
+            "`tiles.max_tiles`, or a smaller `roi`"
+        )
+
+
+class PromptBudget(_Strict):
+    """What the prompt may cost, checked when the recipe loads: the good references, the defect
+    examples, the part (and its zooms) as image tokens, plus the text and the answer, within
+    the model's context length. Figures per image are the model family's at its usual input
+    (Qwen2.5-VL about 1,300 tokens for a 1 MP image, Gemma 3 256, InternVL3 256 a tile)."""
+
+    context_tokens: int = Field(default=32768, ge=1024)  # the model's context length
+    tokens_per_image: int = Field(default=1280, ge=1)
+    answer_tokens: int = Field(default=512, ge=1)
+
+
+class Zoom(_Strict):
+    """After a screen flags regions: the model also sees each one at full resolution (a crop
+    of the camera image with context around it, beside the same crop of the references)."""
+
+    max_crops: int = Field(default=3, ge=0, le=16)  # 0: no zoom, the outlined whole only
+    min_size: int = Field(default=448, ge=32, le=4096)  # a crop's least side, camera pixels
+    context: float = Field(default=0.5, ge=0.0, le=4.0)  # margin a side, of the region's size
+
+
 class Recipe(_Strict):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
     version: int = Field(ge=1)
@@ -138,6 +215,9 @@ class Recipe(_Strict):
     privacy: Privacy = Privacy()
     camera: CameraSettings | None = None  # for cameras; files and folders are taken as they are
     line: LineSettings = LineSettings()  # the PLC handshake's deadline and fail-safe answer
+    tiles: Tiles | None = None  # judge in overlapping tiles too (vision-language engines)
+    zoom: Zoom = Zoom()  # full-resolution crops of what a screen flagged
+    budget: PromptBudget = PromptBudget()  # the prompt's tokens against the context length
 
     @field_validator("engines")
     @classmethod
@@ -163,6 +243,29 @@ class Recipe(_Strict):
             raise ValueError("`roi_only: true` needs the recipe's `roi`: the region that may leave")
         return privacy
 
+    @field_validator("tiles")
+    @classmethod
+    def _tiles_fit_the_roi(cls, tiles: Tiles | None, info: ValidationInfo) -> Tiles | None:
+        roi = info.data.get("roi")
+        if tiles is None or roi is None:
+            return tiles
+        problem = tiles.count_problem(roi.width, roi.height)
+        if problem:
+            raise ValueError(problem)
+        return tiles
+
+    @model_validator(mode="after")
+    def _prompt_fits_the_context(self) -> Recipe:
+        # Checked where the recipe shows defect examples or sets a budget: a recipe of many
+        # golden images for the `reference` engine alone has no model context to fit.
+        examples = any(d.examples for d in self.defects)
+        if not examples and "budget" not in self.model_fields_set:
+            return self
+        problem = prompt_budget_problem(self)
+        if problem:
+            raise ValueError(problem)
+        return self
+
     def defect_class(self, name: str) -> DefectClass | None:
         wanted = name.strip().lower()
         return next((d for d in self.defects if d.name.lower() == wanted), None)
@@ -176,9 +279,15 @@ class Recipe(_Strict):
             ("privacy", Privacy()),
             ("camera", None),
             ("line", LineSettings()),
+            ("tiles", None),
+            ("zoom", Zoom()),
+            ("budget", PromptBudget()),
         ):
             if getattr(self, key) == default:
                 del data[key]
+        for defect in data.get("defects", []):
+            if not defect.get("examples"):
+                defect.pop("examples", None)
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
@@ -193,6 +302,16 @@ def parse_recipe(data: object, source: str, base_dir: Path | None = None) -> Rec
     if base_dir is not None:
         resolved = tuple(p if p.is_absolute() else (base_dir / p) for p in recipe.references)
         recipe = recipe.model_copy(update={"references": resolved})
+    if base_dir is not None and any(d.examples for d in recipe.defects):
+        recipe = recipe.model_copy(update={"defects": _resolved_examples(recipe, base_dir)})
+    for d, defect in enumerate(recipe.defects):
+        for e, example in enumerate(defect.examples):
+            if not example.image.is_file():
+                raise InputError(
+                    f"recipe {source}: field `defects.{d}.examples.{e}.image`: no image at "
+                    f"{example.image}; give a path to an image of this defect (relative to the "
+                    "recipe file)"
+                )
     for i, path in enumerate(recipe.references):
         if not path.is_file():
             raise InputError(
@@ -200,6 +319,27 @@ def parse_recipe(data: object, source: str, base_dir: Path | None = None) -> Rec
                 "give a path to an image of a good part (relative to the recipe file)"
             )
     return recipe
+
+
+def prompt_budget_problem(recipe: Recipe) -> str | None:
+    """Why one prompt of this recipe would not fit the model's context; None when it does.
+
+    One prompt holds the references, every defect example and one view of the part (tiles and
+    zooms are prompts of their own); text is counted at 3 characters a token (less than most
+    tokenizers give: the estimate errs on the safe side)."""
+    budget = recipe.budget
+    examples = sum(len(d.examples) for d in recipe.defects)
+    images = len(recipe.references) + examples + 1
+    text = len(recipe.prompt) + sum(len(d.description) + 40 for d in recipe.defects) + 1500
+    tokens = images * budget.tokens_per_image + text // 3 + budget.answer_tokens
+    if tokens <= budget.context_tokens:
+        return None
+    return (
+        f"the prompt would need about {tokens} tokens ({len(recipe.references)} references, "
+        f"{examples} defect examples and the part at {budget.tokens_per_image} tokens an image, "
+        f"the text and {budget.answer_tokens} for the answer), more than the model's context of "
+        f"{budget.context_tokens} (`budget.context_tokens`); show fewer examples or references"
+    )
 
 
 def load_recipe(path: str | Path) -> Recipe:
@@ -217,6 +357,17 @@ def load_recipe(path: str | Path) -> Recipe:
         line = f" at line {where.line + 1}" if where is not None else ""
         raise InputError(f"recipe {path}: not valid YAML{line}") from None
     return parse_recipe(data, str(path), base_dir=path.parent)
+
+
+def _resolved_examples(recipe: Recipe, base_dir: Path) -> tuple[DefectClass, ...]:
+    def resolved(example: DefectExample) -> DefectExample:
+        path = example.image if example.image.is_absolute() else base_dir / example.image
+        return example.model_copy(update={"image": path})
+
+    return tuple(
+        d.model_copy(update={"examples": tuple(resolved(e) for e in d.examples)})
+        for d in recipe.defects
+    )
 
 
 def _describe(exc: ValidationError, source: str) -> str:

@@ -20,6 +20,7 @@ attempt): the full answer's length and SHA-256 stay in the capped text.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -120,8 +121,13 @@ def read_verdict(
     recipe: Recipe,
     geometry: ImageGeometry,
     convention: BoxConvention,
+    measured_confidence: float | None = None,
 ) -> Verdict:
-    """Read a model's raw answer into a verdict under the recipe's pass rule (attempts empty)."""
+    """Read a model's raw answer into a verdict under the recipe's pass rule (attempts empty).
+
+    `measured_confidence`, the outcome's probability from the model's own token probabilities
+    (inspector.judges.measured), is what the pass rule's `min_confidence` applies to when given;
+    the self-reported one is kept beside it."""
     answer = strip_thinking(raw_text)
     if answer is None:
         return unsure("the model's answer ended inside its thinking block, without a verdict")
@@ -168,7 +174,14 @@ def read_verdict(
         if defect is None:
             return unsure(f"the model listed a defect that cannot be read: {item!r:.120}")
         defects.append(defect)
-    return apply_pass_rule(model_outcome, tuple(defects), confidence, reason, recipe.pass_rule)
+    if measured_confidence is None:
+        return apply_pass_rule(model_outcome, tuple(defects), confidence, reason, recipe.pass_rule)
+    verdict = apply_pass_rule(
+        model_outcome, tuple(defects), measured_confidence, reason, recipe.pass_rule, "measured "
+    )
+    return dataclasses.replace(
+        verdict, confidence=confidence, measured_confidence=measured_confidence
+    )
 
 
 def cap_raw_text(text: str, limit: int = RAW_TEXT_LIMIT) -> str:
@@ -194,8 +207,12 @@ def apply_pass_rule(
     confidence: float | None,
     reason: str,
     rule: PassRule,
+    confidence_kind: str = "",
 ) -> Verdict:
-    """The recipe decides, not the model alone; any doubt goes to a person."""
+    """The recipe decides, not the model alone; any doubt goes to a person.
+
+    `confidence_kind` names the confidence in the reason ("measured ": from the model's token
+    probabilities)."""
 
     def verdict(outcome: Outcome, why: str) -> Verdict:
         text = f"{reason} ({why})" if reason and why else (reason or why)
@@ -221,7 +238,10 @@ def apply_pass_rule(
     if failing:
         return verdict(Outcome.UNSURE, "failing defects below the confidence threshold")
     if not sure(confidence):
-        return verdict(Outcome.UNSURE, f"confidence {confidence:.2f} below {rule.min_confidence}")
+        return verdict(
+            Outcome.UNSURE,
+            f"{confidence_kind}confidence {confidence:.2f} below {rule.min_confidence}",
+        )
     if model_outcome is Outcome.FAIL:
         if defects:
             return verdict(

@@ -32,6 +32,7 @@ from inspector.judges.failures import CallFailed
 from inspector.judges.judge import Judge, Progress
 from inspector.judges.privacy import refusal
 from inspector.judges.prompt import SUSPECTS_MARKED
+from inspector.judges.zoom import Suspects
 from inspector.recipes import ChainPolicy
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ class JudgeChain:
         skipped: list[str] = []
         last: Verdict | None = None
         hint = ""
+        suspects: Suspects | None = None  # what a screen flagged, for the model to zoom on
+        original = image  # the camera's image, before a screen outlined anything on it
         # The first screen that did not clear the part (flagged it, could not judge it, was
         # skipped): under a veto no later PASS stands.
         screened: tuple[str, Verdict] | None = None
@@ -111,13 +114,15 @@ class JudgeChain:
                 if screening and screened is None:
                     screened = (name, unsure(why))
                 continue
-            last, failure = self._with_retries(judge, breaker, image, hint)
+            last, failure = self._with_retries(judge, breaker, image, hint, suspects)
             attempts.extend(last.attempts)
             if screening and (failure is not None or last.outcome is not Outcome.PASS):
                 screened = screened or (name, last)
                 marked = judge.hand_on(image, last) if failure is None else None
                 if marked is not None:  # what is not clean goes on, suspects marked
                     image, hint = marked, SUSPECTS_MARKED
+                    boxes = tuple(d.box for d in last.defects if d.box is not None)
+                    suspects = Suspects(original, boxes)
                     continue
             if failure is None and last.outcome is not Outcome.UNSURE:
                 if screened is not None and last.outcome is Outcome.PASS:
@@ -136,6 +141,7 @@ class JudgeChain:
             reason=reason,
             defects=last.defects,
             confidence=last.confidence,
+            measured_confidence=last.measured_confidence,
             attempts=tuple(attempts),
         )
 
@@ -158,16 +164,22 @@ class JudgeChain:
             reason=f"{said}; the screen vetoes a PASS: a person decides",
             defects=screened.defects + passed.defects,
             confidence=passed.confidence,
+            measured_confidence=passed.measured_confidence,
         )
 
     def _with_retries(
-        self, judge: Judge, breaker: Breaker, image: np.ndarray, hint: str = ""
+        self,
+        judge: Judge,
+        breaker: Breaker,
+        image: np.ndarray,
+        hint: str = "",
+        suspects: Suspects | None = None,
     ) -> tuple[Verdict, str | None]:
         """The engine's verdict with all its attempts, and "error" / "timeout" if it failed."""
         attempts: list[JudgeAttempt] = []
         retries = 0
         while True:
-            verdict, exc, timed_out = self._call(judge, image, hint)
+            verdict, exc, timed_out = self._call(judge, image, hint, suspects)
             # Every engine's answer enters the record here: a hostile length stops here too.
             attempts.extend(_capped(a) for a in verdict.attempts)
             verdict = verdict.with_attempts(tuple(attempts))
@@ -198,12 +210,12 @@ class JudgeChain:
         return backoff / 2 + random.uniform(0, backoff / 2)  # jitter: stations spread out
 
     def _call(
-        self, judge: Judge, image: np.ndarray, hint: str = ""
+        self, judge: Judge, image: np.ndarray, hint: str = "", suspects: Suspects | None = None
     ) -> tuple[Verdict, Exception | None, bool]:
         """One attempt within the timeout: (verdict, exception, timed out)."""
         timeout = judge.timeout_s()
         if timeout is None:
-            verdict, exc = judge.judge_once(image, hint)
+            verdict, exc = judge.judge_once(image, hint, suspects)
             return verdict, exc, _timed_out(exc)
         # An in-process model cannot be interrupted: it finishes in the background and its
         # answer is dropped. A server engine's own client gives up at the same limit.
@@ -212,7 +224,7 @@ class JudgeChain:
 
         def run() -> None:
             try:
-                result.append(judge.judge_once(image, hint))
+                result.append(judge.judge_once(image, hint, suspects))
             finally:
                 done.set()
 

@@ -15,18 +15,28 @@ import importlib.util
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from inspector.domain import JudgeAttempt, Verdict, unsure, utc_now
+from inspector.domain import JudgeAttempt, Outcome, Region, Verdict, unsure, utc_now
 from inspector.judges.answers import BoxConvention, ImageGeometry, read_verdict
 from inspector.judges.failures import CallFailed, describe
+from inspector.judges.measured import TokenLogprob, outcome_probability
 from inspector.judges.privacy import outbound
-from inspector.judges.prompt import Prompt, Reference, build_prompt
+from inspector.judges.prompt import (
+    Example,
+    Prompt,
+    Reference,
+    build_prompt,
+    crop_to,
+    read_examples,
+)
 from inspector.judges.structured import verdict_schema
+from inspector.judges.tiles import merge_views, tile_count_problem, tile_regions, view_label
+from inspector.judges.zoom import Suspects, zoom_label, zoom_regions
 from inspector.recipes import Recipe
 
 log = logging.getLogger(__name__)
@@ -56,6 +66,20 @@ class Generation:
     model_width: int | None = None  # the part image's size after the engine's own resizing
     model_height: int | None = None
     cost_usd: float | None = None  # estimated, where the engine knows a price
+    # Each generated token's bytes and log-probability, where the engine exposes them: the
+    # outcome's probability is measured from them (inspector.judges.measured).
+    token_logprobs: tuple[TokenLogprob, ...] | None = None
+
+
+@dataclass(frozen=True)
+class _View:
+    """One way of showing the part: its image, the region of it (None: the recipe's ROI), how
+    the prompt names it, and what is said before it."""
+
+    label: str
+    region: Region | None
+    image: np.ndarray = field(repr=False)
+    hint: str = ""
 
 
 class Judge:
@@ -76,6 +100,11 @@ class Judge:
     # a tool's input): the base then puts the verdict's schema in `prompt.schema`.
     supports_schema: ClassVar[bool] = False
     schema_box_key: ClassVar[str] = "box"  # the boxes' key in that schema (Gemini: box_2d)
+    # Whether this is a model shown views and examples: a recipe's `tiles`, a screen's zooms
+    # and the defect examples apply (a vision-language model's input is shrunk); an engine
+    # that compares pixels itself (reference) sees them all already, and examples of defects
+    # are no good parts to it.
+    judges_tiles: ClassVar[bool] = True
 
     def __init__(self, settings: EngineSettings, recipe: Recipe) -> None:
         self.settings = settings
@@ -84,6 +113,7 @@ class Judge:
         self.model_revision: str | None = None
         self.endpoint: str | None = None  # the server an engine calls, recorded per attempt
         self._references: list[Reference] | None = None
+        self._examples: list[Example] | None = None
         structured = self.supports_schema and self.structured_output() != "none"
         self._schema = verdict_schema(recipe, self.schema_box_key) if structured else None
 
@@ -130,31 +160,119 @@ class Judge:
     def set_references(self, images: list[np.ndarray]) -> None:
         self._references = [Reference.of(image) for image in images]
 
+    def _defect_examples(self) -> list[Example]:
+        """The recipe's defect examples, read on first use (none for engines that compare
+        pixels: they are no good part)."""
+        if not self.judges_tiles:
+            return []
+        if self._examples is None:
+            self._examples = read_examples(self.recipe)
+        return self._examples
+
     def judge(self, image: np.ndarray) -> Verdict:
         """Judge one image of a part under the recipe: one attempt, recorded whatever happens."""
         return self.judge_once(image)[0]
 
-    def judge_once(self, image: np.ndarray, hint: str = "") -> tuple[Verdict, Exception | None]:
+    def judge_once(
+        self, image: np.ndarray, hint: str = "", suspects: Suspects | None = None
+    ) -> tuple[Verdict, Exception | None]:
         """`judge`, and the exception that ended the attempt (the chain retries some).
 
-        `hint` is said to the model just before the part's image (a screen's marks, say).
+        `hint` is said to the model just before the part's image (a screen's marks, say). Under
+        a recipe's `tiles` the part is judged whole and in tiles (inspector.judges.tiles); with
+        a screen's `suspects`, also in full-resolution crops of them (inspector.judges.zoom);
+        the views merge by the pass rule.
         """
+        views = [_View("", None, image, hint)]
+        if self.judges_tiles:
+            problem = self._add_tiles(views, image)
+            if problem is not None:  # a recipe error: said, and no model time spent on it
+                return unsure(f"recipe {self.recipe.name}: {problem}"), None
+            if suspects is not None and suspects.boxes:
+                roi = self.recipe.roi.as_region() if self.recipe.roi else None
+                area = crop_to(suspects.image, roi)[1]
+                crops = zoom_regions(suspects.boxes, area, self.recipe.zoom)
+                for i, region in enumerate(crops, 1):
+                    label = zoom_label(i, len(crops), region)
+                    views.append(_View(label, region, suspects.image, ""))
+        results = self._judge_views(views)
+        if len(results) == 1:
+            return results[0]
+        merged, outcome = merge_views(
+            [(v.label or "whole", verdict) for v, (verdict, _) in zip(views, results, strict=True)],
+            self.recipe.tiles.nms_iou if self.recipe.tiles else 0.5,
+        )
+        # A failed call matters (the chain retries, falls back) unless a view failed the part.
+        failure = next((exc for _, exc in results if exc is not None), None)
+        return merged, None if outcome is Outcome.FAIL else failure
+
+    def _add_tiles(self, views: list[_View], image: np.ndarray) -> str | None:
+        """The recipe's tiles as views (the whole first, unless left out); why not, if too
+        many."""
+        tiles = self.recipe.tiles
+        if tiles is None:
+            return None
+        area = crop_to(image, self.recipe.roi.as_region() if self.recipe.roi else None)[1]
+        problem = tile_count_problem(area, tiles)
+        if problem is not None:
+            return problem
+        regions = tile_regions(area, tiles)
+        if not regions:
+            return None
+        whole = views.pop(0)
+        if tiles.whole:
+            views.append(dataclasses.replace(whole, label="whole"))
+        for i, region in enumerate(regions, 1):
+            views.append(_View(view_label(i, len(regions), region), region, image, whole.hint))
+        return None
+
+    def _judge_views(self, views: list[_View]) -> list[tuple[Verdict, Exception | None]]:
+        """Each view of the part (the ROI; or the whole, its tiles, its zooms) judged: one
+        prompt each, generated as one batch where the engine batches. Each is an attempt of its
+        own; a batch's attempts share its time (their latency is the batch's)."""
         started_at = utc_now()
         start = time.perf_counter()
         convention = self.box_convention()
-        prompt_hash = ""
-        sent = False
-        try:
-            prompt = build_prompt(self.recipe, image, self._references or [], convention, hint)
-            if self.leaves_site:  # here, so that no engine can send more than the recipe allows
-                prompt = outbound(prompt, self.recipe.privacy)
-            prompt_hash = prompt.sha256()
-            sent = True
-            generation = self._generate_structured(prompt, convention)
-        except Exception as exc:  # a model crash is a verdict for a person, not a dead station
-            log.warning("%s %s failed: %s", self.engine, self.model_id, exc, exc_info=True)
-            attempt = self._attempt(started_at, start, prompt_hash, sent, error=describe(exc))
-            return unsure(f"{self.engine} could not judge: {describe(exc)}", (attempt,)), exc
+        prompts: list[Prompt | Exception] = []
+        for view in views:
+            try:
+                prompt = build_prompt(
+                    self.recipe,
+                    view.image,
+                    self._references or [],
+                    convention,
+                    view.hint,
+                    region=view.region,
+                    view=view.label if view.region is not None else "",
+                    examples=self._defect_examples(),
+                )
+                if self.leaves_site:  # here, so that no engine can send more than allowed
+                    prompt = outbound(prompt, self.recipe.privacy)
+                prompts.append(prompt)
+            except Exception as exc:  # a bad ROI, a privacy refusal: this view is UNSURE
+                prompts.append(exc)
+        ready = [p for p in prompts if isinstance(p, Prompt)]
+        generations = iter(self._generate_batch(ready, convention) if ready else [])
+        results = []
+        for prompt in prompts:
+            sent = isinstance(prompt, Prompt)
+            prompt_hash = prompt.sha256() if sent else ""
+            outcome = next(generations) if sent else prompt
+            if isinstance(outcome, Exception):
+                exc = outcome
+                log.warning("%s %s failed: %s", self.engine, self.model_id, exc, exc_info=exc)
+                attempt = self._attempt(started_at, start, prompt_hash, sent, error=describe(exc))
+                verdict = unsure(f"{self.engine} could not judge: {describe(exc)}", (attempt,))
+                results.append((verdict, exc))
+            else:
+                verdict = self._read(prompt, outcome, convention, started_at, start)
+                results.append((verdict, None))
+        return results
+
+    def _read(
+        self, prompt: Prompt, generation: Generation, convention: BoxConvention, started_at, start
+    ) -> Verdict:
+        """One generation read into a verdict with its attempt."""
         geometry = prompt.geometry
         if generation.model_width and generation.model_height:
             geometry = ImageGeometry(
@@ -164,19 +282,36 @@ class Judge:
                 generation.model_width,
                 generation.model_height,
             )
-        verdict = read_verdict(generation.text, self.recipe, geometry, convention)
+        measured = None
+        if generation.token_logprobs:
+            measured = outcome_probability(generation.token_logprobs)
+        verdict = read_verdict(generation.text, self.recipe, geometry, convention, measured)
         attempt = self._attempt(
             started_at,
             start,
-            prompt_hash,
-            sent,
+            prompt.sha256(),
+            True,
             raw_text=generation.text,
             prompt_tokens=generation.prompt_tokens,
             completion_tokens=generation.completion_tokens,
             outcome=verdict.outcome,
             cost_usd=generation.cost_usd,
+            measured_confidence=verdict.measured_confidence,
         )
-        return verdict.with_attempts((attempt,)), None
+        return verdict.with_attempts((attempt,))
+
+    def _generate_batch(
+        self, prompts: list[Prompt], convention: BoxConvention
+    ) -> list[Generation | Exception]:
+        """A generation (or the exception that ended it) for each prompt, in order. One by one
+        here; engines that can batch (transformers) override it."""
+        results: list[Generation | Exception] = []
+        for prompt in prompts:
+            try:
+                results.append(self._generate_structured(prompt, convention))
+            except Exception as exc:  # a model crash is a verdict for a person
+                results.append(exc)
+        return results
 
     def _generate_structured(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         """`_generate`, with the verdict's schema where this engine asks for one.

@@ -36,7 +36,8 @@ def outbound(prompt: Prompt, privacy: Privacy) -> Prompt:
     kept: list[Part] = []
     for i, item in enumerate(prompt.parts):
         following = prompt.parts[i + 1] if i + 1 < len(prompt.parts) else None
-        if isinstance(item, ImagePart) and item.role == "reference":
+        # Defect examples are images of the plant's parts too: they leave as references do.
+        if isinstance(item, ImagePart) and item.role in ("reference", "example"):
             if not _reference_may_leave(item, part, privacy):
                 continue
         elif _introduces_dropped_reference(item, following, part, privacy):
@@ -65,7 +66,7 @@ def _introduces_dropped_reference(
     return (
         not isinstance(item, ImagePart)
         and isinstance(following, ImagePart)
-        and following.role == "reference"
+        and following.role in ("reference", "example")
         and not _reference_may_leave(following, part, privacy)
     )
 

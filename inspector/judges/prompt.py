@@ -10,6 +10,7 @@ for every part judged under one recipe version and costs nothing per frame.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -17,7 +18,7 @@ import numpy as np
 
 from inspector.domain import Region
 from inspector.judges.answers import BoxConvention, ImageGeometry
-from inspector.recipes import Recipe
+from inspector.recipes import DefectClass, Recipe
 
 # Said to a model after the reference screen handed a part on with its suspect regions outlined.
 SUSPECTS_MARKED = (
@@ -108,6 +109,48 @@ class Reference:
         return cls(image, hashlib.sha256(np.ascontiguousarray(image).data).hexdigest())
 
 
+# The colour a defect example's box is outlined in (BGR cyan: not the screen's magenta).
+_EXAMPLE_MARK = (255, 255, 0)
+
+
+@dataclass(frozen=True)
+class Example:
+    """An image of a defect from the recipe, read once, its box (if any) outlined on it."""
+
+    image: np.ndarray
+    sha256: str
+    class_name: str
+    severity: str
+    outlined: bool
+
+    @classmethod
+    def of(cls, image: np.ndarray, defect: DefectClass, box) -> Example:
+        sha = hashlib.sha256(np.ascontiguousarray(image).data).hexdigest()
+        if box is not None:
+            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image.copy()
+            thickness = max(2, round(max(image.shape[:2]) / 300))
+            x0, y0, x1, y1 = box
+            color = _EXAMPLE_MARK if image.shape[2] == 3 else (*_EXAMPLE_MARK, 255)
+            cv2.rectangle(image, (x0, y0), (x1 - 1, y1 - 1), color, thickness)
+        return cls(image, sha, defect.name, str(defect.severity), box is not None)
+
+
+def read_examples(recipe: Recipe) -> list[Example]:
+    """The recipe's defect examples, read from their files (checked to exist at load)."""
+    examples = []
+    for defect in recipe.defects:
+        for example in defect.examples:
+            image = cv2.imread(str(example.image), cv2.IMREAD_UNCHANGED)
+            if image is None:
+                raise ValueError(f"cannot read the defect example {example.image}")
+            if image.ndim == 3 and image.shape[2] == 4:
+                image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+            if image.dtype != np.uint8:  # 16-bit files: their 8-bit view, as cameras give it
+                image = (image / 257).astype(np.uint8)
+            examples.append(Example.of(image, defect, example.box))
+    return examples
+
+
 def instructions(recipe: Recipe, convention: BoxConvention) -> str:
     lines = [recipe.prompt.strip(), ""]
     if recipe.defects:
@@ -147,9 +190,17 @@ def build_prompt(
     references: list[Reference],
     convention: BoxConvention,
     hint: str = "",
+    region: Region | None = None,
+    view: str = "",
+    examples: Sequence[Example] = (),
 ) -> Prompt:
-    """The prompt for one part: references of good parts (cropped like the part), then the part."""
-    roi = recipe.roi.as_region() if recipe.roi else None
+    """The prompt for one part: references of good parts (cropped like the part), then the part.
+
+    `region` (camera pixels, within the ROI) judges that part of the image instead of the
+    recipe's ROI: a tile (inspector.judges.tiles); `view` says so to the model. `examples` of
+    each defect follow the good references: all that stays the same from part to part comes
+    first, the part last."""
+    roi = region or (recipe.roi.as_region() if recipe.roi else None)
     crop, region = crop_to(image, roi)
     if crop.size == 0:
         raise ValueError(
@@ -164,9 +215,23 @@ def build_prompt(
             same_camera = ref.image.shape[:2] == image.shape[:2]
             ref_crop = crop_to(ref.image, roi)[0] if same_camera else ref.image
             parts.append(ImagePart(ref_crop, "reference", ref.sha256))
+    if examples:
+        parts.append(
+            TextPart(
+                "Examples of the defects to look for, on other parts (not the part to inspect):"
+            )
+        )
+        for example in examples:
+            where = ", outlined in cyan" if example.outlined else ""
+            text = f"Example of {example.class_name} ({example.severity}){where}:"
+            parts.append(TextPart(text))
+            parts.append(ImagePart(example.image, "example", example.sha256))
     if hint:
         parts.append(TextPart(hint))
-    parts.append(TextPart("The part to inspect:"))
+    if view:
+        parts.append(TextPart(f"The part to inspect, {view}:"))
+    else:
+        parts.append(TextPart("The part to inspect:"))
     parts.append(ImagePart(crop, "part"))
     parts.append(TextPart(instructions(recipe, convention)))
     geometry = ImageGeometry(image.shape[1], image.shape[0], region)

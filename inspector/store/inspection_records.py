@@ -56,6 +56,8 @@ class AttemptInfo:
     error: str | None
     outcome: str | None  # None: the attempt gave no verdict (an error, a timeout)
     image_left_site: bool
+    # The outcome's probability from the model's token probabilities; None: self-reported only
+    measured_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,7 @@ def _record(row, defects, attempts, overrides, signed, evidence) -> InspectionRe
                 error=a["error"],
                 outcome=a["outcome"],
                 image_left_site=a["image_left_site"],
+                measured_confidence=a["measured_confidence"],
             )
             for a in attempts
         ),
@@ -347,6 +350,8 @@ def export_dict(record: InspectionRecord) -> dict[str, Any]:
                 "error": a.error,
                 "outcome": a.outcome,
                 "image_left_site": a.image_left_site,
+                # From the model's token probabilities; null: the confidence is self-reported
+                "measured_confidence": a.measured_confidence,
             }
             for a in record.attempts
         ],

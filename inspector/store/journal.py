@@ -153,6 +153,7 @@ def _to_json(record: PendingRecord) -> dict:
                     "image_left_site": a.image_left_site,
                     "cost_usd": a.cost_usd,
                     "endpoint": a.endpoint,
+                    "measured_confidence": a.measured_confidence,
                 }
                 for a in verdict.attempts
             ],
@@ -201,6 +202,7 @@ def _from_json(data: dict) -> PendingRecord:
                 image_left_site=a["image_left_site"],
                 cost_usd=a["cost_usd"],
                 endpoint=a["endpoint"],
+                measured_confidence=a.get("measured_confidence"),  # journals before 0008
             )
             for a in v["attempts"]
         ),

@@ -289,6 +289,7 @@ class Store:
                 "image_left_site": a.image_left_site,
                 "cost_usd": a.cost_usd,
                 "endpoint": a.endpoint,
+                "measured_confidence": a.measured_confidence,
             }
             for i, a in enumerate(verdict.attempts)
         ]

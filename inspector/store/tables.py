@@ -130,3 +130,5 @@ class JudgeAttemptRow(Base):
     image_left_site: Mapped[bool] = mapped_column(Boolean)
     cost_usd: Mapped[float | None] = mapped_column(Float)  # migration 0002
     endpoint: Mapped[str | None] = mapped_column(String(300))  # migration 0002
+    # From the model's token probabilities; NULL: self-reported only (migration 0008)
+    measured_confidence: Mapped[float | None] = mapped_column(Float)

@@ -375,10 +375,13 @@ class InspectionDetailView(QWidget):
         self.attempts.setRowCount(len(detail.attempts))
         for i, a in enumerate(detail.attempts):
             tokens = f"{a.prompt_tokens or '-'}/{a.completion_tokens or '-'}"
+            outcome = a.outcome or "-"
+            if a.measured_confidence is not None:  # from the model's token probabilities
+                outcome = f"{outcome} (p {a.measured_confidence:.2f})"
             values = (
                 a.engine,
                 a.model_id,
-                a.outcome or "-",
+                outcome,
                 f"{a.latency_ms:.0f}",
                 tokens,
                 a.error or "",

@@ -8,6 +8,8 @@ field), so that fallback is checked against the fake OpenAI-compatible server.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
@@ -148,3 +150,34 @@ def test_a_recipe_can_say_where_its_server_is():
     assert not build_chain(declared, "r").judges[0].leaves_site
     with pytest.raises(InputError, match="not an http"):
         build_chain(recipe_for("file:///etc/passwd", "m"), "r")
+
+
+def test_a_server_that_gives_logprobs_has_the_outcome_measured():
+    from tests.support.cloud_answers import CHAT_TOKEN_LOGPROB
+
+    fake = FakeProvider("chat")
+    try:
+        picture = np.full((480, 640, 3), 128, np.uint8)
+        picture[150:200, 250:300] = (0, 0, 255)
+        measured = build_chain(recipe_for(fake.url, "m"), "served.yaml").judge(picture)
+        plain = build_chain(recipe_for(fake.url, "m", logprobs=False), "served.yaml")
+        self_reported = plain.judge(picture)
+    finally:
+        fake.close()
+    assert fake.violations == []
+    assert [r.body.get("logprobs") for r in fake.requests] == [True, None]
+    # One token per character: FAIL's four tokens at log(0.9) each.
+    assert measured.measured_confidence == pytest.approx(math.exp(4 * CHAT_TOKEN_LOGPROB))
+    assert measured.attempts[0].measured_confidence == measured.measured_confidence
+    assert measured.outcome is Outcome.FAIL
+    assert self_reported.measured_confidence is None
+    assert self_reported.outcome is Outcome.FAIL
+
+
+def test_a_server_that_ignores_logprobs_leaves_the_confidence_self_reported(served, pcb):
+    part, _ = pcb
+    verdict = build_chain(recipe_for(served.url, served.model), "served.yaml").judge(part)
+    [attempt] = verdict.attempts
+    assert attempt.error is None  # `transformers serve` takes the field and sends none back
+    assert attempt.measured_confidence is None
+    assert verdict.measured_confidence is None

@@ -56,6 +56,9 @@ def recipe_path(folder: Path, template: Path, answers: list[str], **fields) -> P
             {"engine": "reference", "screen": True, "threshold": 3.0},
             {"engine": "scripted", "answers": answers},
         ],
+        # The veto is what is tested here: the model sees the outlined whole only (the zoom on
+        # flagged regions has its own tests, test_zoom.py).
+        "zoom": {"max_crops": 0},
         **fields,
     }
     path = folder / "recipe.yaml"

@@ -118,6 +118,10 @@ def _response(body: dict, content: list, input_tokens: int, output_tokens: int) 
     }
 
 
+# The log-probability the fake OpenAI-compatible server gives each token (one per character).
+CHAT_TOKEN_LOGPROB = math.log(0.9)
+
+
 class ChatAnswers(OpenAIAnswers):
     @staticmethod
     def auth_failure(headers: dict):
@@ -125,18 +129,31 @@ class ChatAnswers(OpenAIAnswers):
 
     @staticmethod
     def success(body: dict, verdict: dict, input_tokens: int, output_tokens: int) -> dict:
+        content = json.dumps(verdict)
+        choice = {
+            "index": 0,
+            "message": {"role": "assistant", "content": content},
+            "finish_reason": "stop",
+            "logprobs": None,
+        }
+        if body.get("logprobs"):  # vLLM's shape: one entry per token, with its bytes
+            choice["logprobs"] = {
+                "content": [
+                    {
+                        "token": c,
+                        "logprob": CHAT_TOKEN_LOGPROB,
+                        "bytes": list(c.encode()),
+                        "top_logprobs": [],
+                    }
+                    for c in content
+                ]
+            }
         return {
             "id": "chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG",
             "object": "chat.completion",
             "created": 1741570283,
             "model": body.get("model"),
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": json.dumps(verdict)},
-                    "finish_reason": "stop",
-                }
-            ],
+            "choices": [choice],
             "usage": {
                 "prompt_tokens": input_tokens,
                 "completion_tokens": output_tokens,

@@ -14,6 +14,7 @@ from typing import Literal
 from inspector.judges import register
 from inspector.judges.answers import BoxConvention
 from inspector.judges.judge import EngineSettings, Generation, Judge
+from inspector.judges.measured import TokenLogprob
 from inspector.judges.prompt import Prompt
 
 PASS_ANSWER = '{"outcome": "PASS", "defects": [], "confidence": 0.95, "reason": "clean"}'
@@ -29,6 +30,9 @@ class ScriptedSettings(EngineSettings):
     answers: tuple[str, ...] = (PASS_ANSWER,)
     delay_s: float = 0.0
     fail_every: int = 0  # raise on every n-th call (0: never)
+    # Log-probability of each character of the answer, as an engine exposing token
+    # probabilities gives them (one token per character); None: the engine exposes none.
+    token_logprob: float | None = None
 
 
 class ScriptedJudge(Judge):
@@ -50,7 +54,12 @@ class ScriptedJudge(Judge):
             time.sleep(self.settings.delay_s)
         if self.settings.fail_every and self.calls % self.settings.fail_every == 0:
             raise RuntimeError("scripted model crash")
-        return Generation(text=next(self._answers), prompt_tokens=10, completion_tokens=5)
+        text = next(self._answers)
+        tokens = None
+        if self.settings.token_logprob is not None:
+            logprob = self.settings.token_logprob
+            tokens = tuple(TokenLogprob(c.encode(), logprob) for c in text)
+        return Generation(text=text, prompt_tokens=10, completion_tokens=5, token_logprobs=tokens)
 
 
 register("scripted", "tests.support.scripted_judge:ScriptedJudge")

@@ -12,6 +12,7 @@ inspector.judges.remote); the `openai` engine (Responses API) builds on it.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import urllib.error
@@ -24,6 +25,7 @@ from pydantic import field_validator
 from inspector.judges.answers import BoxConvention
 from inspector.judges.failures import CallFailed
 from inspector.judges.judge import Generation
+from inspector.judges.measured import TokenLogprob
 from inspector.judges.prompt import Prompt, TextPart
 from inspector.judges.remote import RemoteSettings, StainlessJudge, data_url, endpoint_of
 from inspector.judges.structured import SCHEMA_NAME
@@ -56,6 +58,11 @@ class OpenAICompatibleSettings(RemoteSettings):
     # addresses and single-label or .local/.lan/.internal names are on site). Off site, the
     # recipe's privacy rule applies as to a cloud engine.
     on_site: bool | None = None
+    # Ask for each answer token's log-probability (vLLM, SGLang, lmdeploy, llama.cpp and
+    # Ollama give them): the outcome's probability is then measured, not self-reported. A
+    # server that ignores the field (`transformers serve`) leaves the confidence self-reported;
+    # one that refuses it needs `logprobs: false`.
+    logprobs: bool = True
 
     @field_validator("base_url")
     @classmethod
@@ -94,6 +101,8 @@ class OpenAICompatibleJudge(OpenAIStyleJudge):
             "max_tokens": self.settings.max_new_tokens,
             "temperature": self.settings.temperature,
         }
+        if self.settings.logprobs:
+            request["logprobs"] = True
         if prompt.schema is not None:
             schema = {"name": SCHEMA_NAME, "schema": prompt.schema, "strict": True}
             request["response_format"] = {"type": "json_schema", "json_schema": schema}
@@ -102,7 +111,30 @@ class OpenAICompatibleJudge(OpenAIStyleJudge):
             raise CallFailed(f"{self.endpoint} answered without a choice", status=200)
         message = response.choices[0].message
         text = message.content or getattr(message, "refusal", None) or ""
-        return self._generation(text, response.usage)
+        generation = self._generation(text, response.usage)
+        tokens = token_logprobs(getattr(response.choices[0], "logprobs", None))
+        return dataclasses.replace(generation, token_logprobs=tokens) if tokens else generation
+
+
+def token_logprobs(logprobs: object) -> tuple[TokenLogprob, ...] | None:
+    """The answer's tokens with their log-probabilities, from a choice's `logprobs`; None where
+    the server sent none (or something else)."""
+    content = getattr(logprobs, "content", None)
+    if not content:
+        return None
+    tokens = []
+    for item in content:
+        token, logprob = getattr(item, "token", None), getattr(item, "logprob", None)
+        if not isinstance(token, str) or not isinstance(logprob, int | float):
+            return None
+        data = getattr(item, "bytes", None)
+        # The token's exact bytes where given (a token can be half of a UTF-8 character).
+        if isinstance(data, list) and all(isinstance(b, int) and 0 <= b < 256 for b in data):
+            raw = bytes(data)
+        else:
+            raw = token.encode("utf-8", "surrogatepass")
+        tokens.append(TokenLogprob(raw, float(logprob)))
+    return tuple(tokens)
 
 
 def chat_messages(prompt: Prompt, image_format: str) -> list[dict]:

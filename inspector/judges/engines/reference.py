@@ -67,6 +67,7 @@ class ReferenceJudge(Judge):
     engine = "reference"
     Settings = ReferenceSettings
     settings: ReferenceSettings
+    judges_tiles = False  # it compares every pixel already
 
     def __init__(self, settings: ReferenceSettings, recipe) -> None:
         super().__init__(settings, recipe)

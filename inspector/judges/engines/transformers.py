@@ -14,11 +14,14 @@ import threading
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
+
 from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
 from inspector.judges.failures import first_line
 from inspector.judges.judge import Generation, Judge, Progress
 from inspector.judges.local_model import LocalModelSettings, model_folder, placement
+from inspector.judges.measured import TokenLogprob
 from inspector.judges.prompt import Prompt, TextPart
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,8 @@ _THINK_MARKERS = frozenset({"◁think▷", "◁/think▷", "<think>", "</think>"
 
 class TransformersSettings(LocalModelSettings):
     engine: Literal["transformers"] = "transformers"
+    # Prompts generated together (a part's tiles): one batched `generate`. 1: one by one.
+    batch_size: int = Field(default=8, ge=1, le=64)
 
 
 class TransformersJudge(Judge):
@@ -100,24 +105,88 @@ class TransformersJudge(Judge):
 
         if self._model is None:
             self.load()
-        content = []
-        for part in prompt.parts:
-            if isinstance(part, TextPart):
-                content.append({"type": "text", "text": part.text})
-            else:
-                content.append({"type": "image", "image": Image.fromarray(part.rgb())})
-        messages = [
-            # A plain string: every family's template reads it (Mllama's prints a list as is).
-            {"role": "system", "content": prompt.system},
-            {"role": "user", "content": content},
-        ]
         return self._processor.apply_chat_template(
-            messages,
+            _messages(prompt, Image),
             add_generation_prompt=True,
             tokenize=True,
             return_dict=True,
             return_tensors="pt",
         ).to(self._model.device, dtype=self._model.dtype)
+
+    def encode_batch(self, prompts: list[Prompt]):
+        """The model's inputs for several prompts at once, padded on the left (generation
+        continues every row from its own last token)."""
+        from PIL import Image
+
+        if self._model is None:
+            self.load()
+        self._tokenizer.padding_side = "left"
+        return self._processor.apply_chat_template(
+            [_messages(prompt, Image) for prompt in prompts],
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
+            return_tensors="pt",
+            processor_kwargs={"padding": True},
+        ).to(self._model.device, dtype=self._model.dtype)
+
+    def _generate_batch(
+        self, prompts: list[Prompt], convention: BoxConvention
+    ) -> list[Generation | Exception]:
+        """Several prompts (a part's tiles) in one batched `generate`: the model's weights are
+        read once per step for all of them. A failure fails them all."""
+        if len(prompts) < 2 or self.settings.batch_size < 2:
+            return super()._generate_batch(prompts, convention)
+        results: list[Generation | Exception] = []
+        size = self.settings.batch_size
+        for first in range(0, len(prompts), size):
+            chunk = prompts[first : first + size]
+            try:
+                results.extend(self._generate_together(chunk))
+            except Exception as exc:  # a model crash is a verdict for a person
+                results.extend([exc] * len(chunk))
+        return results
+
+    def _generate_together(self, prompts: list[Prompt]) -> list[Generation]:
+        import torch
+
+        inputs = self.encode_batch(prompts)
+        padded_length = inputs["input_ids"].shape[1]
+        with self._lock, torch.inference_mode():
+            output = self._model.generate(
+                **inputs,
+                max_new_tokens=self.settings.max_new_tokens,
+                do_sample=False,
+                output_logits=True,
+                return_dict_in_generate=True,
+                **self._generate_options(inputs),
+            )
+            rows = []
+            for row in range(len(prompts)):
+                new_tokens = _until_end(output.sequences[row, padded_length:], self._end_ids())
+                rows.append((new_tokens, _chosen_logprobs(output.logits, new_tokens, row)))
+        generations = []
+        image_index = -1
+        for row, (prompt, (new_tokens, logprobs)) in enumerate(zip(prompts, rows, strict=True)):
+            image_index += len(prompt.images)  # the part is the last image of its prompt
+            width, height = self._model_image_size(inputs, image_index)
+            generations.append(
+                Generation(
+                    text=self._decode(new_tokens),
+                    prompt_tokens=int(inputs["attention_mask"][row].sum()),
+                    completion_tokens=int(new_tokens.numel()),
+                    model_width=width,
+                    model_height=height,
+                    token_logprobs=self._token_logprobs(new_tokens.tolist(), logprobs),
+                )
+            )
+        return generations
+
+    def _end_ids(self) -> set[int]:
+        """The tokens that end an answer (a batch's shorter rows are padded after them)."""
+        ends = getattr(self._model.generation_config, "eos_token_id", None)
+        ends = ends if isinstance(ends, list) else [ends]
+        return {int(e) for e in ends if e is not None}
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         import torch
@@ -130,8 +199,15 @@ class TransformersJudge(Judge):
                 **inputs,
                 max_new_tokens=self.settings.max_new_tokens,
                 do_sample=False,
+                # The raw logits of each step (before any processor of the generation config,
+                # a repetition penalty say): the model's own distribution, for the measured
+                # confidence. One row per new token, dropped once read below.
+                output_logits=True,
+                return_dict_in_generate=True,
+                **self._generate_options(inputs),
             )
-        new_tokens = output[0, prompt_length:]
+            new_tokens = output.sequences[0, prompt_length:]
+            logprobs = _chosen_logprobs(output.logits, new_tokens, row=0)
         text = self._decode(new_tokens)
         width, height = self._model_image_size(inputs)
         return Generation(
@@ -140,7 +216,27 @@ class TransformersJudge(Judge):
             completion_tokens=int(new_tokens.numel()),
             model_width=width,
             model_height=height,
+            token_logprobs=self._token_logprobs(new_tokens.tolist(), logprobs),
         )
+
+    def _generate_options(self, inputs) -> dict:
+        """More keyword arguments for `generate` (none here; a test forces an answer with a
+        logits processor to check the measured confidence against a forward pass)."""
+        return {}
+
+    def _token_logprobs(self, ids: list[int], logprobs: list[float]) -> tuple[TokenLogprob, ...]:
+        """Each token's bytes as it adds to the decoded text (decoding the growing prefix: a
+        token alone can be half a character or lose its leading space), with its logprob."""
+        pieces = []
+        previous = b""
+        for i, logprob in enumerate(logprobs):
+            text = self._tokenizer.decode(ids[: i + 1], skip_special_tokens=False)
+            data = text.encode("utf-8", "surrogatepass")
+            # By length: where a half character decoded as U+FFFD became a whole one, the
+            # bytes before it change, but every later token still lands at its own offset.
+            pieces.append(TokenLogprob(data[len(previous) :], logprob))
+            previous = data
+        return tuple(pieces)
 
     def _decode(self, tokens) -> str:
         """Keep thinking markers (the parser needs them) and drop every other special token."""
@@ -149,15 +245,49 @@ class TransformersJudge(Judge):
             text = text.replace(special, "")
         return text.strip()
 
-    def _model_image_size(self, inputs) -> tuple[int | None, int | None]:
-        """The part image's size as the processor resized it, for pixel-box families."""
+    def _model_image_size(self, inputs, index: int = -1) -> tuple[int | None, int | None]:
+        """The part image's size as the processor resized it, for pixel-box families (`index`:
+        the part's image among the inputs'; the last for one prompt)."""
         grid = inputs.get("image_grid_thw")
         if grid is None or self._model_type not in _PIXEL_BOX_FAMILIES:
             return None, None
         image_processor = self._processor.image_processor
         patch = int(getattr(image_processor, "patch_size", 14))
-        _, rows, cols = (int(v) for v in grid[-1])  # the part is the last image of the prompt
+        _, rows, cols = (int(v) for v in grid[index])
         return cols * patch, rows * patch
+
+
+def _messages(prompt: Prompt, image_class) -> list[dict]:
+    content = []
+    for part in prompt.parts:
+        if isinstance(part, TextPart):
+            content.append({"type": "text", "text": part.text})
+        else:
+            content.append({"type": "image", "image": image_class.fromarray(part.rgb())})
+    return [
+        # A plain string: every family's template reads it (Mllama's prints a list as is).
+        {"role": "system", "content": prompt.system},
+        {"role": "user", "content": content},
+    ]
+
+
+def _until_end(tokens, end_ids: set[int]):
+    """A batch row's new tokens up to and with its first end token (padding follows it)."""
+    for i, token in enumerate(tokens.tolist()):
+        if token in end_ids:
+            return tokens[: i + 1]
+    return tokens
+
+
+def _chosen_logprobs(step_logits, tokens, row: int) -> list[float]:
+    """The log-probability of each chosen token under the raw logits of its step."""
+    import torch
+
+    values = []
+    for logits, token in zip(step_logits, tokens, strict=False):
+        scores = logits[row].float()
+        values.append(float(scores[token] - torch.logsumexp(scores, dim=-1)))
+    return values
 
 
 def _load_failure(name: str, is_local: bool, exc: Exception) -> str:
