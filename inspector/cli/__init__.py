@@ -11,6 +11,7 @@ local model).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from inspector.cli import (
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args([*(argv or sys.argv[1:]), default])
     try:
         settings = _settings(args)
+        # The model store follows --data-dir, for the engines loaded in this process too.
+        os.environ.setdefault("INSPECTOR_MODEL_STORE", str(settings.data_dir / "models"))
         setup_logging(settings.data_dir, verbose=args.verbose)
         return args.handler(args, settings)
     except InspectorError as exc:
