@@ -17,6 +17,7 @@ import sys
 from inspector.cli import (
     audit_commands,
     camera_commands,
+    doctor_commands,
     eval_commands,
     export_commands,
     history_commands,
@@ -47,6 +48,7 @@ COMMANDS = (
     setting_commands,  # setting
     models_commands,  # models
     journal_commands,  # journal
+    doctor_commands,  # doctor
 )
 
 
