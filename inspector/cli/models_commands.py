@@ -179,6 +179,24 @@ def _local_problem(settings) -> str | None:
 # ---- the model store
 
 
+def _disk_errors(handler):
+    """A full USB stick or an unreadable file is a message naming the path, not a traceback."""
+    import functools
+
+    @functools.wraps(handler)
+    def wrapped(args, settings) -> int:
+        from inspector.errors import InspectorError
+
+        try:
+            return handler(args, settings)
+        except OSError as exc:
+            where = exc.filename or "the model store"
+            raise InspectorError(f"{where}: {exc.strerror or exc}") from None
+
+    return wrapped
+
+
+@_disk_errors
 def _store_list(args, settings) -> int:
     from inspector.judges.model_store import ModelStore
 
@@ -207,12 +225,13 @@ def _store_list(args, settings) -> int:
     return 0
 
 
+@_disk_errors
 def _store_pull(args, settings) -> int:
     from inspector.judges.model_store import ModelStore
 
     store = ModelStore()
     print(f"pulling {args.model_id} into {store.root}", file=sys.stderr)
-    with _Bar("checking") as bar:
+    with _Bar("verify") as bar:
         found = store.pull(args.model_id, args.revision, progress=bar.add)
     print(
         f"installed {found.model_id} ({_size(found.manifest.size)}), revision "
@@ -221,6 +240,7 @@ def _store_pull(args, settings) -> int:
     return 0
 
 
+@_disk_errors
 def _store_export(args, settings) -> int:
     from inspector.judges.model_store import ModelStore
 
@@ -236,6 +256,7 @@ def _store_export(args, settings) -> int:
     return 0
 
 
+@_disk_errors
 def _store_import(args, settings) -> int:
     from inspector.judges.model_store import ModelStore
 
@@ -250,6 +271,7 @@ def _store_import(args, settings) -> int:
     return 0
 
 
+@_disk_errors
 def _store_verify(args, settings) -> int:
     from inspector.judges.model_store import ModelStore
 
@@ -273,6 +295,7 @@ def _store_verify(args, settings) -> int:
     return 1 if bad else 0
 
 
+@_disk_errors
 def _store_remove(args, settings) -> int:
     from inspector.judges.model_store import ModelStore
 

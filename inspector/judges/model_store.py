@@ -16,6 +16,7 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -169,7 +170,9 @@ class ModelStore:
         state = {"digest": found.manifest.digest}
         if not problems:
             state["verified"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        (entry / "state.json").write_text(json.dumps(state) + "\n", encoding="utf-8")
+        # A read-only site store: the answer stands, only it is not remembered.
+        with contextlib.suppress(OSError):
+            (entry / "state.json").write_text(json.dumps(state) + "\n", encoding="utf-8")
         return problems
 
     # ---- changing
@@ -238,6 +241,8 @@ class ModelStore:
         if found is None:
             raise InputError(f"model {model_id} is not installed (see `inspector models list`)")
         destination = Path(destination).expanduser()
+        if not destination.parent.is_dir():
+            raise InputError(f"{destination}: the folder {destination.parent} does not exist")
         if destination.exists() and (destination.is_file() or any(destination.iterdir())):
             raise InputError(f"{destination} already exists: give a new file or an empty folder")
         manifest = found.manifest
@@ -266,6 +271,9 @@ class ModelStore:
             commit = HfApi().model_info(model_id, revision=revision).sha
         except Exception as exc:  # the hub client raises many kinds; all mean the same here
             raise EngineUnavailable(f"model {model_id}: the hub did not answer ({exc})") from None
+        installed = self.get(model_id)
+        if installed is not None and installed.manifest.revision == commit:
+            return installed  # already here at that commit
         self.root.mkdir(parents=True, exist_ok=True)
         download = self.root / f".pull-{slug(model_id)}"  # kept when cut: the next pull resumes
         snapshot_download(model_id, revision=commit, local_dir=download)

@@ -83,6 +83,19 @@ def test_bad_input_is_named_without_a_traceback(tmp_path):
     assert result.returncode == 2 and "org/none is not installed" in result.stderr
     result = inspector("models", "remove", "../escape", data_dir=tmp_path)
     assert result.returncode == 2 and "give a hub-style id" in result.stderr
+    folder = tmp_path / "not-a-model"
+    folder.mkdir()
+    result = inspector("models", "import", str(folder), data_dir=tmp_path)
+    assert result.returncode == 2 and "no config.json" in result.stderr
+    (folder / "config.json").write_text("{}")
+    _ok(inspector("models", "import", str(folder), "--id", "org/m", data_dir=tmp_path))
+    result = inspector(
+        "models", "export", "org/m", str(tmp_path / "no" / "x.tar"), data_dir=tmp_path
+    )
+    assert (
+        result.returncode == 2 and f"the folder {tmp_path / 'no'} does not exist" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
 
 
 def test_pull_on_a_station_without_network_says_how_to_carry_the_model(tmp_path):
