@@ -3,8 +3,9 @@
 Each check is a function returning a `Check` (OK, WARN or FAIL, what was found, what to do).
 FAIL: the station cannot work as set up (exit 1); WARN: it works with less (no window, no GPU,
 the demo without its model). A check that cannot tell is WARN, never OK. Nothing here loads a
-model, reaches the network or starts a camera; the database is opened as a station start opens
-it (which applies any migration not yet applied).
+model or starts a camera; the only peers it reaches are the database and the line outputs named
+in station.yaml (a TCP connection to each broker or endpoint, a bind of each server port); the
+database is opened as a station start opens it (which applies any migration not yet applied).
 """
 
 from __future__ import annotations
@@ -315,16 +316,54 @@ def _line(profile) -> Check:
 
     needs = {"mqtt": "paho", "opcua": "asyncua", "modbus": "pymodbus"}
     have = [name for name, module in needs.items() if importlib.util.find_spec(module)]
-    used = {url.partition("://")[0] for url in profile.outputs}
+    used = {url.partition("://")[0].lower() for url in profile.outputs}
     lacking = sorted(s for s in used if s in needs and s not in have)
     found = f"libraries for {', '.join(have) or 'no line protocol'}"
-    if profile.outputs:
-        found += f"; station.yaml outputs: {', '.join(sorted(used))}"
     if lacking:
         return Check(
             "line",
             FAIL,
-            f"{found}; missing for {', '.join(lacking)}",
+            f"{found}; missing for {', '.join(lacking)} (station.yaml outputs)",
             "pip install 'inspector[line]'",
         )
+    problems = [p for p in map(_port_problem, profile.outputs) if p]
+    if profile.outputs:
+        found += f"; station.yaml outputs: {', '.join(sorted(used))}"
+    if problems:
+        return Check("line", FAIL, f"{found}; {'; '.join(problems)}", _PORT_FIX)
     return Check("line", OK, found)
+
+
+_SERVES = {"opcua": 4840, "modbus": 502}  # the station listens: the port must be free
+_REACHES = {"mqtt": 1883, "http": 80, "https": 443}  # the station connects: the peer must answer
+_PORT_FIX = "free the port (another station or process holds it), or start the broker / endpoint"
+
+
+def _port_problem(url: str) -> str | None:
+    """What keeps a station.yaml output from working: a server port already taken, or a broker
+    or endpoint that does not accept a connection within 2 s. Shown as host:port only (a URL
+    may carry a password)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return f"{scheme}://{parts.hostname}: the port is not a number"
+    host = parts.hostname or ""
+    if scheme in _SERVES:
+        port = port or _SERVES[scheme]
+        try:
+            with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+                probe.bind((host, port))
+        except OSError as exc:
+            return f"{scheme} {host}:{port} cannot be served ({exc.strerror or exc})"
+    elif scheme in _REACHES:
+        port = port or _REACHES[scheme]
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+        except OSError as exc:
+            return f"{scheme} {host}:{port} does not answer ({exc.strerror or exc})"
+    return None

@@ -108,3 +108,36 @@ def test_a_station_recipe_whose_model_is_missing_fails_until_it_is_imported(tmp_
     checks, _ = _doctor(tmp_path, data_dir=data)
     assert checks["models"]["status"] == "OK"
     assert "site/tiny-gemma: installed" in checks["models"]["found"]
+
+
+def test_the_line_outputs_ports_are_checked(tmp_path):
+    import socket
+
+    with socket.socket() as held, socket.socket() as listening:
+        held.bind(("127.0.0.1", 0))  # a port another process holds
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()  # a broker that answers
+        taken, broker = held.getsockname()[1], listening.getsockname()[1]
+        closed = free_port()
+        outputs = [f"opcua://127.0.0.1:{taken}", f"mqtt://user:s3cret@127.0.0.1:{broker}/plant"]
+        (tmp_path / "station.yaml").write_text(yaml.safe_dump({"outputs": outputs}))
+        checks, code = _doctor(tmp_path, data_dir=tmp_path / "data")
+        assert code == 1 and checks["line"]["status"] == "FAIL"
+        assert f"opcua 127.0.0.1:{taken} cannot be served" in checks["line"]["found"]
+        assert "does not answer" not in checks["line"]["found"]  # the broker answered
+        assert "s3cret" not in json.dumps(checks)
+
+        outputs = [f"modbus://127.0.0.1:{closed}", f"mqtt://127.0.0.1:{closed}/plant"]
+        (tmp_path / "station.yaml").write_text(yaml.safe_dump({"outputs": outputs}))
+        checks, code = _doctor(tmp_path, data_dir=tmp_path / "data")
+        assert checks["line"]["status"] == "FAIL"
+        assert f"mqtt 127.0.0.1:{closed} does not answer" in checks["line"]["found"]
+        assert "cannot be served" not in checks["line"]["found"]  # the free port binds
+
+        (tmp_path / "station.yaml").write_text(
+            yaml.safe_dump(
+                {"outputs": [f"modbus://127.0.0.1:{closed}", f"mqtt://127.0.0.1:{broker}"]}
+            )
+        )
+        checks, _ = _doctor(tmp_path, data_dir=tmp_path / "data")
+        assert checks["line"]["status"] == "OK"
