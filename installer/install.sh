@@ -67,7 +67,14 @@ fi
 "${pip[@]}" --require-hashes -r "$lock"
 "${pip[@]}" --require-hashes -r installer/build.lock
 "${pip[@]}" --no-deps --no-build-isolation -e .
-echo "install: done; the command is $(cd "$venv" && pwd)/bin/inspector"
+command=$(cd "$venv" && pwd)/bin/inspector
+# A desktop entry with its icon, so the window is in the desktop's menu.
+share=${XDG_DATA_HOME:-$HOME/.local/share}
+mkdir -p "$share/applications" "$share/icons/hicolor/scalable/apps"
+cp installer/inspector.svg "$share/icons/hicolor/scalable/apps/inspector.svg"
+sed -e "s|@INSPECTOR@|$command|" -e "s|@ICON@|inspector|" installer/inspector.desktop \
+  >"$share/applications/inspector.desktop"
+echo "install: done; the command is $command (uninstall: ./installer/uninstall.sh)"
 if [ "$service" = 1 ]; then
   VENV="$venv" ./installer/service.sh install
 fi

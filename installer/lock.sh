@@ -9,6 +9,7 @@
 # torch, torchvision and transformers follow .ci/constraints.txt (the releases CI tests).
 #   installer/requirements.lock       the station: core + local, postgres, ui, line (install.sh)
 #   installer/requirements-core.lock  core only: headless, model-free or cloud-less judging
+#   installer/requirements-dev.lock   what installer/test.sh installs (not used by it yet)
 #   installer/build.lock              what building Inspector itself needs (setuptools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +24,9 @@ uv=("$tools/venv/bin/uv" pip compile --quiet --generate-hashes --python-version 
 "${uv[@]}" "$@" pyproject.toml --extra local --extra postgres --extra ui --extra line \
   -o installer/requirements.lock
 "${uv[@]}" "$@" pyproject.toml -o installer/requirements-core.lock
+"${uv[@]}" "$@" pyproject.toml --extra local --extra dev --extra ui --extra cameras --extra line \
+  -o installer/requirements-dev.lock
 printf 'setuptools>=77\n' >"$tools/build.in"
 "${uv[@]}" "$@" "$tools/build.in" -o installer/build.lock
 sed -i "s|$tools/build.in|setuptools>=77 (pyproject.toml build-system)|" installer/build.lock
-echo "lock: wrote installer/requirements.lock, requirements-core.lock, build.lock"
+echo "lock: wrote installer/requirements.lock, requirements-core.lock, requirements-dev.lock, build.lock"

@@ -60,6 +60,9 @@ def test_the_locks_pin_every_package_with_hashes():
     assert _requirement_names(project["dependencies"]) <= set(core)
     assert all(station[name][0] == version for name, (version, _) in core.items())
     assert "setuptools" in build
+    dev = _lock(INSTALLER / "requirements-dev.lock")
+    for extra in ("local", "dev", "ui", "cameras", "line"):
+        assert _requirement_names(extras[extra]) <= set(dev), extra
     constraints = dict(
         line.split("==")
         for line in (ROOT / ".ci" / "constraints.txt").read_text().splitlines()
@@ -82,6 +85,21 @@ def test_the_scripts_answer_their_usage(tmp_path):
     assert helped.returncode == 0 and "install.sh --offline DIR" in helped.stdout
     helped = subprocess.run([INSTALLER / "service.sh", "--help"], capture_output=True, text=True)
     assert helped.returncode == 0 and "uninstall" in helped.stdout
+    helped = subprocess.run([INSTALLER / "uninstall.sh", "--help"], capture_output=True, text=True)
+    assert helped.returncode == 0 and "--purge-data" in helped.stdout
+
+
+def test_the_desktop_entry_is_a_valid_application_entry():
+    entry = configparser.ConfigParser(interpolation=None)
+    entry.optionxform = str
+    entry.read_string((INSTALLER / "inspector.desktop").read_text())
+    desktop = entry["Desktop Entry"]
+    assert desktop["Type"] == "Application" and desktop["Exec"] == "@INSPECTOR@ window"
+    assert desktop["Icon"] == "@ICON@" and desktop["Categories"].endswith(";")
+    import xml.etree.ElementTree as ElementTree
+
+    icon = ElementTree.parse(INSTALLER / "inspector.svg").getroot()
+    assert icon.tag == "{http://www.w3.org/2000/svg}svg"
 
 
 def _one_package_lock(tmp_path, name="platformdirs", tamper=False):
@@ -137,7 +155,15 @@ def test_an_offline_install_from_the_wheelhouse_runs_the_demo(tmp_path):
         env=_pip_env(),
     )
     assert made.returncode == 0, made.stderr
-    env = {**_pip_env(), "VENV": str(venv), "PIP_FIND_LINKS": "", "PIP_CONFIG_FILE": "/dev/null"}
+    # Nothing but the wheelhouse: no index, and not this machine's pip.conf (its find-links).
+    share = tmp_path / "share"
+    env = {
+        **_pip_env(),
+        "VENV": str(venv),
+        "PIP_FIND_LINKS": "",
+        "PIP_CONFIG_FILE": "/dev/null",
+        "XDG_DATA_HOME": str(share),
+    }
     installed = subprocess.run(
         [INSTALLER / "install.sh", "--offline", wheels, "--lock", locks[0], "--no-start"],
         capture_output=True,
@@ -160,6 +186,19 @@ def test_an_offline_install_from_the_wheelhouse_runs_the_demo(tmp_path):
         len([line for line in run.stdout.splitlines() if " PASS " in line or " FAIL " in line]) == 3
     )
     assert "judges with the model-free reference recipe" in run.stderr
+    entry = (share / "applications" / "inspector.desktop").read_text()
+    assert f"Exec={venv / 'bin' / 'inspector'} window" in entry
+    assert (share / "icons" / "hicolor" / "scalable" / "apps" / "inspector.svg").is_file()
+
+    # Uninstalling keeps the data unless asked.
+    env["INSPECTOR_DATA_DIR"] = str(data)
+    removed = subprocess.run(
+        [INSTALLER / "uninstall.sh"], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert f"data kept in {data}" in removed.stdout
+    assert not venv.exists() and not (share / "applications" / "inspector.desktop").exists()
+    assert (data / "inspector.db").is_file()
 
 
 def test_the_systemd_unit_passes_systemd_analyze(tmp_path):
