@@ -11,7 +11,6 @@ local model).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from inspector.cli import (
@@ -94,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = _settings(args)
         # The model store follows --data-dir, for the engines loaded in this process too.
-        os.environ.setdefault("INSPECTOR_MODEL_STORE", str(settings.data_dir / "models"))
+        from inspector.judges.model_store import set_data_dir
+
+        set_data_dir(settings.data_dir)
         setup_logging(settings.data_dir, verbose=args.verbose)
         return args.handler(args, settings)
     except InspectorError as exc:

@@ -98,11 +98,24 @@ class Installed:
         return self.manifest.model_id
 
 
+_data_dir: Path | None = None  # the data directory this process runs on (set_data_dir)
+
+
+def set_data_dir(data_dir: Path) -> None:
+    """The data directory the command runs on (`--data-dir`), so that an engine resolving a
+    recipe's model id looks in that station's store."""
+    global _data_dir
+    _data_dir = Path(data_dir)
+
+
 def store_root() -> Path:
-    """INSPECTOR_MODEL_STORE (a site path), else `<data>/models` (INSPECTOR_DATA_DIR applies)."""
+    """INSPECTOR_MODEL_STORE (a site path), else `<data>/models`: the data directory the command
+    runs on, else INSPECTOR_DATA_DIR or the user's."""
     site = os.environ.get("INSPECTOR_MODEL_STORE")
     if site:
         return Path(site).expanduser()
+    if _data_dir is not None:
+        return _data_dir / "models"
     from inspector.config import Settings
 
     return Settings.from_env().data_dir / "models"

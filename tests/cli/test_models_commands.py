@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.command_line import inspector
 from tests.support.ports import free_port
+from tests.support.recipes import recipe_file
 
 MODEL_ID = "tiny-org/gemma3-tiny"
 
@@ -130,3 +131,27 @@ def test_the_demo_judges_with_its_model_once_the_store_holds_it(tiny_gemma, tmp_
     assert "`inspector models import FILE`" in notice
     ModelStore().import_bundle(tiny_gemma, model_id="Qwen/Qwen2.5-VL-3B-Instruct")
     assert demo_recipe() == (str(DEMO_RECIPE), None)
+
+
+def test_a_recipe_naming_an_imported_id_judges_through_the_cli(tiny_gemma, tmp_path, test_data):
+    """`--data-dir` names the station: its store resolves the recipe's id in `inspector judge`."""
+    data = tmp_path / "station"
+    imported = inspector(
+        "--data-dir", str(data), "models", "import", str(tiny_gemma), "--id", MODEL_ID
+    )
+    assert imported.returncode == 0, imported.stderr
+    digest = json.loads(inspector("--data-dir", str(data), "models", "list", "--json").stdout)
+    [row] = digest["models"]
+    assert digest["store"] == str(data / "models")
+    recipe = recipe_file(
+        tmp_path, [{"engine": "transformers", "model": MODEL_ID, "max_new_tokens": 8}]
+    )
+    image = test_data / "deeppcb" / "defect" / "00041000_test.jpg"
+    result = inspector(
+        "--data-dir", str(data), "judge", str(image), "--recipe", str(recipe), "--json"
+    )
+    assert result.returncode in (0, 1), result.stderr  # random weights: UNSURE
+    [verdict] = json.loads(result.stdout)
+    assert verdict["outcome"] == "UNSURE" and verdict["model"] == MODEL_ID
+    assert f"loaded {MODEL_ID}" in result.stderr
+    assert f"revision {row['revision']}" in result.stderr  # the manifest's digest
