@@ -77,7 +77,8 @@ class StationProfile:
     data directory and database URL are read from the environment first, then from here.
     `station` names the station on the line (MQTT topics, verdict messages; default: the host
     name); `outputs` lists the line outputs every run publishes to (`outputs: [mqtt://...]`),
-    as `--output` does.
+    as `--output` does; `recipes_dir` is the folder a recipe selected from the line is found
+    in (`--recipes`; default: the running recipe's folder).
     """
 
     source: str = ""
@@ -88,6 +89,7 @@ class StationProfile:
     min_free_disk_mb: str = ""  # "" : the default (DEFAULT_MIN_FREE_DISK_MB)
     station: str = ""
     outputs: tuple[str, ...] = ()
+    recipes_dir: str = ""
 
     @staticmethod
     def path() -> Path:
@@ -119,14 +121,36 @@ class StationProfile:
     def save(self) -> Path:
         import dataclasses
 
-        import yaml
-
-        path = self.path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
         data = dataclasses.asdict(self)
         data["outputs"] = list(self.outputs)
-        temporary.write_text(yaml.safe_dump(data, sort_keys=False))
+        return self._write(data)
+
+    @classmethod
+    def update(cls, **fields: str) -> Path:
+        """Write `fields` into the file as it is now, keeping every other key it holds (those
+        this class does not know too): a page that edits some settings never drops the rest."""
+        import yaml
+
+        unknown = set(fields) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise TypeError(f"not station settings: {', '.join(sorted(unknown))}")
+        try:
+            data = yaml.safe_load(cls.path().read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            data = {}  # no file yet, or one that load() reads as empty: nothing to keep
+        if not isinstance(data, dict):
+            data = {}
+        return cls._write({**data, **fields})
+
+    @classmethod
+    def _write(cls, data: dict) -> Path:
+        """The file replaced at once (never half-written)."""
+        import yaml
+
+        path = cls.path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
         temporary.replace(path)
         return path
 

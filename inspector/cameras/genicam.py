@@ -88,6 +88,7 @@ class GenICamSource:
         self._numbering = FrameNumbering(self.camera_id)
         self._last_frame_id: int | None = None
         self._started = False
+        self._lost = False  # the link is known lost and not yet back
         self._device: Device | None = connect()  # DeviceGone here: the caller explains
 
     @property
@@ -112,7 +113,8 @@ class GenICamSource:
     def trigger(self) -> None:
         """Fire the camera's TriggerSoftware; the frame it takes comes through read()."""
         with self._control:
-            device = self._device if self._camera_trigger and self._started else None
+            ready = self._camera_trigger and self._started and not self._lost
+            device = self._device if ready else None
             if device is not None:
                 try:
                     device.features.execute("TriggerSoftware")
@@ -224,7 +226,7 @@ class GenICamSource:
                 try:
                     self._reapply(device)
                     device.start()
-                    self._device, self._started = device, True
+                    self._device, self._started, self._lost = device, True, False
                     failure = None
                 except Exception as exc:  # DeviceGone, or a camera half there: try again
                     with contextlib.suppress(Exception):
@@ -248,6 +250,9 @@ class GenICamSource:
             raise DeviceGone("settings not taken again: " + "; ".join(applied.problems))
 
     def _lose(self, reason: str) -> None:
+        # Known lost from here on, before the device is dropped (which may wait out the
+        # protocol's timeouts): a trigger meanwhile is counted as missed, never sent into the void.
+        self._lost = True
         if not self._closed.is_set():
             message = f"link lost: {reason}; reconnecting"
             self._on_event(SourceEvent(self.uri, SourceState.RECONNECTING, message))

@@ -7,6 +7,7 @@ import sys
 import time
 
 from inspector.cli.acting import add_user_option, login, open_store
+from inspector.cli.escapes import json_visible, show
 
 
 def register(commands) -> None:
@@ -46,8 +47,6 @@ def register(commands) -> None:
 
 
 def _audit(args, settings) -> int:
-    import json
-
     from inspector.errors import InputError
 
     with open_store(settings) as store:
@@ -62,12 +61,12 @@ def _audit(args, settings) -> int:
                 rows = [
                     {**e.__dict__, "at": e.at.isoformat().replace("+00:00", "Z")} for e in found
                 ]
-                print(json.dumps(rows, indent=2, ensure_ascii=False))
+                print(json_visible(rows, indent=2))  # every script readable, no control obeyed
             else:
                 for e in found:
                     when = e.at.strftime("%Y-%m-%d %H:%M:%S")
                     why = f"  ({e.reason})" if e.reason else ""
-                    print(
+                    show(
                         f"#{e.seq:<7} {when}  {e.user_name:<12} {e.action:<20} "
                         f"{e.entity_type} {e.entity_id}{why}"
                     )
@@ -96,22 +95,22 @@ def _audit(args, settings) -> int:
         else f"{report.evidence_files} evidence files match their records"
     )
     if report.ok:
-        print(f"audit chain intact: {report.entries} entries, head {report.head}; {checked}")
+        show(f"audit chain intact: {report.entries} entries, head {report.head}; {checked}")
         return 0
     first = report.first
     chain_ok = report.problem_count == report.evidence_problems
-    print(f"{'evidence FAILS' if chain_ok else 'audit chain BROKEN'}: {first.message}")
+    show(f"{'evidence FAILS' if chain_ok else 'audit chain BROKEN'}: {first.message}")
     for problem in report.problems[1:20]:
-        print(f"  also: {problem.message}")
+        show(f"  also: {problem.message}")
     files = f" and {report.evidence_files} evidence files" if report.evidence_files else ""
-    print(f"{report.problem_count} problem(s) in {report.entries} entries{files}")
+    show(f"{report.problem_count} problem(s) in {report.entries} entries{files}")
     return 1
 
 
 def _site_key(args, store) -> int:
     if args.create:
         created = store.create_site_key(login(args, store), args.reason)
-        print(
+        show(
             f"site signing key created: sha256:{created.fingerprint} (audit entry "
             f"#{created.seq}); private key at {store.site_key_path} (mode 0600)"
         )
@@ -122,10 +121,10 @@ def _site_key(args, store) -> int:
         return 1
     for key in keys:
         when = key.at.strftime("%Y-%m-%d %H:%M:%S UTC")
-        print(f"sha256:{key.fingerprint}  Ed25519 {key.public_key}  #{key.seq}  {when}")
+        show(f"sha256:{key.fingerprint}  Ed25519 {key.public_key}  #{key.seq}  {when}")
     path = store.site_key_path
     state = "present" if path is not None and path.is_file() else "NOT on this station"
-    print(f"private key: {path} ({state}); the last key listed signs")
+    show(f"private key: {path} ({state}); the last key listed signs")
     return 0
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from inspector.cli.escapes import show
+
 
 def register(commands) -> None:
     cameras = commands.add_parser(
@@ -40,7 +42,7 @@ def _cameras(args, settings) -> int:
         return 0
     width = max((len(f.uri) for f in found), default=0)
     for camera in found:
-        print(f"{camera.uri:<{width}}  {camera.description}")
+        show(f"{camera.uri:<{width}}  {camera.description}")
     for note in notes:
-        print(f"({note.family}: {note.message})")
+        show(f"({note.family}: {note.message})")
     return 0

@@ -2,7 +2,8 @@
 
 Every line that carries text from outside (a model's class or reason, a part id, a file name)
 passes through `visible` (cli/escapes.py), so an escape sequence in it is shown, not obeyed.
-The JSON shapes need nothing: `json.dumps` escapes every control and non-ASCII character.
+The JSON shapes need nothing: `json.dumps` escapes every control and non-ASCII character (where
+JSON keeps every script readable, `escapes.json_visible` escapes what a terminal would obey).
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def summary_line(stats: StationStats) -> str:
     parts = [
         f"{stats.captured} frames captured",
         f"{stats.judged} judged",
+        *([f"{stats.unreadable} unreadable (UNSURE, not judged)"] if stats.unreadable else []),
         f"{stats.recorded} recorded",
     ]
     if stats.dropped:

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.cli.escapes import show, visible
+
 if TYPE_CHECKING:
     from inspector.evaluation.evaluate import Step
     from inspector.store import Store
@@ -101,7 +103,7 @@ def _evaluate(store: Store, args) -> int:
         print(json.dumps({"run": _run_dict(run), "figures": figures}, indent=2, default=str))
     else:
         for line in report.summary_lines(run, figures):
-            print(line)
+            show(line)
     return 0
 
 
@@ -125,7 +127,7 @@ def _compare(store: Store, args) -> int:
         print(json.dumps(data, indent=2, default=str))
     else:
         for line in report.compare_lines(run_a, a, run_b, b, len(changed), len(common)):
-            print(line)
+            show(line)
     return 0
 
 
@@ -137,7 +139,7 @@ def _list(store: Store, args) -> int:
     if not listed:
         print("no evaluation runs recorded yet")
     for r in listed:
-        print(
+        show(
             f"{r.short}  {r.started_at:%Y-%m-%d %H:%M}  {r.status:<11} {r.judged:>6}/"
             f"{r.image_count:<6} {r.recipe} v{r.recipe_version}  {r.dataset}"
         )
@@ -162,7 +164,7 @@ def _run_dict(run: EvaluationRun) -> dict:
 
 
 def _say(message: str) -> None:
-    print(f"inspector: {message}", file=sys.stderr, flush=True)
+    show(f"inspector: {message}", err=True)  # names a data set, a recipe: from outside
 
 
 class _Display:
@@ -186,6 +188,7 @@ class _Display:
             f"{rate:.1f} images/s  about {left:.0f} s left  last: {step.sample.name} "
             f"{step.result.outcome}"
         )
+        line = visible(line)  # an image's name from the data set
         if self.tty:
             print("\r\x1b[K" + line, end="", file=sys.stderr, flush=True)
             self.drawn = True

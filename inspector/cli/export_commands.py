@@ -6,6 +6,7 @@ Every export is an audit entry under the name of the person who made it, with th
 from __future__ import annotations
 
 from inspector.cli.acting import add_user_option, login, open_store, progress_printer
+from inspector.cli.escapes import show
 
 EXPORT_FORMATS = ("csv", "jsonl", "pdf", "bundle")
 
@@ -106,12 +107,12 @@ def _export(args, settings) -> int:
             progress_printer("exported"),
             getattr(args, "max_rows", 500),
         )
-    print(
+    show(
         f"exported {done.records} records to {done.path} (sha256 {done.sha256}); "
         f"chain head {done.chain_head}; audit entry #{done.audit_seq}"
     )
     if done.signed_by:
-        print(f"signed by the site key sha256:{done.signed_by}")
+        show(f"signed by the site key sha256:{done.signed_by}")
     elif done.unsigned:
         print(
             "warning: the bundle is NOT signed: this site has no signing key (it was set up "
@@ -143,7 +144,7 @@ def _export_verify(args, settings) -> int:
         with open_store(settings) as store:
             verify_bundle_against(store, check)
     for warning in check.warnings:
-        print(f"warning: {warning}")
+        show(f"warning: {warning}")
     head = check.manifest.get("chain_head") or {}
     if check.ok:
         records = check.manifest.get("records")
@@ -152,14 +153,14 @@ def _export_verify(args, settings) -> int:
             f"signed by the site key sha256:{check.fingerprint}" if check.signed_by else "UNSIGNED"
         )
         checked = "; every record matches this database" if args.against_database else ""
-        print(
+        show(
             f"bundle intact: {records} records, {images} images; chain head "
             f"#{head.get('seq')} sha256:{head.get('hash')}; {signed}{checked}"
         )
         return 0
-    print(f"bundle FAILS verification: {check.problems[0]}")
+    show(f"bundle FAILS verification: {check.problems[0]}")
     for problem in check.problems[1:20]:
-        print(f"  also: {problem}")
+        show(f"  also: {problem}")
     if len(check.problems) > 20:
-        print(f"  ... {len(check.problems)} problems in all")
+        show(f"  ... {len(check.problems)} problems in all")
     return 1

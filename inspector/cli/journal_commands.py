@@ -9,6 +9,8 @@ written again), and deletes its file only after the commit. Only argparse at imp
 
 from __future__ import annotations
 
+from inspector.cli.escapes import show
+
 EXIT_STATUS = (
     "exit status: 0 the journal is empty (replay: everything written); 4 records still wait "
     "(list) or could not be written (replay: the cause is printed, they stay in the journal)."
@@ -55,11 +57,11 @@ def _list(args, settings) -> int:
                 }
             print(json.dumps(data))
         elif record is None:
-            print(f"{entry.path}: cannot be read: {entry.problem}")
+            show(f"{entry.path}: cannot be read: {entry.problem}")
         else:
-            print(f"{entry.path}: {record.describe()}")
+            show(f"{entry.path}: {record.describe()}")
     if not args.json:
-        print(f"{len(entries)} records in the journal {settings.journal_dir}")
+        show(f"{len(entries)} records in the journal {settings.journal_dir}")
     return WAITING_EXIT if entries else 0
 
 
@@ -70,7 +72,7 @@ def _replay(args, settings) -> int:
     with Store.open(settings) as store:
         waiting = len(store.journal_entries())
         try:
-            report = store.replay_journal(lambda record: print(f"recorded {record.describe()}"))
+            report = store.replay_journal(lambda record: show(f"recorded {record.describe()}"))
         except StoreError as exc:
             say(str(exc))
             left = len(store.journal_entries())

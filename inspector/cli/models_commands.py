@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from inspector.cli.demo import DEMO_RECIPE
+from inspector.cli.escapes import show
 
 
 def register(commands) -> None:
@@ -130,11 +131,11 @@ def _check(args) -> int:
     for row in rows if not args.json else []:
         where = f"{row['entry']} {row['engine']} {row['model']}"
         if row["not_used"]:
-            print(f"{where}: not used: {row['not_used']}")
+            show(f"{where}: not used: {row['not_used']}")
         elif row["ready"]:
-            print(f"{where}: ready")
+            show(f"{where}: ready")
         else:
-            print(f"{where}: cannot run here: {row['problem']}")
+            show(f"{where}: cannot run here: {row['problem']}")
     return 0 if all(r["ready"] or r["not_used"] for r in rows) else 1
 
 

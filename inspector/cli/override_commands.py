@@ -6,6 +6,7 @@ The decision is a new row; the model's verdict stays as recorded.
 from __future__ import annotations
 
 from inspector.cli.acting import add_user_option, login, open_store, sign_password
+from inspector.cli.escapes import show
 
 
 def register(commands) -> None:
@@ -32,7 +33,7 @@ def _override(args, settings) -> int:
             args.meaning,
         )
     change = f"{done.previous_outcome.value} -> {done.outcome.value}"
-    print(
+    show(
         f"inspection {done.inspection_id}: {change}, signed ({args.meaning}) by "
         f"{actor.full_name} ({actor.name}); audit entry #{done.audit_seq}"
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inspector.cli.acting import add_user_option, login, open_store, sign_password
-from inspector.cli.escapes import visible
+from inspector.cli.escapes import show, visible
 
 
 def register(commands) -> None:
@@ -46,7 +46,7 @@ def _recipe(args, settings) -> int:
                 for p in recipe.references
             ]
             version_id = store.recipe_version_id(recipe, references, actor=actor)
-            print(f"recipe {recipe.name} v{recipe.version} on record (id {version_id})")
+            show(f"recipe {recipe.name} v{recipe.version} on record (id {version_id})")
             return 0
         store.approve_recipe(
             actor,
@@ -56,7 +56,7 @@ def _recipe(args, settings) -> int:
             args.meaning,
             args.reason,
         )
-        print(
+        show(
             f"recipe {args.name} v{args.version} {args.meaning} by {actor.full_name} ({actor.name})"
         )
         return 0

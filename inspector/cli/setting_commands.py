@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from inspector.cli.acting import add_user_option, login, open_store
+from inspector.cli.escapes import show
 
 
 def register(commands) -> None:
@@ -23,9 +24,9 @@ def _setting(args, settings) -> int:
     with open_store(settings) as store:
         if args.setting_command == "list":
             for key, value in store.site_settings().model_dump().items():
-                print(f"{key} = {value}")
+                show(f"{key} = {value}")
             return 0
         actor = login(args, store)
         old, new = store.set_setting(actor, args.key, args.value, args.reason)
-    print(f"{args.key}: {old} -> {new}")
+    show(f"{args.key}: {old} -> {new}")
     return 0

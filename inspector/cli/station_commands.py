@@ -14,8 +14,8 @@ fails, is UNSURE if any view is unsure or sent no frame, and PASSes only if all 
 
 Never a verdict without a record: when a part's record cannot be written, the station stops in
 FAULT, prints the cause, keeps the part (and every part seen behind it) in the journal of the
-data directory, and `run` / `parts` exit with NOT_RECORDED_EXIT naming each part. The next start
-(or `inspector journal replay`) writes them to the store.
+data directory, and `run` / `parts` / `judge` exit with NOT_RECORDED_EXIT naming each part.
+The next start (or `inspector journal replay`) writes them to the store.
 Only argparse at import; every handler imports the station when it runs.
 """
 
@@ -102,6 +102,13 @@ def _output_option(parser: argparse.ArgumentParser) -> None:
         "an http(s):// webhook, or serve the PLC handshake: opcua://HOST:PORT[?cert=FILE&key=FILE] "
         "or modbus://HOST:PORT (repeat for several; added to station.yaml's `outputs:`)",
     )
+    parser.add_argument(
+        "--recipes",
+        metavar="DIR",
+        help="the folder a recipe selected from the line (MQTT command, OPC UA SelectRecipe) "
+        "is found in, as NAME.yaml (default: station.yaml's `recipes_dir`, else the folder of "
+        "the running recipe)",
+    )
 
 
 def _outputs(args) -> list[str]:
@@ -110,6 +117,13 @@ def _outputs(args) -> list[str]:
 
     urls = [*StationProfile.load().outputs, *args.output]
     return list(dict.fromkeys(urls))
+
+
+def _recipes_dir(args) -> str | None:
+    """--recipes, else station.yaml's recipes_dir, else None (the running recipe's folder)."""
+    from inspector.config import StationProfile
+
+    return getattr(args, "recipes", None) or StationProfile.load().recipes_dir or None
 
 
 def _register_window(commands) -> None:
@@ -127,7 +141,7 @@ def _register_window(commands) -> None:
 
 
 def _register_judge(commands) -> None:
-    judge = commands.add_parser("judge", help="judge still images")
+    judge = commands.add_parser("judge", help="judge still images", epilog=EXIT_STATUS)
     judge.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     judge.add_argument("--recipe", help=DEFAULT_RECIPE_HELP)
     judge.add_argument("--evidence-format", choices=("jpeg", "png"), default="jpeg")
@@ -171,7 +185,9 @@ def _progress(message: str) -> None:
     say(message)
 
 
-def _headless(store, start, printed: type, line, max_parts: int, camera_name):
+def _headless(
+    store, start, printed: type, line, max_parts: int, camera_name, recipes_dir: str | None = None
+):
     """A station run from the command line until it stops (the sources end, --max-parts,
     Ctrl-C, or a FAULT): `start(runner, listener)` starts it; each `printed` event is printed as
     `line(event)` and counted against `max_parts`; camera states, the fault and each record not
@@ -185,7 +201,7 @@ def _headless(store, start, printed: type, line, max_parts: int, camera_name):
     from inspector.station.runner import StationRunner
     from inspector.store import storable
 
-    runner = StationRunner(store)
+    runner = StationRunner(store, recipes_dir, line_selects_recipes=True)
     done = threading.Event()
     count = 0
     not_recorded: list[str] = []
@@ -218,11 +234,15 @@ def _headless(store, start, printed: type, line, max_parts: int, camera_name):
 
 def _exit_status(station, not_recorded: list[str]) -> int:
     """0 when every part seen is recorded; else the fault and each part, and NOT_RECORDED_EXIT."""
+    return _fault_exit(station.fault, not_recorded)
+
+
+def _fault_exit(fault: str | None, not_recorded: list[str]) -> int:
     from inspector.cli import console
 
-    if station.fault is None and not not_recorded:
+    if fault is None and not not_recorded:
         return 0
-    for message in console.fault_report(station.fault, not_recorded):
+    for message in console.fault_report(fault, not_recorded):
         _progress(message)
     return NOT_RECORDED_EXIT
 
@@ -259,6 +279,7 @@ def _run(args, settings) -> int:
             lambda event: console.verdict_line(event, as_json=args.json),
             args.max_parts,
             lambda uri: f"camera {uri}",
+            _recipes_dir(args),
         )
     _progress(console.summary_line(station.stats))
     return _exit_status(station, not_recorded)
@@ -282,6 +303,7 @@ def _parts(args, settings) -> int:
             lambda event: console.part_line(event, as_json=args.json),
             args.max_parts,
             lambda uri: names.get(uri, uri),
+            _recipes_dir(args),
         )
     _progress(console.parts_summary_line(station.stats))
     return _exit_status(station, not_recorded)
@@ -289,43 +311,114 @@ def _parts(args, settings) -> int:
 
 def _judge(args, settings) -> int:
     """Each image is read just before it is judged and let go once recorded (memory stays
-    flat however many are given); one that cannot be read is an UNSURE line and record."""
+    flat however many are given); one that cannot be read is an UNSURE line and record.
+    A record the store cannot write stops the batch as it stops the station: FAULT with the
+    cause, the record kept in the journal, the images left unjudged named, NOT_RECORDED_EXIT."""
     import json
     import textwrap
     from concurrent.futures import ThreadPoolExecutor
 
     from inspector.cameras.images import display_name
     from inspector.cli import console
-    from inspector.station.inspection import inspect
-    from inspector.station.runner import prepare_judge
+    from inspector.station import inspection
+    from inspector.station.runner import StationRunner, prepare_judge
 
     prepared = prepare_judge(_recipe_or_demo(args.recipe))
     recipe, chain = prepared.recipe, prepared.chain
     chain.load(_progress)
+    fault: str | None = None
+    not_recorded: list[str] = []
     with _open_store(settings, args.evidence_format) as store:
+        StationRunner(store).replay_journal(_progress)  # what a FAULT kept, first, as `run` does
         version_id = store.recipe_version_id(recipe, prepared.references)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence") as encoder:
             written = 0
             try:
                 for sequence, path in enumerate(args.images, start=1):
                     frame = _still_frame(path, sequence)
-                    inspection_id, verdict, timings = inspect(
-                        chain, recipe, version_id, frame, store, encoder
-                    )
+                    judged = inspection.judge(chain, frame, store, encoder)
                     shown = display_name(path)
+                    outcome = _record_still(store, recipe, version_id, judged, shown)
+                    if isinstance(outcome, _StillNotRecorded):
+                        fault, not_recorded = outcome.cause, [outcome.message]
+                        _progress(f"FAULT: {fault}")
+                        _progress(outcome.message)
+                        _say_not_judged(args.images[sequence:], display_name)
+                        break
+                    inspection_id, timings = outcome
                     if not args.json:
-                        print(console.judge_line(Path(shown), verdict, timings), flush=True)
+                        line = console.judge_line(Path(shown), judged.verdict, timings)
+                        print(line, flush=True)
                         continue
                     # One JSON array, written as it grows: the same text json.dumps(indent=2)
                     # gives for the whole list, without holding the list.
-                    data = console.verdict_dict(inspection_id, frame, verdict, timings, shown)
+                    data = console.verdict_dict(
+                        inspection_id, frame, judged.verdict, timings, shown
+                    )
                     item = textwrap.indent(json.dumps(data, indent=2), "  ")
                     print(("[\n" if not written else ",\n") + item, end="", flush=True)
                     written += 1
             finally:
                 if written:
                     print("\n]", flush=True)
-    return 0
+    return _fault_exit(fault, not_recorded)
+
+
+class _StillNotRecorded:
+    """Why a still image's record is not in the store (`cause`), and where it is kept."""
+
+    def __init__(self, cause: str, message: str) -> None:
+        self.cause, self.message = cause, message
+
+
+def _record_still(store, recipe, version_id: int, judged, shown: str):
+    """(inspection_id, timings) once the record is committed; else _StillNotRecorded, the
+    record kept in the journal as the station keeps it (station/pipeline.py `_record`)."""
+    import logging
+
+    from inspector.station import inspection
+    from inspector.store import describe_failure
+
+    log = logging.getLogger(__name__)
+    name = f"part {judged.frame.part_id} ({shown})"
+    try:
+        record = inspection.pending(recipe, version_id, judged)
+    except Exception as exc:  # the evidence image could not be encoded: nothing to keep
+        log.warning("encoding the evidence of %s failed", shown, exc_info=True)
+        return _StillNotRecorded(
+            f"could not encode the evidence of {name}: {exc}",
+            f"LOST {name}: no evidence image to keep: inspect this part again",
+        )
+    cause = store.disk_low()
+    if cause is None:
+        try:
+            return store.record(record), record.timings
+        except Exception as exc:  # the traceback to the log file; the cause to the operator
+            log.warning("recording %s failed", shown, exc_info=True)
+            cause = f"could not record {name}: {describe_failure(exc)}"
+    try:
+        path = store.keep_in_journal(record)
+    except Exception as exc:
+        log.warning("journaling %s failed", shown, exc_info=True)
+        return _StillNotRecorded(
+            cause,
+            f"LOST {name}: not recorded, and the journal could not be written ({exc}): "
+            "inspect this part again",
+        )
+    return _StillNotRecorded(
+        cause, f"NOT RECORDED {name} ({record.verdict.outcome}): kept in the journal {path}"
+    )
+
+
+def _say_not_judged(rest: list[Path], display_name) -> None:
+    """The images the FAULT left unjudged (no record, no journal): judge them again later."""
+    if not rest:
+        return
+    first = display_name(rest[0])
+    _progress(
+        f"{len(rest)} images not judged (the first: {first}): "
+        "judge them again once the fault is fixed"
+    )
 
 
 def _still_frame(path: Path, sequence: int):
@@ -406,8 +499,10 @@ def can_show_window() -> bool:
         return False
     failure = _qt_start_failure()
     if failure is not None:
+        from inspector.cli.escapes import visible
+
         print(
-            f"inspector: the window cannot start: {failure}\n"
+            f"inspector: the window cannot start: {visible(failure)}\n"
             f"  On Debian or Ubuntu, Qt needs: sudo apt install {' '.join(QT_XCB_DEBS)}\n"
             "  (./installer/install.sh installs them); running the demo headless",
             file=sys.stderr,

@@ -13,6 +13,7 @@ from inspector.cli.acting import (
     password,
     sign_password,
 )
+from inspector.cli.escapes import show
 
 
 def register(commands) -> None:
@@ -85,7 +86,7 @@ def _user(args, settings) -> int:
                 actor, args.name, args.role, password_, args.full_name, args.reason
             )
             how = " (first administrator)" if actor is None else ""
-            print(f"user {added.name} added as {added.role.value}{how}")
+            show(f"user {added.name} added as {added.role.value}{how}")
             return 0
         if args.user_command == "passwd":
             return _passwd(args, store)
@@ -97,10 +98,10 @@ def _user(args, settings) -> int:
                 was = f"was locked until {until} after {before.failed_logins} failed attempts"
             else:
                 was = f"was not locked; {before.failed_logins} failed attempts cleared"
-            print(f"user {args.name} unlocked ({was})")
+            show(f"user {args.name} unlocked ({was})")
             return 0
         store.disable_user(actor, args.name, args.reason)
-        print(f"user {args.name} disabled")
+        show(f"user {args.name} disabled")
         return 0
 
 
@@ -109,12 +110,12 @@ def _passwd(args, store) -> int:
     if acting_as == args.name:
         current = password(f"current password for {args.name}: ")
         store.change_own_password(args.name, current, new_password(args, "user"), args.reason)
-        print(f"password of {args.name} changed")
+        show(f"password of {args.name} changed")
         return 0
     admin = login(args, store)
     new = new_password(args, "user")
     signature_id = store.reset_password(admin, sign_password(admin), args.name, new, args.reason)
-    print(f"password of {args.name} changed by {admin.name} (signature {signature_id})")
+    show(f"password of {args.name} changed by {admin.name} (signature {signature_id})")
     return 0
 
 
@@ -141,5 +142,5 @@ def _list(store, as_json: bool) -> int:
         state = "  (disabled)" if u.disabled else ""
         if u.locked_until is not None:
             state += f"  (locked until {u.locked_until.astimezone():%H:%M})"
-        print(f"{u.name:<20} {u.role.value:<9} {u.full_name}{state}")
+        show(f"{u.name:<20} {u.role.value:<9} {u.full_name}{state}")
     return 0

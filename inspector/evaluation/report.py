@@ -1,7 +1,8 @@
 """An evaluation run for people: console lines, a comparison of two runs, HTML and PDF reports.
 
-The HTML report is one self-contained file (the curve an inline SVG). The PDF is drawn with
-matplotlib (the `report` extra), imported only when a PDF is asked for.
+The HTML report is one self-contained file (the curve an inline SVG). The PDF is drawn with fpdf2
+in the export PDF's shipped Unicode fonts (`export.pdf_report.add_unicode_fonts`, the one font
+set-up), so every script a data set's or a class's name holds prints, never as `?`.
 """
 
 from __future__ import annotations
@@ -32,9 +33,24 @@ def title(run: EvaluationRun) -> str:
 
 
 def summary_lines(run: EvaluationRun, figures: dict) -> list[str]:
+    lines = [title(run), *_figure_lines(run, figures)]
+    lines += ["", "confusion (rows: truth; columns: verdict)"]
+    lines.append(f"  {'':<8} {'PASS':>7} {'FAIL':>7} {'UNSURE':>7}")
+    for row in _confusion_rows(figures):
+        lines.append(f"  {row[0]:<8} {row[1]:>7} {row[2]:>7} {row[3]:>7}")
+    lines += ["", f"  {'class':<24} {'images':>6} {'PASS':>6} {'FAIL':>6} {'UNSURE':>6} recall"]
+    for c in _class_rows(figures):
+        lines.append(f"  {c[0]:<24} {c[1]:>6} {c[2]:>6} {c[3]:>6} {c[4]:>6} {c[5]}")
+    screen = _screen_line(figures)
+    if screen:
+        lines += ["", screen]
+    return lines
+
+
+def _figure_lines(run: EvaluationRun, figures: dict) -> list[str]:
+    """The run's figures in words: images, rates, latency, cost, errors, engine calls."""
     f = figures
     lines = [
-        title(run),
         f"images: {f['images']} of {run.image_count} ({f['good']} good, {f['defect']} defective)",
         f"accuracy {pct(f['accuracy'])}   miss rate {pct(f['miss_rate'])}   "
         f"overkill {pct(f['overkill'])}   UNSURE {pct(f['unsure_rate'])}",
@@ -53,25 +69,32 @@ def summary_lines(run: EvaluationRun, figures: dict) -> list[str]:
     if f["engine_calls"]:
         calls = ", ".join(f"{engine} {n}" for engine, n in f["engine_calls"].items())
         lines.append(f"engine calls: {calls}")
-    lines += ["", "confusion (rows: truth; columns: verdict)"]
-    lines.append(f"  {'':<8} {'PASS':>7} {'FAIL':>7} {'UNSURE':>7}")
-    for expected, row in f["confusion"].items():
-        lines.append(f"  {expected:<8} {row['PASS']:>7} {row['FAIL']:>7} {row['UNSURE']:>7}")
-    lines += ["", f"  {'class':<24} {'images':>6} {'PASS':>6} {'FAIL':>6} {'UNSURE':>6} recall"]
-    for c in f["classes"]:
-        lines.append(
-            f"  {c['label']:<24} {c['count']:>6} {c['PASS']:>6} {c['FAIL']:>6} {c['UNSURE']:>6} "
-            f"{pct(c['recall'])}"
-        )
-    screen = f["screen"]
-    if screen:
-        lines += [
-            "",
-            f"screen score: AUROC {_num(screen['auroc'])} over {screen['scored']} scored images; "
-            f"missing no defect up to threshold {_num(screen['zero_miss_threshold'])}, where "
-            f"{pct(screen['zero_miss_handed_on'])} of frames go on to the next engine",
-        ]
     return lines
+
+
+def _confusion_rows(figures: dict) -> list[tuple[str, int, int, int]]:
+    return [
+        (expected, row["PASS"], row["FAIL"], row["UNSURE"])
+        for expected, row in figures["confusion"].items()
+    ]
+
+
+def _class_rows(figures: dict) -> list[tuple[str, int, int, int, int, str]]:
+    return [
+        (c["label"], c["count"], c["PASS"], c["FAIL"], c["UNSURE"], pct(c["recall"]))
+        for c in figures["classes"]
+    ]
+
+
+def _screen_line(figures: dict) -> str | None:
+    screen = figures["screen"]
+    if not screen:
+        return None
+    return (
+        f"screen score: AUROC {_num(screen['auroc'])} over {screen['scored']} scored images; "
+        f"missing no defect up to threshold {_num(screen['zero_miss_threshold'])}, where "
+        f"{pct(screen['zero_miss_handed_on'])} of frames go on to the next engine"
+    )
 
 
 def compare_lines(
@@ -200,48 +223,94 @@ def curve_svg(curve: list[dict]) -> str:
 
 
 def pdf_report(path: Path, run: EvaluationRun, figures: dict) -> None:
-    try:
-        import matplotlib
+    """The report as a PDF (fpdf2), set in the shipped Unicode fonts of the export PDF, so a
+    data set's or a class's name prints in any script the store holds."""
+    from fpdf import FPDF
+    from fpdf.fonts import FontFace
 
-        matplotlib.use("Agg")
-        from matplotlib import pyplot as plt
-        from matplotlib.backends.backend_pdf import PdfPages
-    except ImportError:
-        raise InputError(
-            f"--report {path}: a PDF report needs matplotlib (pip install 'inspector[report]'); "
-            "an .html report needs nothing more"
-        ) from None
-    with PdfPages(path) as pdf:
-        page = plt.figure(figsize=(8.27, 11.69))
-        page.text(
-            0.05,
-            0.97,
-            "\n".join(summary_lines(run, figures)),
-            family="monospace",
-            fontsize=6.5,
-            va="top",
-            wrap=True,
-        )
-        pdf.savefig(page)
-        plt.close(page)
-        screen = figures["screen"]
-        if screen:
-            points = [p for p in screen["curve"] if math.isfinite(p["threshold"])]
-            figure, axes = plt.subplots(figsize=(8.27, 5.5))
-            for key, label in (
-                ("miss_rate", "miss rate"),
-                ("overkill", "overkill"),
-                ("handed_on", "handed on to the next engine"),
-            ):
-                pairs = [(p["threshold"], p[key]) for p in points if p[key] is not None]
-                if pairs:
-                    axes.plot(*zip(*pairs, strict=True), label=label)
-            axes.set_xlabel("screen threshold (score)")
-            axes.set_ylabel("share")
-            axes.set_title(f"evaluation run {run.short}: screen threshold")
-            axes.legend()
-            pdf.savefig(figure)
-            plt.close(figure)
+    from inspector.export.pdf_report import FONT, add_unicode_fonts, pdf_text
+
+    pdf = FPDF(format="A4")
+    add_unicode_fonts(pdf)
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.set_title(pdf_text(f"Evaluation run {run.short}"))
+    pdf.set_creator("inspector")
+    pdf.add_page()
+    pdf.set_font(FONT, "B", 15)
+    pdf.cell(0, 9, pdf_text(f"Evaluation run {run.short}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=9)
+    for line in [title(run), *_figure_lines(run, figures)]:
+        pdf.multi_cell(0, 5, pdf_text(line), align="L", new_x="LMARGIN", new_y="NEXT")
+    heading = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
+    tables = (
+        ("Confusion (rows: truth; columns: verdict)", ("truth", "PASS", "FAIL", "UNSURE"),
+         _confusion_rows(figures)),
+        ("Per class", ("class", "images", "PASS", "FAIL", "UNSURE", "recall"),
+         _class_rows(figures)),
+    )  # fmt: skip
+    for caption, header, rows in tables:
+        pdf.ln(3)
+        pdf.set_font(FONT, "B", 11)
+        pdf.cell(0, 7, caption, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=9)
+        widths = (3, *([1] * (len(header) - 1)))
+        with pdf.table(col_widths=widths, headings_style=heading, text_align="LEFT") as table:
+            table.row(header)
+            for row in rows:
+                table.row([pdf_text(cell) for cell in row])
+    screen = _screen_line(figures)
+    if screen:
+        pdf.ln(3)
+        pdf.multi_cell(0, 5, pdf_text(screen), align="L", new_x="LMARGIN", new_y="NEXT")
+        _pdf_curve(pdf, run, figures["screen"]["curve"], FONT)
+    pdf.output(str(path))
+
+
+_CURVES = (
+    ("miss_rate", (192, 57, 43), "miss rate"),
+    ("overkill", (41, 128, 185), "overkill"),
+    ("handed_on", (39, 174, 96), "handed on to the next engine"),
+)
+
+
+def _pdf_curve(pdf, run: EvaluationRun, curve: list[dict], font: str) -> None:
+    """Miss rate, overkill and share handed on against the screen's threshold, drawn as lines
+    on a page of its own (the same curve as the HTML report's SVG)."""
+    points = [p for p in curve if math.isfinite(p["threshold"])]
+    pdf.add_page()
+    pdf.set_font(font, "B", 11)
+    pdf.cell(0, 7, f"Evaluation run {run.short}: screen threshold", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, size=8)
+    if not points:
+        pdf.cell(0, 6, "No frame was scored.", new_x="LMARGIN", new_y="NEXT")
+        return
+    left, top, width, height = 25.0, 40.0, 165.0, 100.0
+    low, high = points[0]["threshold"], points[-1]["threshold"]
+    span = (high - low) or 1.0
+
+    def x(t: float) -> float:
+        return left + (t - low) / span * width
+
+    def y(v: float) -> float:
+        return top + height - v * height
+
+    pdf.set_draw_color(150, 150, 150)
+    pdf.rect(left, top, width, height)
+    for v in (0.0, 0.5, 1.0):
+        pdf.text(left - 9, y(v) + 1, f"{int(v * 100)}%")
+    for t in (low, (low + high) / 2, high):
+        pdf.text(x(t) - 3, top + height + 5, f"{t:.3g}")
+    pdf.text(left + width / 2 - 18, top + height + 11, "screen threshold (score)")
+    pdf.set_line_width(0.5)
+    for i, (key, colour, label) in enumerate(_CURVES):
+        line = [(x(p["threshold"]), y(p[key])) for p in points if p[key] is not None]
+        pdf.set_draw_color(*colour)
+        pdf.set_text_color(*colour)
+        if len(line) > 1:
+            pdf.polyline(line)
+        pdf.text(left + 55 * i, top - 4, label)
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_draw_color(0, 0, 0)
 
 
 def _cost(figures: dict) -> float | None:

@@ -49,7 +49,8 @@ def _visual_order(line: str) -> str:
     return paragraph.get_reordered_string()
 
 
-def _t(value: object, limit: int | None = None) -> str:
+def pdf_text(value: object, limit: int | None = None) -> str:
+    """Any stored text as the shipped fonts can set it (cut to `limit`, in visual order)."""
     text = "" if value is None else str(value)
     if limit is not None and len(text) > limit:
         text = text[: limit - 3] + "..."
@@ -60,7 +61,12 @@ def _t(value: object, limit: int | None = None) -> str:
     return text
 
 
-def _add_fonts(pdf) -> None:
+_t = pdf_text  # the short name the tables below use
+
+
+def add_unicode_fonts(pdf) -> None:
+    """The shipped Unicode fonts on an `fpdf.FPDF`, set in `FONT` (bold too) with CJK behind it:
+    the one font set-up of every PDF this package writes (the evaluation report uses it too)."""
     pdf.add_font(FONT, "", FONTS / "DejaVuSans.ttf")
     pdf.add_font(FONT, "B", FONTS / "DejaVuSans-Bold.ttf")
     pdf.add_font(CJK_FONT, "", FONTS / "DroidSansFallback.ttf")
@@ -149,7 +155,7 @@ def write_pdf(
     from fpdf.fonts import FontFace
 
     pdf = FPDF(orientation="landscape", format="A4")
-    _add_fonts(pdf)
+    add_unicode_fonts(pdf)
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.set_title("Inspection report")
     pdf.set_creator("inspector")

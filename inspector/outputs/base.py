@@ -21,13 +21,17 @@ class OutputError(InspectorError):
 
 @dataclass
 class OutputStatus:
-    """What the window and the console show per output."""
+    """What the window and the console show per output. A PLC server (opcua, modbus) is
+    `connected` while it serves, says how many clients (the PLC) are connected to it, and
+    counts triggers, results (`sent`) and errors (`failed`: every refusal)."""
 
     name: str  # the URL with any secret masked
     connected: bool
     sent: int = 0
     failed: int = 0
     last_error: str | None = None
+    clients: int | None = None  # PLC servers only: sessions connected now
+    triggers: int | None = None  # PLC servers only: every trigger received
 
 
 class Output(Protocol):

@@ -62,6 +62,7 @@ class ErrorCode(IntEnum):
     UNKNOWN_ADDRESS = 5  # a Modbus address outside the map, an unknown OPC UA node
     BAD_VALUE = 6  # a value that cannot be taken (a part id too long, not text)
     NOT_ALLOWED = 7  # a write or call without a user allowed to make it
+    RECIPE_REFUSED = 8  # a recipe selection refused (unknown, cannot be loaded): the old stays
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,9 @@ class Handshake:
         self.heartbeat_s = heartbeat_s
         # Set by the station's line: (token, part id) for each accepted trigger.
         self.on_trigger: Callable[[int, str], None] | None = None
+        # Set by the station's runner: selects a recipe by name (loads it, then switches between
+        # parts); returns what to tell the PLC, raises with the reason where it refuses.
+        self.on_select_recipe: Callable[[str], str] | None = None
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []
         self._state = State.STOPPED
@@ -181,8 +185,13 @@ class Handshake:
             self._beat.start()
 
     def close(self) -> None:
+        """Stop the heartbeat; the state reads STOPPED, or FAULT with its cause where the
+        station stopped in FAULT."""
         self._closed.set()
-        self.set_state(State.STOPPED)
+        with self._lock:
+            fault = self._state is State.FAULT
+        if not fault:
+            self.set_state(State.STOPPED)
 
     def _beat_loop(self) -> None:
         while not self._closed.wait(self.heartbeat_s):
@@ -253,6 +262,22 @@ class Handshake:
             self.complete(
                 token, PartResult(ResultCode.FAULT, reason=f"fault: {exc}", part_id=part_id)
             )
+
+    def select_recipe(self, name: str) -> tuple[ErrorCode, str]:
+        """The PLC selects a recipe by name: (NONE, what was selected), or the refusal, counted,
+        with its reason (the station keeps its recipe). Blocks while the recipe loads: call it
+        off the server's loop."""
+        select = self.on_select_recipe
+        if select is None:
+            what = "this station takes no recipe selection from the line"
+            self.refuse(ErrorCode.NOT_READY, what)
+            return ErrorCode.NOT_READY, what
+        try:
+            return ErrorCode.NONE, select((name or "").strip())
+        except Exception as exc:
+            what = f"recipe {name!r} refused: {exc}"
+            self.refuse(ErrorCode.RECIPE_REFUSED, what)
+            return ErrorCode.RECIPE_REFUSED, what
 
     def acknowledge(self) -> ErrorCode:
         """The PLC's ResultAck: the result was taken; ResultValid and Busy fall."""

@@ -1,9 +1,12 @@
 """The verdict message every publisher sends (MQTT, webhook): JSON, schema version 1.
 
 Built in one place, from plain values and domain types (never store objects), once per recorded
-inspection, and kept whole in the store's outbox, so a message sent after a restart is the same
-bytes as one sent at once. `inspection_id` identifies the verdict: a receiver that sees an id
-twice (a retry after a lost acknowledgement) has seen the same verdict twice.
+inspection, before its commit: `inspection_id`, `uid` and `recorded_at` are None here and the
+store fills them in the record's transaction (store/outbox.py, STAMPED). It is kept whole in the
+store's outbox (and in the journal with its record while the store fails), so a message sent
+after a restart is the same bytes as one sent at once. `inspection_id` identifies the verdict:
+a receiver that sees an id twice (a retry after a lost acknowledgement) has seen the same
+verdict twice.
 The fields are documented in README.md ("Verdicts to MQTT and webhooks"); adding a field keeps
 version 1, removing or changing the meaning of one raises `SCHEMA`.
 """
@@ -25,8 +28,6 @@ def utc_iso(moment: datetime) -> str:
 
 def verdict_message(
     *,
-    inspection_id: int,
-    uid: str,
     station: str,
     view: str,
     camera_id: str,
@@ -43,7 +44,9 @@ def verdict_message(
     model_id: str | None,
     latency_ms: float,
     captured_at: datetime,
-    recorded_at: datetime,
+    inspection_id: int | None = None,
+    uid: str | None = None,
+    recorded_at: datetime | None = None,
 ) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
@@ -72,5 +75,5 @@ def verdict_message(
         "model_id": model_id,
         "latency_ms": round(latency_ms, 1),
         "captured_at": utc_iso(captured_at),
-        "recorded_at": utc_iso(recorded_at),
+        "recorded_at": utc_iso(recorded_at) if recorded_at is not None else None,
     }

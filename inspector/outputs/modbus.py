@@ -230,8 +230,16 @@ class ModbusServer:
             connected=running,
             sent=snapshot.counters.results if snapshot else 0,
             failed=snapshot.counters.errors if snapshot else 0,
-            last_error=self._failure or (snapshot.error_text if snapshot else None) or None,
+            # the last refusal while it serves; once closed, only why it could not serve
+            last_error=self._failure or (snapshot.error_text if snapshot and running else None),
+            clients=self._clients() if running else 0,
+            triggers=snapshot.counters.triggers if snapshot else 0,
         )
+
+    def _clients(self) -> int:
+        """The connections open now (a PLC, a tool reading registers)."""
+        server = self._server
+        return len(getattr(server, "active_connections", {}) or {}) if server is not None else 0
 
     def close(self) -> None:
         loop, server = self._loop, self._server

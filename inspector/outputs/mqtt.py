@@ -4,9 +4,15 @@
 
 Topics (PREFIX defaults to "inspector", the station name to config.station_name()):
 - `PREFIX/STATION/VIEW/verdict`: each recorded verdict (message.py), QoS 1, not retained;
-- `PREFIX/STATION/state`: "running" / "stopped", retained; the broker's last will sets
-  "offline" when the station vanishes without saying goodbye;
+- `PREFIX/STATION/state`: "running" / "stopped" / "fault", retained; the broker's last will
+  sets "offline" when the station vanishes without saying goodbye. A station that stopped in
+  FAULT leaves "fault" (a clean stop after it does not hide it);
+- `PREFIX/STATION/fault`: the FAULT's cause, retained while the state is "fault" (cleared, an
+  empty retained message, when the station runs again);
 - `PREFIX/STATION/command`: commands in (commands.py); answers on `PREFIX/STATION/command/reply`.
+  Commands are carried out one at a time on a thread of their own, in the order they came, so
+  a slow one (selecting a recipe loads its model) never holds up paho's network thread and the
+  verdicts' acknowledgements.
   With `require_auth=1` (the site's rule that only an authenticated connection takes
   commands) a connection without a user name refuses every command.
 
@@ -27,6 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import paho.mqtt.client as mqtt
@@ -85,6 +92,7 @@ class MqttPublisher:
         self.commands_refused = 0
         self.commands_malformed = 0
         self._state = "running"
+        self._fault = ""  # the cause, in FAULT
         self._lock = threading.Condition()
         self._connected = False
         self._listening = False  # the broker acknowledged the command subscription
@@ -94,12 +102,14 @@ class MqttPublisher:
         self._last_error: str | None = "not connected yet"
         self._inflight: dict[int, int] = {}  # inspection id -> paho mid, until its PUBACK
         self._acked: set[int] = set()  # mids acknowledged and not yet collected
+        self._commands_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mqtt-command")
         self._client = self._make_client()
 
     def _topics(self, station: str) -> None:
         self.station = topic_part(station)
         self.base = f"{self.prefix}/{self.station}"
         self.state_topic = f"{self.base}/state"
+        self.fault_topic = f"{self.base}/fault"
         self.command_topic = f"{self.base}/command"
         self.reply_topic = f"{self.base}/command/reply"
 
@@ -148,15 +158,30 @@ class MqttPublisher:
         """The station's state, retained, so a late subscriber reads it at once."""
         self._state = state
         if self._connected:
-            self._client.publish(self.state_topic, state, qos=1, retain=True)
+            self._say_state(self._client)
+
+    def set_fault(self, cause: str) -> None:
+        """The station is in FAULT: the state says "fault" and the fault topic the cause, both
+        retained, so the line's systems learn it at once and whenever they subscribe."""
+        self._fault = cause or "fault"
+        self.set_state("fault")
+
+    def _say_state(self, client: mqtt.Client) -> mqtt.MQTTMessageInfo:
+        """The state, the cause first (an empty retained message clears an earlier cause)."""
+        client.publish(self.fault_topic, self._fault, qos=1, retain=True)
+        return client.publish(self.state_topic, self._state, qos=1, retain=True)
 
     def close(self) -> None:
-        """Say "stopped" (a clean exit is not the last will's "offline") and disconnect."""
+        """Say "stopped" (a clean exit is not the last will's "offline"), unless the station
+        stopped in FAULT, which stays said; then disconnect."""
         self._closing = True
         if self._connected:
-            info = self._client.publish(self.state_topic, "stopped", qos=1, retain=True)
+            if self._state != "fault":
+                self._state = "stopped"
+            info = self._say_state(self._client)
             with contextlib.suppress(RuntimeError, ValueError):
                 info.wait_for_publish(2.0)
+        self._commands_pool.shutdown(wait=True, cancel_futures=True)
         self._client.disconnect()
         self._client.loop_stop()
         with self._lock:
@@ -253,7 +278,7 @@ class MqttPublisher:
             self._last_error = None
             self._lock.notify_all()
         log.info("MQTT %s: connected", self.name)
-        client.publish(self.state_topic, self._state, qos=1, retain=True)
+        self._say_state(client)
         client.subscribe(self.command_topic, qos=1)
         self.on_connected()
 
@@ -279,11 +304,16 @@ class MqttPublisher:
             self._lock.notify_all()
 
     def _on_message(self, client, userdata, message) -> None:
-        if message.topic != self.command_topic:
+        if message.topic != self.command_topic or self._closing:
             return
+        with contextlib.suppress(RuntimeError):  # closing: the pool takes no more
+            self._commands_pool.submit(self._command, message.payload)
+
+    def _command(self, payload: bytes) -> None:
+        """One command, carried out on the commands thread, answered on the reply topic."""
         command_id = None
         try:
-            command = parse_command(message.payload)
+            command = parse_command(payload)
             command_id = command.id
             if self.require_auth and not self.username:
                 raise CommandRefused(
@@ -293,13 +323,13 @@ class MqttPublisher:
             answer = self.commands(command)
         except MalformedCommand as exc:
             self.commands_malformed += 1
-            log.warning("MQTT %s: malformed command %r: %s", self.name, message.payload[:200], exc)
+            log.warning("MQTT %s: malformed command %r: %s", self.name, payload[:200], exc)
             self._reply(False, f"malformed command: {exc}", command_id)
         except CommandRefused as exc:
             self.commands_refused += 1
             log.warning("MQTT %s: command refused: %s", self.name, exc)
             self._reply(False, str(exc), command_id)
-        except Exception as exc:  # a handler's bug must not kill paho's thread
+        except Exception as exc:  # a handler's bug must not end the commands thread
             self.commands_refused += 1
             log.exception("MQTT %s: command failed", self.name)
             self._reply(False, f"command failed: {exc}", command_id)

@@ -5,8 +5,10 @@ Address space (namespace `urn:inspector:station`), named after OPC 40100 (Machin
 its terms fit: `Objects/VisionSystem` holds `Handshake/*` (`Trigger`, `PartId`, `ResultAck`
 written by the PLC; `Ready`, `Busy`, `ResultValid`, `Error`, `ErrorText` read), the state
 (`SystemState` in 40100's words, `State` as the handshake's code), `Heartbeat`, `Counters/*`,
-`ResultManagement/Result/*` (the last result), `RecipeManagement/*` (the recipe in use) and the
-methods `Trigger(PartId) -> Error` and `Acknowledge() -> Error`. The values are mirrored from
+`ResultManagement/Result/*` (the last result), `RecipeManagement/*` (the recipe in use, and the
+method `RecipeManagement/SelectRecipe(RecipeName) -> Error, Message`, which loads the named
+recipe and switches to it between parts; a user is needed, as for every call) and the methods
+`Trigger(PartId) -> Error` and `Acknowledge() -> Error`. The values are mirrored from
 the handshake by one task on the server's loop, result first and the handshake's bits last, so
 a PLC that sees ResultValid reads the result it stands for.
 
@@ -231,8 +233,17 @@ class OpcUaServer:
             connected=running,
             sent=snapshot.counters.results if snapshot else 0,
             failed=snapshot.counters.errors if snapshot else 0,
-            last_error=self._failure or (snapshot.error_text if snapshot else None) or None,
+            # the last refusal while it serves; once closed, only why it could not serve
+            last_error=self._failure or (snapshot.error_text if snapshot and running else None),
+            clients=self._clients() if running else 0,
+            triggers=snapshot.counters.triggers if snapshot else 0,
         )
+
+    def _clients(self) -> int:
+        """The connections open now (a PLC, an engineering tool browsing)."""
+        server = getattr(self, "_server", None)
+        binary = getattr(server, "bserver", None) if server is not None else None
+        return len(getattr(binary, "clients", ()) or ())
 
     def close(self) -> None:
         if self._handshake is not None:
@@ -334,6 +345,25 @@ class OpcUaServer:
             [part_id],
             [error],
         )
+        recipe = ua.Argument(
+            Name="RecipeName",
+            DataType=ua.NodeId(ua.ObjectIds.String),
+            ValueRank=-1,
+            Description=ua.LocalizedText("the recipe to select: its file in the recipes folder"),
+        )
+        message = ua.Argument(
+            Name="Message",
+            DataType=ua.NodeId(ua.ObjectIds.String),
+            ValueRank=-1,
+            Description=ua.LocalizedText("what was selected, or why the selection was refused"),
+        )
+        await folders["RecipeManagement"].add_method(
+            ua.NodeId("VisionSystem.RecipeManagement.SelectRecipe", index),
+            ua.QualifiedName("SelectRecipe", index),
+            self._select_recipe_method,  # not async: asyncua runs it on a worker thread
+            [recipe],
+            [error, message],
+        )
         await system.add_method(
             ua.NodeId("VisionSystem.Acknowledge", index),
             ua.QualifiedName("Acknowledge", index),
@@ -346,6 +376,14 @@ class OpcUaServer:
         text = part_id.Value if isinstance(part_id.Value, str) else ""
         code = self._handshake.trigger(text) if self._handshake else ErrorCode.NOT_READY
         return [ua.Variant(int(code), V.Int32)]
+
+    def _select_recipe_method(self, parent, name: ua.Variant) -> list[ua.Variant]:
+        text = name.Value if isinstance(name.Value, str) else ""
+        if self._handshake is None:
+            code, said = ErrorCode.NOT_READY, "no station"
+        else:
+            code, said = self._handshake.select_recipe(text)
+        return [ua.Variant(int(code), V.Int32), ua.Variant(said, V.String)]
 
     def _acknowledge_method(self, parent) -> list[ua.Variant]:
         code = self._handshake.acknowledge() if self._handshake else ErrorCode.NO_RESULT

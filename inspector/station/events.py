@@ -115,6 +115,7 @@ class PartInspected:
 class StationStats:
     captured: int = 0  # frames, over all views
     judged: int = 0  # view frames judged by the chain
+    unreadable: int = 0  # view frames whose image could not be read: UNSURE, never judged
     recorded: int = 0  # view inspections committed
     parts: int = 0  # parts whose views are all recorded (one view: one part per frame)
     dropped: int = 0  # free-run: frames replaced by a newer one before the judge took them

@@ -43,6 +43,7 @@ from inspector.station.events import (
 )
 
 if TYPE_CHECKING:
+    from inspector.recipes import Recipe
     from inspector.station.pipeline import Station
     from inspector.store import Store
 
@@ -212,6 +213,13 @@ class Line:
         handshake.set_recipe(recipe, version)
 
     # -- wiring ----------------------------------------------------------------------------
+    def set_recipe(self, recipe: Recipe) -> None:
+        """The recipe switched (between parts): its line settings and name from the next part."""
+        with self._lock:
+            self.settings = recipe.line
+            self.recipe, self.version = recipe.name, recipe.version
+        self.handshake.set_recipe(recipe.name, recipe.version)
+
     def attach(self, station: Station) -> None:
         """Take the station's parts; the PLC's triggers reach its LineTriggered source."""
         if self.plc:
@@ -348,14 +356,16 @@ class Line:
         self.handshake.complete(part.token, result)
 
     def _on_stopped(self) -> None:
-        """Triggers that never got a frame are answered FAULT; the state becomes STOPPED."""
+        """Triggers that never got a frame are answered FAULT; the state becomes STOPPED, or
+        stays FAULT for a station that stopped in FAULT (the PLC reads why until it is gone)."""
         with self._lock:
             left = list(self._waiting) + list(self._by_frame.values())
             self._waiting.clear()
             self._by_frame.clear()
         for part in left:
             self._answer(part, PartResult(ResultCode.FAULT, reason="fault", part_id=part.part_id))
-        self.handshake.set_state(State.STOPPED)
+        if self.handshake.snapshot().state is not State.FAULT:
+            self.handshake.set_state(State.STOPPED)
 
 
 PLC_SCHEMES = ("opcua", "modbus")

@@ -24,6 +24,11 @@ and before each record), the station enters FAULT (`fault`, the cause; `StationF
 stops as if asked to: it judges no more parts. That record, and every part already seen behind
 it, goes to the store's journal instead, without trying the store again, to be written when the
 fault clears (`Store.replay_journal`, run at the next start); each `RecordFailed` says where.
+
+Switching a view's recipe (`swap_recipe`, called by the runner once the new recipe and its judge
+chain are loaded) happens between parts: the judge thread takes the station's views once per
+part, and the part is recorded with the views it was judged by, so no part is judged by one
+recipe and recorded under another.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from dataclasses import dataclass
 
 from inspector.cameras import Source, SourceEvent
 from inspector.domain import Frame, Verdict, utc_now
+from inspector.errors import InputError
 from inspector.judges import JudgeChain
 from inspector.recipes import Recipe
 from inspector.station import inspection
@@ -59,7 +65,7 @@ from inspector.station.events import (
 from inspector.station.inspection import SINGLE_VIEW, Judged, View
 from inspector.station.parts import Lanes
 from inspector.station.publishing import Publishing, station_commands
-from inspector.store import PendingRecord, Store, describe_failure
+from inspector.store import OutboxWrite, PendingRecord, Store, describe_failure
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +76,7 @@ class _Part:
 
     part_id: str | None
     views: tuple[Judged | None, ...]
+    judged_by: tuple[View, ...]  # the views (recipes, versions) as they were when judged
 
 
 class Station:
@@ -95,6 +102,10 @@ class Station:
         # The line's deadline (station/line.py): given a judged frame and its verdict, the
         # verdict to record (the same, or UNSURE "deadline" carrying the late answer).
         self.settle: Callable[[Frame, Verdict], Verdict] | None = None
+        # Selects a recipe by name for a command from the line (set by the runner; None: the
+        # station cannot switch recipes while running). Returns what to tell the sender.
+        self.select_recipe: Callable[[str], str] | None = None
+        self._swap_lock = threading.Lock()
         self._listeners: list[Listener] = []
         self._stopping = threading.Event()
         self._stats_lock = threading.Lock()
@@ -154,7 +165,10 @@ class Station:
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> None:
         if self.publishing is not None:
-            self.publishing.start(station_commands(self.trigger, self.stop))
+            self.subscribe(self.publishing.on_event)  # a FAULT reaches the line
+            self.publishing.start(
+                station_commands(self.trigger, self.stop, lambda name: self._select(name))
+            )
         low = self.store.disk_low()
         if low is not None:
             self._enter_fault(low)  # the threads start, find the station stopping, and end
@@ -174,6 +188,38 @@ class Station:
                 fire()
                 fired = True
         return fired
+
+    def _select(self, name: str) -> str:
+        if self.select_recipe is None:
+            raise InputError(
+                "this station takes no recipe selection from the line; stop it and start it "
+                "with the recipe"
+            )
+        return self.select_recipe(name)
+
+    def swap_recipe(
+        self, view_name: str, recipe: Recipe, recipe_version_id: int, chain: JudgeChain
+    ) -> View:
+        """From the next part on, the view is judged by `chain` and recorded under `recipe`
+        (version row `recipe_version_id`). The chain must be loaded already: the judge thread
+        only picks the new view up, between parts. Returns the view it replaced."""
+        with self._swap_lock:
+            names = [v.name for v in self.views]
+            if view_name not in names:
+                raise InputError(f"no view {view_name!r}; the views are {', '.join(names)}")
+            index = names.index(view_name)
+            old = self.views[index]
+            new = dataclasses.replace(
+                old, recipe=recipe, recipe_version_id=recipe_version_id, chain=chain
+            )
+            self.views = (*self.views[:index], new, *self.views[index + 1 :])  # one assignment
+        log.info(
+            "view %s: recipe %s version %s from the next part",
+            view_name,
+            recipe.name,
+            recipe.version,
+        )
+        return old
 
     def stop(self) -> None:
         """Ask every thread to finish; the part being judged is completed and recorded."""
@@ -228,7 +274,7 @@ class Station:
                 if not self._stopping.is_set():
                     self._records.put(self._judge(frames, judge=True))
                 elif self.policy is TriggerPolicy.FREE_RUN:
-                    for view, frame in zip(self.views, frames, strict=True):
+                    for view, frame in zip(self.views, frames, strict=True):  # names only
                         if frame is not None:
                             self._count_drop(view, frame)
                 else:
@@ -239,7 +285,8 @@ class Station:
     def _judge(self, frames: list[Frame | None], judge: bool) -> _Part:
         part_id = frames[0].part_id if len(frames) == 1 else self._part_id(frames)
         judged: list[Judged | None] = []
-        for view, frame in zip(self.views, frames, strict=True):
+        views = self.views  # once per part: a recipe switch lands between parts
+        for view, frame in zip(views, frames, strict=True):
             if frame is None:
                 with self._stats_lock:
                     self.stats.missing_views += 1
@@ -255,11 +302,13 @@ class Station:
             else:
                 judged.append(inspection.not_judged(frame, self.store, self._encoder))
             with self._stats_lock:
-                if judge:
-                    self.stats.judged += 1
-                else:
+                if not judge:
                     self.stats.not_judged += 1
-        return _Part(part_id, tuple(judged))
+                elif frame.unreadable is not None:  # UNSURE without a judge: not "judged"
+                    self.stats.unreadable += 1
+                else:
+                    self.stats.judged += 1
+        return _Part(part_id, tuple(judged), views)
 
     def _part_id(self, frames: list[Frame | None]) -> str:
         """The part's own id where the frames carry one (a file name), else a new one."""
@@ -277,7 +326,7 @@ class Station:
                 self._record(view, judged)
                 if judged is not None
                 else ViewResult(view.name, None, None, None)
-                for view, judged in zip(self.views, part.views, strict=True)
+                for view, judged in zip(part.judged_by, part.views, strict=True)
             )
             with self._stats_lock:
                 self.stats.parts += 1
@@ -322,13 +371,16 @@ class Station:
                 timings = record.timings
                 self._emit(InspectionRecorded(inspection_id, frame, verdict, timings, view.name))
                 return ViewResult(view.name, frame, verdict, inspection_id, timings)
-        return self._journal(view, frame, record)
+        return self._journal(view, frame, record, outbox)
 
-    def _journal(self, view: View, frame: Frame, record: PendingRecord) -> ViewResult:
-        """In FAULT: the record goes to the journal, and the listeners are told where."""
+    def _journal(
+        self, view: View, frame: Frame, record: PendingRecord, outbox: OutboxWrite | None
+    ) -> ViewResult:
+        """In FAULT: the record (with its outbox message, published once it is replayed) goes
+        to the journal, and the listeners are told where."""
         name = self._name(view, frame)
         try:
-            path = self.store.keep_in_journal(record)
+            path = self.store.keep_in_journal(record, outbox)
         except Exception as exc:
             log.warning(
                 "journaling frame %s of view %s failed", frame.sequence, view.name, exc_info=True

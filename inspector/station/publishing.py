@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from inspector.errors import InputError
+from inspector.errors import InputError, InspectorError
 from inspector.outputs import Output, OutputError, OutputStatus, open_output
 from inspector.outputs.commands import Command, CommandHandler, CommandRefused
 from inspector.outputs.message import verdict_message
+from inspector.station.events import StationEvent, StationFaulted
 from inspector.station.inspection import Judged, View
 from inspector.store import OutboxMessage, OutboxWrite, Store
 
@@ -43,8 +44,24 @@ class OutputReport:
 
     def line(self) -> str:
         s = self.status
+        if s.clients is not None:  # a PLC server
+            return self._server_line()
         state = "connected" if s.connected else "NOT CONNECTED" if s.last_error else "closed"
         text = f"output {s.name}: {state}, {s.sent} sent, {s.failed} failed, {self.pending} pending"
+        return f"{text} (last error: {s.last_error})" if s.last_error else text
+
+    def _server_line(self) -> str:
+        s = self.status
+        if not s.connected:
+            state = "NOT SERVING" if s.last_error else "closed"
+        elif s.clients:
+            state = f"listening, {s.clients} client{'s' if s.clients != 1 else ''} connected"
+        else:
+            state = "listening, NO CLIENT connected"
+        text = (
+            f"output {s.name}: {state}, {s.triggers or 0} triggers, {s.sent} results, "
+            f"{s.failed} errors"
+        )
         return f"{text} (last error: {s.last_error})" if s.last_error else text
 
 
@@ -53,13 +70,23 @@ def _publishes(output: Output) -> bool:
 
 
 class Publishing:
-    def __init__(self, store: Store, outputs: Sequence[Output], station: str) -> None:
+    """The station's publishers, and what every line output reports (the PLC servers too,
+    whose life the line owns: station/line.py)."""
+
+    def __init__(
+        self,
+        store: Store,
+        outputs: Sequence[Output],
+        station: str,
+        servers: Sequence[Output] = (),
+    ) -> None:
         names = [o.name for o in outputs]
         if len(set(names)) != len(names):
             raise InputError(f"outputs named twice: {', '.join(names)}")
         self.store = store
         self.station = station
         self.outputs = tuple(outputs)
+        self.servers = tuple(servers)  # reported only: started and closed by the line
         self.publishers = tuple(o for o in outputs if _publishes(o))
         for output in self.outputs:  # one name on the line: the messages' and the topics'
             if callable(getattr(output, "set_station", None)):
@@ -79,11 +106,19 @@ class Publishing:
         ]
 
     @classmethod
-    def open(cls, store: Store, urls: Sequence[str], station: str | None = None) -> Publishing:
-        """The outputs the URLs name, checked (bad URLs raise InputError) but not started."""
+    def open(
+        cls,
+        store: Store,
+        urls: Sequence[str],
+        station: str | None = None,
+        servers: Sequence[Output] = (),
+    ) -> Publishing:
+        """The outputs the URLs name, checked (bad URLs raise InputError) but not started;
+        `servers`: the line's PLC servers, reported with them."""
         from inspector.config import station_name
 
-        return cls(store, [open_output(url) for url in urls], station or station_name())
+        outputs = [open_output(url) for url in urls]
+        return cls(store, outputs, station or station_name(), servers)
 
     # -- life cycle ----------------------------------------------------------------------
     def start(self, commands: CommandHandler | None = None) -> None:
@@ -110,6 +145,16 @@ class Publishing:
             except Exception:
                 log.exception("closing output %s failed", output.name)
 
+    def on_event(self, event: StationEvent) -> None:
+        """A station listener: a FAULT reaches the outputs that say the station's state."""
+        if isinstance(event, StationFaulted):
+            for output in self.outputs:
+                if callable(getattr(output, "set_fault", None)):
+                    try:
+                        output.set_fault(event.cause)
+                    except Exception:  # an output's trouble never reaches the station
+                        log.exception("output %s: saying the FAULT failed", output.name)
+
     def wake(self) -> None:
         for event in self._wake:
             event.set()
@@ -122,6 +167,11 @@ class Publishing:
             except Exception:  # the store's trouble is the station's to report, not this
                 pending = -1
             reports.append(OutputReport(output.status(), pending))
+        for server in self.servers:
+            try:
+                reports.append(OutputReport(server.status(), 0))
+            except Exception:  # a server's trouble is shown as such, never raised here
+                log.exception("output %s: status failed", server.name)
         return reports
 
     # -- the record thread's side ----------------------------------------------------------
@@ -132,30 +182,25 @@ class Publishing:
         frame, verdict = judged.frame, judged.verdict
         decided = verdict.decided_by
         latency_ms = (judged.judged_ns - judged.taken_ns) / 1e6
-
-        def message(inspection_id: int, uid: str, recorded_at) -> dict:
-            return verdict_message(
-                inspection_id=inspection_id,
-                uid=uid,
-                station=self.station,
-                view=view.name,
-                camera_id=frame.camera_id,
-                sequence=frame.sequence,
-                part_id=frame.part_id,
-                serial=frame.serial,
-                lot=frame.lot,
-                outcome=verdict.outcome,
-                reason=verdict.reason,
-                defects=verdict.defects,
-                recipe=view.recipe.name,
-                recipe_version=view.recipe.version,
-                engine=decided.engine if decided else None,
-                model_id=decided.model_id if decided else None,
-                latency_ms=latency_ms,
-                captured_at=frame.captured_at,
-                recorded_at=recorded_at,
-            )
-
+        # The id, uid and time recorded are stamped by the store in the record's transaction.
+        message = verdict_message(
+            station=self.station,
+            view=view.name,
+            camera_id=frame.camera_id,
+            sequence=frame.sequence,
+            part_id=frame.part_id,
+            serial=frame.serial,
+            lot=frame.lot,
+            outcome=verdict.outcome,
+            reason=verdict.reason,
+            defects=verdict.defects,
+            recipe=view.recipe.name,
+            recipe_version=view.recipe.version,
+            engine=decided.engine if decided else None,
+            model_id=decided.model_id if decided else None,
+            latency_ms=latency_ms,
+            captured_at=frame.captured_at,
+        )
         return OutboxWrite(self._names, message)
 
     # -- drain threads -----------------------------------------------------------------------
@@ -225,8 +270,14 @@ def _publish(publisher, rows: Sequence[OutboxMessage]) -> tuple[int, str]:
         return 0, f"publishing failed: {exc}"
 
 
-def station_commands(trigger: Callable[[], bool], stop: Callable[[], None]) -> CommandHandler:
-    """What a running headless station does with a command from the line."""
+def station_commands(
+    trigger: Callable[[], bool],
+    stop: Callable[[], None],
+    select_recipe: Callable[[str], str] | None = None,
+) -> CommandHandler:
+    """What a running headless station does with a command from the line. Selecting a recipe
+    loads it first; one that cannot be loaded is refused with the reason, and the station keeps
+    the recipe it has."""
 
     def handle(command: Command) -> str:
         if command.name == "trigger":
@@ -238,8 +289,14 @@ def station_commands(trigger: Callable[[], bool], stop: Callable[[], None]) -> C
             return "stopping"
         if command.name == "start":
             raise CommandRefused("the station is already running")
-        raise CommandRefused(
-            f"recipe {command.recipe!r}: selecting a recipe needs a stop and a start with it"
-        )
+        if select_recipe is None:
+            raise CommandRefused(
+                f"recipe {command.recipe!r}: this station takes no recipe selection from the "
+                "line; stop it and start it with the recipe"
+            )
+        try:
+            return select_recipe(command.recipe or "")
+        except InspectorError as exc:
+            raise CommandRefused(f"recipe {command.recipe!r} refused: {exc}") from None
 
     return handle

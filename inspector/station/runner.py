@@ -8,11 +8,20 @@ failed (a FAULT) are written to the store, and the start says so; if they still 
 written, the station does not start. A loaded judge chain is kept and reused while its recipe
 file is unchanged (views that share a recipe file share its chain: the judge thread runs one at
 a time).
+
+A running station switches recipe by name (`select_recipe`, for the line's commands: MQTT,
+OPC UA): the name resolves to a YAML file in the recipes folder (`recipes_dir`: station.yaml,
+`--recipes DIR`; default: the folder of the recipe running); the recipe, its references and its
+judge chain are loaded first, on the caller's thread, never the judge's; its version is
+recorded (`Store.recipe_version_id`); only then does the station swap it in, between parts.
+A recipe that cannot be found or loaded is refused with the reason, and the station keeps the
+recipe it has.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,7 +32,7 @@ import numpy as np
 from inspector.cameras import Source, SourceEvent, open_source
 from inspector.cameras.images import UnreadableImage, read_image
 from inspector.cameras.settings import configure
-from inspector.errors import InputError
+from inspector.errors import InputError, InspectorError
 from inspector.judges import JudgeChain, build_chain
 from inspector.judges.judge import Progress
 from inspector.recipes import Recipe, check_roi_fits, load_recipe
@@ -88,14 +97,56 @@ def choose_policy(views: Sequence[View], trigger: str = "auto") -> TriggerPolicy
     return TriggerPolicy.FREE_RUN if streams else TriggerPolicy.TRIGGERED
 
 
+RECIPE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def find_recipe(folder: Path, name: str) -> Path:
+    """The recipe file a name selects in `folder`: NAME.yaml (or .yml), else the file whose
+    recipe is named NAME. A name is a plain file name (no folders), so a command from the line
+    reads nothing outside the recipes folder."""
+    if not RECIPE_NAME.fullmatch(name or ""):
+        raise InputError(
+            f"recipe name {name!r}: use letters, digits, '.', '_' or '-' (a file in {folder})"
+        )
+    for suffix in (".yaml", ".yml"):
+        path = folder / f"{name}{suffix}"
+        if path.is_file():
+            return path
+    import yaml
+
+    found = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]) if folder.is_dir() else []
+    for path in found:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and data.get("name") == name:
+            return path
+    names = ", ".join(p.stem for p in found) or "none"
+    raise InputError(f"no recipe {name!r} in {folder} (the recipes there: {names})")
+
+
 class StationRunner:
     """One station at a time over one store; start, stop, switch recipe or cameras."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self,
+        store: Store,
+        recipes_dir: str | Path | None = None,
+        line_selects_recipes: bool = False,
+    ) -> None:
+        """`line_selects_recipes`: the line's commands (MQTT `recipe`, OPC UA SelectRecipe) may
+        switch the running recipe (the headless station); off, they are refused (the window,
+        whose recipe and ROI on screen must follow the operator's choice, not the line's)."""
         self.store = store
+        self.recipes_dir = Path(recipes_dir).expanduser() if recipes_dir else None
+        self.line_selects_recipes = line_selects_recipes
         self.station: Station | None = None
+        self.line_outputs: LineOutputs | None = None
         self._prepared: dict[Path, PreparedJudge] = {}
+        self._recipe_paths: dict[str, Path] = {}  # the running recipe file of each view
         self._lock = threading.Lock()
+        self._selecting = threading.Lock()
 
     def load(self, recipe_path: str | Path, progress: Progress | None = None) -> PreparedJudge:
         """Prepare and load the recipe's models, reusing them if the file has not changed."""
@@ -152,7 +203,12 @@ class StationRunner:
             several = len(plans) > 1
             sources: list[Source] = []
             publishers = [url for url in outputs if not is_plc_output(url)]
-            publishing = Publishing.open(self.store, publishers) if publishers else None
+            servers = line_outputs.servers if line_outputs is not None else []
+            publishing = (
+                Publishing.open(self.store, publishers, servers=servers)
+                if publishers or servers
+                else None
+            )
             try:
                 prepared = []
                 for plan in plans:
@@ -193,6 +249,12 @@ class StationRunner:
                 if line_outputs is not None:
                     line_outputs.close()
                 raise
+            self._recipe_paths = {plan.name: Path(plan.recipe) for plan in plans}
+            self.line_outputs = line_outputs
+            if self.line_selects_recipes:
+                station.select_recipe = self.select_recipe  # the line's commands (MQTT)
+                if line_outputs is not None:  # OPC UA's SelectRecipe
+                    line_outputs.handshake.on_select_recipe = self.select_recipe
             station.subscribe(listener)
             station.subscribe(lambda event: self._forget(station, event))
             for event in early:
@@ -201,6 +263,47 @@ class StationRunner:
             station.start()
             self.station = station
             return station
+
+    def select_recipe(
+        self, name: str, view: str | None = None, progress: Progress | None = None
+    ) -> str:
+        """Switch a running view (the only one, unless named) to the recipe `name` from the
+        recipes folder; returns what was selected. InputError, with the reason, where the
+        recipe cannot be found or loaded: the view keeps its recipe."""
+        station = self.station
+        if station is None:
+            raise InputError("no station is running")
+        if not self._selecting.acquire(blocking=False):
+            raise InputError("another recipe is being selected; try again once it is done")
+        try:
+            if view is None:
+                if len(station.views) != 1:
+                    names = ", ".join(v.name for v in station.views)
+                    raise InputError(f"this station has several views ({names}): name one")
+                view = station.views[0].name
+            running = self._recipe_paths.get(view)
+            if running is None:
+                raise InputError(f"no view {view!r} runs here")
+            path = find_recipe(self.recipes_dir or running.parent, name)
+            try:
+                prepared = self.load(path, progress)  # the models load here, not on the judge's
+            except InspectorError:
+                raise
+            except Exception as exc:  # an engine's own error: the reason, not a traceback
+                log.warning("loading recipe %s failed", path, exc_info=True)
+                raise InputError(f"recipe {path} cannot be loaded: {exc}") from None
+            recipe = prepared.recipe
+            version_id = self.store.recipe_version_id(recipe, prepared.references)
+            station.swap_recipe(view, recipe, version_id, prepared.chain)
+            self._recipe_paths[view] = path
+            line = self.line_outputs.line if self.line_outputs is not None else None
+            if line is not None:
+                line.set_recipe(recipe)
+            said = f"recipe {recipe.name} version {recipe.version} selected ({path.name})"
+            log.info("view %s: %s", view, said)
+            return said
+        finally:
+            self._selecting.release()
 
     def replay_journal(self, progress: Progress | None = None) -> None:
         """Write what the journal holds to the store, saying so; StoreError where it cannot."""

@@ -7,6 +7,10 @@ written to a temporary name, flushed to the disk (fsync), then renamed into plac
 folder synced, so a file in the journal is always whole; a crash leaves at most a stray
 `.incoming-*` file, which is ignored.
 
+A record whose verdict was to reach line outputs (MQTT, webhook) keeps its outbox entry with it
+(the outputs' names and the message built without its id, uid and time recorded), so the replay
+writes the outbox rows in the record's transaction and the verdict is published like any other.
+
 Files are named `<time in ns>-<uid>.json`, so replaying in name order writes records in the
 order they were seen. Replay (`Store.replay_journal`) writes each under its own uid and deletes
 the file only after the commit; a record whose uid is already in the store (a replay that
@@ -27,6 +31,7 @@ from pathlib import Path
 
 from inspector.domain import Box, Defect, JudgeAttempt, Outcome, Region, Severity, Verdict
 from inspector.store.evidence import EncodedImage
+from inspector.store.outbox import OutboxWrite
 from inspector.store.pending import PendingRecord, Timings
 
 FORMAT = 1
@@ -37,17 +42,21 @@ class JournalEntry:
     path: Path
     record: PendingRecord | None  # None: the file cannot be read (see `problem`)
     problem: str | None = None
+    outbox: OutboxWrite | None = None  # the line outputs' message, written with the record
 
 
 class Journal:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
-    def keep(self, record: PendingRecord) -> Path:
-        """Write the record durably; returns its file. Raises OSError where even this fails."""
+    def keep(self, record: PendingRecord, outbox: OutboxWrite | None = None) -> Path:
+        """Write the record (and its outbox entry) durably; returns its file. Raises OSError
+        where even this fails."""
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / f"{time.time_ns():020d}-{record.uid}.json"
-        data = json.dumps(_to_json(record)).encode("utf-8")
+        kept = _to_json(record)
+        kept["outbox"] = outbox.kept() if outbox is not None and outbox.outputs else None
+        data = json.dumps(kept).encode("utf-8")
         handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
         try:
             with os.fdopen(handle, "wb") as out:
@@ -68,7 +77,10 @@ class Journal:
         found = []
         for path in sorted(self.root.glob("*.json")):
             try:
-                found.append(JournalEntry(path, _from_json(json.loads(path.read_bytes()))))
+                data = json.loads(path.read_bytes())
+                outbox = data.get("outbox")
+                outbox = OutboxWrite.from_kept(outbox) if outbox is not None else None
+                found.append(JournalEntry(path, _from_json(data), outbox=outbox))
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 found.append(JournalEntry(path, None, f"{type(exc).__name__}: {exc}"))
         return found

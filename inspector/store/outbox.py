@@ -4,8 +4,12 @@ One row per (inspection, output), inserted in the same transaction as the inspec
 `Store.record_inspection`), so a verdict reaches an output only after it is committed and a
 committed verdict is never forgotten by an output that was down. The row holds the message
 whole (JSON, built once), so what is sent after a restart is what would have been sent at
-once. The station's drain (station/publishing.py) reads an output's pending rows in id order,
-publishes them and marks them sent; rows are not deleted (they are the record of what the
+once. The station builds the message before the commit, without what only the commit knows
+(`STAMPED`: the inspection id, the uid, the time recorded; None in the template); the store
+fills those in the transaction. A record kept in the journal keeps its template too, so a
+verdict recorded by a replay reaches the outputs like any other. The station's drain
+(station/publishing.py) reads an output's pending rows in id order, publishes them and marks
+them sent; rows are not deleted (they are the record of what the
 line was told and when; retention of sent rows is left to a later change).
 
 No foreign key to inspections: a purge of old records must not wait on an output that has
@@ -15,9 +19,9 @@ been down for months, and the message does not need the row it came from.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -58,16 +62,42 @@ class OutboxRow(Base):
 
 _t = OutboxRow.__table__
 
-# Builds a verdict's message once its record has an id: (inspection id, uid, recorded at).
-MessageBuilder = Callable[[int, str, datetime], dict[str, Any]]
+# The message's fields only the commit knows, stamped by `write`.
+STAMPED = ("inspection_id", "uid", "recorded_at")
 
 
 @dataclass(frozen=True)
 class OutboxWrite:
-    """What `record_inspection` adds to the record's transaction: one row per output."""
+    """What `record_inspection` adds to the record's transaction: one row per output, each
+    holding `message` (plain JSON values) with the STAMPED fields filled in."""
 
     outputs: tuple[str, ...]
-    message: MessageBuilder
+    message: dict[str, Any]
+
+    def kept(self) -> dict[str, Any]:
+        """As the journal keeps it (JSON)."""
+        return {"outputs": list(self.outputs), "message": self.message}
+
+    @classmethod
+    def from_kept(cls, data: dict[str, Any]) -> OutboxWrite:
+        outputs, message = data["outputs"], data["message"]
+        if not isinstance(message, dict) or not all(isinstance(o, str) for o in outputs):
+            raise ValueError("the outbox entry is not {outputs: [names], message: {...}}")
+        return cls(tuple(outputs), message)
+
+
+def utc_iso(moment: datetime) -> str:
+    """A time as the verdict message writes every time (outputs/message.py's utc_iso)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stamped(template: dict[str, Any], inspection_id: int, uid: str, recorded_at: datetime) -> dict:
+    """The message with what the commit knows filled in, each field where the template has it."""
+    message = dict(template)
+    message["inspection_id"] = inspection_id
+    message["uid"] = uid
+    message["recorded_at"] = utc_iso(recorded_at)
+    return message
 
 
 @dataclass(frozen=True)
@@ -87,7 +117,8 @@ def write(
 ) -> None:
     if not outbox.outputs:
         return
-    body = json.dumps(outbox.message(inspection_id, uid, recorded_at), separators=(",", ":"))
+    message = stamped(outbox.message, inspection_id, uid, recorded_at)
+    body = json.dumps(message, separators=(",", ":"))
     connection.execute(
         insert(_t),
         [

@@ -322,10 +322,13 @@ class Store:
 
     # The journal: records the store could not write, kept on the station's disk (journal.py).
 
-    def keep_in_journal(self, pending: PendingRecord) -> Path:
-        """Keep a record that could not be written; returns its file. OSError where even the
-        journal cannot be written (then the record is lost, and the caller must say so)."""
-        return self.journal.keep(pending)
+    def keep_in_journal(
+        self, pending: PendingRecord, outbox_write: outbox.OutboxWrite | None = None
+    ) -> Path:
+        """Keep a record that could not be written, with its line outputs' message; returns its
+        file. OSError where even the journal cannot be written (then the record is lost, and
+        the caller must say so)."""
+        return self.journal.keep(pending, outbox_write)
 
     def journal_entries(self) -> list[JournalEntry]:
         """The records waiting in the journal, oldest first."""
@@ -334,9 +337,10 @@ class Store:
     def replay_journal(
         self, progress: Callable[[PendingRecord], None] | None = None
     ) -> ReplayReport:
-        """Write every journaled record to the store, oldest first, each once; a file is deleted
-        only after its record is committed. The first record that still cannot be written stops
-        the replay with a StoreError naming it (it and the rest stay in the journal)."""
+        """Write every journaled record to the store, oldest first, each once, with its outbox
+        rows in the same transaction; a file is deleted only after its record is committed. The
+        first record that still cannot be written stops the replay with a StoreError naming
+        it (it and the rest stay in the journal)."""
         report = ReplayReport()
         for entry in self.journal.entries():
             if entry.record is None:
@@ -346,7 +350,7 @@ class Store:
                 stored = self.stored_uid(entry.record.uid)
                 if not stored:
                     try:
-                        self.record(entry.record)
+                        self.record(entry.record, entry.outbox)
                     except IntegrityError:  # another replay wrote it just now
                         if not self.stored_uid(entry.record.uid):
                             raise

@@ -129,24 +129,29 @@ class SettingsView(QWidget):
         self.refresh_keys()
         return True
 
+    def edited(self) -> dict[str, str]:
+        """The settings this page shows, as the form holds them."""
+        return {
+            "source": self.source.text().strip(),
+            "recipe": self.recipe.text().strip(),
+            "trigger": self.trigger.currentText(),
+            "data_dir": self.data_dir.text().strip(),
+            "database_url": self.database_url.text().strip(),
+        }
+
     def profile(self) -> StationProfile:
-        return dataclasses.replace(
-            self._loaded,
-            source=self.source.text().strip(),
-            recipe=self.recipe.text().strip(),
-            trigger=self.trigger.currentText(),
-            data_dir=self.data_dir.text().strip(),
-            database_url=self.database_url.text().strip(),
-        )
+        return dataclasses.replace(self._loaded, **self.edited())
 
     def save(self) -> StationProfile | None:
-        profile = self.profile()
-        problems = check_profile(profile)
+        """Write what this page edits into station.yaml as the file is now: every key it does
+        not show (min_free_disk_mb, station, outputs, keys of a newer version) is kept."""
+        problems = check_profile(self.profile())
         if problems:
             self.message.setStyleSheet("color:#ff8a80;")
             self.message.setText("\n".join(problems))
             return None
-        path = profile.save()
+        path = StationProfile.update(**self.edited())
+        profile = self._loaded = StationProfile.load()
         self.message.setStyleSheet("color:#7bd88f;")
         note = " The data directory and database apply at the next start."
         self.message.setText(f"Saved to {path}.{note}")

@@ -85,6 +85,8 @@ def output_line(report: OutputReport) -> tuple[str, bool]:
     scheme, _, rest = status.name.partition("://")
     host = rest.split("/", 1)[0].rsplit("@", 1)[-1]  # no user name on the operator's screen
     kind = f"{OUTPUT_KINDS.get(scheme.lower(), scheme)} {host}"
+    if status.clients is not None:  # a PLC server: red while no PLC is connected to it
+        return _server_line(kind, status)
     counts = f"{status.sent} sent, {status.failed} failed"
     if report.pending:
         counts += f", {report.pending} waiting"
@@ -92,6 +94,17 @@ def output_line(report: OutputReport) -> tuple[str, bool]:
         return f"{kind}: connected · {counts}", True
     state = "not connected" if not status.connected else status.last_error
     return f"{kind}: {state} · {counts}", False
+
+
+def _server_line(kind: str, status) -> tuple[str, bool]:
+    counts = f"{status.triggers or 0} triggers, {status.sent} results, {status.failed} errors"
+    if not status.connected:
+        state = f"not serving ({status.last_error})" if status.last_error else "closed"
+        return f"{kind}: {state} · {counts}", False
+    if not status.clients:
+        return f"{kind}: listening, no PLC connected · {counts}", False
+    clients = "a client" if status.clients == 1 else f"{status.clients} clients"
+    return f"{kind}: {clients} connected · {counts}", True
 
 
 class StationView(QWidget):

@@ -172,3 +172,33 @@ def test_a_disk_that_fills_for_real_ends_in_exit_4_naming_every_part(tmp_path):
         summary = next(line for line in result.stderr.splitlines() if "frames captured" in line)
         captured = int(summary.split("stopped: ")[1].split(" frames")[0])
         assert len(recorded) + len(named) == captured
+
+
+def test_judge_a_database_that_refuses_exits_4_keeping_the_part_in_the_journal(settings):
+    assert _run(settings, "db", "upgrade").returncode == 0
+    refuse_inspections(settings)
+    images = sorted(str(p) for p in (DEMO / "camera").iterdir())[:3]
+    result = _run(settings, "judge", "--recipe", RECIPE, *images)
+    assert result.returncode == NOT_RECORDED_EXIT, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # no verdict line for a part that is not in the record
+    first = os.path.basename(images[0]).rsplit(".", 1)[0]
+    assert f"FAULT: could not record part {first} ({images[0]}): " in result.stderr
+    assert REFUSAL in result.stderr
+    journal = settings.data_dir / "journal"
+    kept = [line for line in result.stderr.splitlines() if "NOT RECORDED part" in line]
+    assert len(kept) == 2  # said when it happened, and again in the report at the end
+    assert all(f"kept in the journal {journal}" in line for line in kept)
+    assert f"2 images not judged (the first: {images[1]})" in result.stderr
+    assert "run `inspector journal replay`" in result.stderr
+    assert len(os.listdir(journal)) == 1
+    assert plain_query(settings, "SELECT count(*) FROM inspections") == [(0,)]
+
+    accept_inspections(settings)  # the fault clears: the next judge writes the journal first
+    again = _run(settings, "judge", "--recipe", RECIPE, *images)
+    assert again.returncode == 0, again.stderr
+    assert "journal: 1 records written to the store" in again.stderr
+    assert len(again.stdout.splitlines()) == 3
+    rows = plain_query(settings, "SELECT part_id FROM inspections ORDER BY id")
+    assert [part for (part,) in rows] == [first, *(os.path.basename(i)[:-4] for i in images)]
+    assert os.listdir(journal) == []

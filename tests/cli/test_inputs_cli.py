@@ -112,7 +112,7 @@ def test_run_on_a_folder_records_every_file_and_goes_on_past_a_bad_one(tmp_path,
     lines = result.stdout.strip().splitlines()
     assert [line.split()[2] for line in lines] == ["PASS", "UNSURE", "UNSURE", "PASS"]
     assert lines[3].endswith(f"part {NON_UTF8_PART_ID}")
-    assert "4 recorded" in result.stderr
+    assert "2 judged, 2 unreadable (UNSURE, not judged), 4 recorded" in result.stderr
     rows = _rows(
         data, "SELECT part_id, outcome, reason, evidence_sha256 FROM inspections ORDER BY id"
     )

@@ -129,8 +129,11 @@ def test_a_station_in_fault_answers_every_trigger_with_fault():
         assert (snapshot.result.code, snapshot.result.part_id) == (ResultCode.FAULT, part)
         assert snapshot.fault == "could not record part 7: disk full"
         handshake.acknowledge()
-    line.on_event(StationStopped(None))
-    assert handshake.snapshot().state is State.STOPPED
+    line.on_event(StationStopped(None))  # stopped in FAULT: the PLC still reads FAULT, and why
+    assert handshake.snapshot().state is State.FAULT
+    assert handshake.snapshot().fault == "could not record part 7: disk full"
+    handshake.close()
+    assert handshake.snapshot().state is State.FAULT
 
 
 def test_a_part_that_could_not_be_recorded_is_answered_fault():

@@ -14,6 +14,7 @@ import pytest
 
 import tests.support.scripted_judge as scripted
 from inspector.cameras import open_source
+from inspector.errors import InputError
 from inspector.judges import build_chain
 from inspector.outputs.commands import Command, CommandRefused
 from inspector.recipes import load_recipe
@@ -173,6 +174,16 @@ def test_station_commands_trigger_and_stop() -> None:
         no_trigger(Command("trigger"))
     assert calls == ["trigger", "stop"]
 
+    def select(name: str) -> str:
+        if name == "bad":
+            raise InputError("no recipe 'bad' in /recipes")
+        return f"recipe {name} version 1 selected"
+
+    selecting = station_commands(lambda: True, lambda: None, select)
+    assert selecting(Command("recipe", "b")) == "recipe b version 1 selected"
+    with pytest.raises(CommandRefused, match=r"recipe 'bad' refused: no recipe 'bad' in /recipes"):
+        selecting(Command("recipe", "bad"))
+
 
 def test_the_outbox_is_written_in_the_records_transaction(settings) -> None:
     """Both or neither: a message that cannot be built leaves no record and no outbox row, so
@@ -185,21 +196,17 @@ def test_the_outbox_is_written_in_the_records_transaction(settings) -> None:
         recorder.record()  # no publisher: no outbox row
         assert store.outbox_count_pending() == 0
 
-        def broken(inspection_id, uid, recorded_at):
-            raise ValueError("no message")
-
+        # A message that cannot be written (not JSON) fails inside the record's transaction.
         publishing.outbox_for = lambda view, judged: OutboxWrite(
-            ("mqtt://a/b", "http://c/d"), broken
+            ("mqtt://a/b", "http://c/d"), {"inspection_id": None, "not json": object()}
         )
-        with pytest.raises(ValueError, match="no message"):
+        with pytest.raises(TypeError, match="not JSON serializable"):
             recorder.record()
         assert store.count() == 1 and store.outbox_count_pending() == 0
 
-        def message(inspection_id, uid, recorded_at):
-            return {"inspection_id": inspection_id, "uid": uid}
-
+        template = {"inspection_id": None, "uid": None, "recorded_at": None, "outcome": "PASS"}
         publishing.outbox_for = lambda view, judged: OutboxWrite(
-            ("mqtt://a/b", "http://c/d"), message
+            ("mqtt://a/b", "http://c/d"), template
         )
         ids = [recorder.record() for _ in range(3)]
         assert store.count() == 4
@@ -207,6 +214,10 @@ def test_the_outbox_is_written_in_the_records_transaction(settings) -> None:
         pending = store.outbox_pending("http://c/d")
         assert [p.inspection_id for p in pending] == ids
         assert [p.message["inspection_id"] for p in pending] == ids
+        # The store stamps what only the commit knows, in the template's order.
+        assert list(pending[0].message) == ["inspection_id", "uid", "recorded_at", "outcome"]
+        assert pending[0].message["uid"] and pending[0].message["recorded_at"].endswith("Z")
+        assert template["inspection_id"] is None  # the station's template is left as it was
         store.outbox_mark_sent([pending[0].id])
         store.outbox_mark_failed(pending[1].id, "HTTP 500")
         assert [p.inspection_id for p in store.outbox_pending("http://c/d")] == ids[1:]

@@ -79,3 +79,18 @@ def test_a_bad_output_url_stops_the_run_before_anything_is_recorded(tmp_path) ->
     assert done.stdout == ""
     history = command_line.inspector("history", "--json", data_dir=tmp_path / "data")
     assert json.loads(history.stdout or "[]") == []
+
+
+@pytest.mark.slow
+def test_run_prints_each_plc_servers_summary_at_stop(tmp_path) -> None:
+    """The PLC servers are reported like the publishers: serving, then closed with the
+    handshake's counts (the parts published to the PLC as results)."""
+    from tests.support.ports import free_port
+
+    opcua, modbus = f"opcua://127.0.0.1:{free_port()}", f"modbus://127.0.0.1:{free_port()}"
+    done = _run(tmp_path, "--output", opcua, "--output", modbus)
+    assert done.returncode == 0, done.stderr
+    parts = len(done.stdout.splitlines())
+    assert parts == len(list((ASSETS / "demo" / "camera").iterdir()))
+    for url in (opcua, modbus):
+        assert f"output {url}: closed, 0 triggers, {parts} results, 0 errors" in done.stderr

@@ -66,6 +66,8 @@ def test_unreadable_files_are_unsure_parts_and_the_folder_goes_on(tmp_path, sett
     # Every file is a part with a record; the judge saw only the readable ones.
     assert station.stats.recorded == 7 and station.stats.record_failures == 0
     assert chain.judges[0].calls == 3
+    # Counted as what they were: 3 judged, 4 unreadable (UNSURE without a judge).
+    assert (station.stats.judged, station.stats.unreadable) == (3, 4)
     by_part = {e.frame.part_id: e for e in recorded}
     assert list(by_part) == [
         "a-good",
