@@ -10,7 +10,6 @@ database is opened as a station start opens it (which applies any migration not 
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -63,12 +62,14 @@ def _doctor(args, settings) -> int:
             results.append(check())
         except Exception as exc:  # a check that breaks says so; the others still run
             results.append(Check(name, WARN, f"could not check ({type(exc).__name__}: {exc})"))
+    from inspector.cli.escapes import json_visible, show
+
     if args.json:
-        print(json.dumps([asdict(r) for r in results], indent=2))
+        print(json_visible([asdict(r) for r in results], indent=2))
     else:
-        for r in results:
+        for r in results:  # paths, URLs and errors from outside: shown, never obeyed
             fix = f" -> {r.fix}" if r.fix else ""
-            print(f"{r.status:4}  {r.name:9} {r.found}{fix}")
+            show(f"{r.status:4}  {r.name:9} {r.found}{fix}")
     return 1 if any(r.status == FAIL for r in results) else 0
 
 

@@ -217,12 +217,12 @@ def _store_list(args, settings) -> int:
     if args.json:
         print(json.dumps({"store": str(store.root), "models": rows}, indent=2))
         return 0
-    print(f"model store: {store.root}")
+    show(f"model store: {store.root}")
     if not rows:
-        print("no model installed: `inspector models pull ID` or `inspector models import FILE`")
+        show("no model installed: `inspector models pull ID` or `inspector models import FILE`")
     for r in rows:
         verified = f"verified {r['verified']}" if r["verified"] else "NOT verified"
-        print(f"  {r['id']:40} {_size(r['size']):>9}  {r['revision'][:19]}  {verified}")
+        show(f"  {r['id']:40} {_size(r['size']):>9}  {r['revision'][:19]}  {verified}")
     return 0
 
 
@@ -231,10 +231,10 @@ def _store_pull(args, settings) -> int:
     from inspector.judges.model_store import ModelStore
 
     store = ModelStore()
-    print(f"pulling {args.model_id} into {store.root}", file=sys.stderr)
+    show(f"pulling {args.model_id} into {store.root}", err=True)
     with _Bar("verify") as bar:
         found = store.pull(args.model_id, args.revision, progress=bar.add)
-    print(
+    show(
         f"installed {found.model_id} ({_size(found.manifest.size)}), revision "
         f"{found.manifest.digest}"
     )
@@ -250,7 +250,7 @@ def _store_export(args, settings) -> int:
     total = found.manifest.size * 2 if found else 0  # checked, then copied
     with _Bar(f"export {args.model_id}", total) as bar:
         out = store.export(args.model_id, Path(args.destination), progress=bar.add)
-    print(
+    show(
         f"exported {args.model_id} to {out} ({_size(found.manifest.size)}, "
         f"{len(found.manifest.files)} files, revision {found.manifest.digest})"
     )
@@ -265,7 +265,7 @@ def _store_import(args, settings) -> int:
         found = ModelStore().import_bundle(
             Path(args.source), args.model_id, args.revision, bar.add, replace=args.replace
         )
-    print(
+    show(
         f"installed {found.model_id} ({_size(found.manifest.size)}, "
         f"{len(found.manifest.files)} files verified), revision {found.manifest.digest}"
     )
@@ -279,7 +279,7 @@ def _store_verify(args, settings) -> int:
     store = ModelStore()
     ids = [args.model_id] if args.model_id else [m.model_id for m in store.entries()]
     if not ids:
-        print("no model installed")
+        show("no model installed")
         return 0
     bad = 0
     for model_id in ids:
@@ -287,12 +287,12 @@ def _store_verify(args, settings) -> int:
             problems = store.verify(model_id, progress=bar.add)
         if problems:
             bad += 1
-            print(f"{model_id}: CHANGED")
+            show(f"{model_id}: CHANGED")
             for line in problems:
-                print(f"  {line}")
-            print("  import the model again (`inspector models import FILE --replace`)")
+                show(f"  {line}")
+            show("  import the model again (`inspector models import FILE --replace`)")
         else:
-            print(f"{model_id}: OK")
+            show(f"{model_id}: OK")
     return 1 if bad else 0
 
 
@@ -301,7 +301,7 @@ def _store_remove(args, settings) -> int:
     from inspector.judges.model_store import ModelStore
 
     found = ModelStore().remove(args.model_id)
-    print(f"removed {found.model_id} ({_size(found.manifest.size)})")
+    show(f"removed {found.model_id} ({_size(found.manifest.size)})")
     return 0
 
 
@@ -317,7 +317,9 @@ class _Bar:
     """A progress bar on stderr, redrawn in place on a terminal; elsewhere one line at the end."""
 
     def __init__(self, label: str, total: int = 0) -> None:
-        self.label, self.total, self.done = label, total, 0
+        from inspector.cli.escapes import visible
+
+        self.label, self.total, self.done = visible(label), total, 0
         self._tty = sys.stderr.isatty()
         self._shown = -1.0
 

@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tarfile
 import time
@@ -121,15 +122,16 @@ def store_root() -> Path:
     return Settings.from_env().data_dir / "models"
 
 
+# A hub-style id: names of letters, digits, `.`, `_` and `-`, joined by `/`; nothing that could
+# leave the store's folder, clash with another id's folder (`--`), or carry a control character.
+_MODEL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*")
+
+
 def slug(model_id: str) -> str:
-    """The entry's folder name: the id with `/` as `--`; an id that would leave the store is
-    refused."""
-    if not model_id or model_id.startswith(("/", ".", "~")) or "\\" in model_id:
+    """The entry's folder name: the id with `/` as `--`; any other id is refused."""
+    if not _MODEL_ID.fullmatch(model_id) or "--" in model_id or ".." in model_id:
         raise InputError(f"model id {model_id!r}: give a hub-style id such as Org/Name")
-    parts = model_id.split("/")
-    if any(p in ("", ".", "..") for p in parts):
-        raise InputError(f"model id {model_id!r}: give a hub-style id such as Org/Name")
-    return "--".join(parts)
+    return "--".join(model_id.split("/"))
 
 
 class ModelStore:

@@ -112,6 +112,12 @@ def test_a_bundle_with_a_file_outside_its_manifest_or_a_bad_path_is_refused(tiny
     (folder / "manifest.json").write_text(manifest.replace('"config.json"', '"../config.json"'))
     with pytest.raises(InputError, match="would leave the model folder"):
         second.import_bundle(folder)
+    (folder / "manifest.json").write_text(manifest.replace(MODEL_ID, "tiny-org/\\u001b[2Jx"))
+    with pytest.raises(InputError, match="give a hub-style id"):
+        second.import_bundle(folder)
+    (folder / "manifest.json").write_text(manifest.replace(MODEL_ID, "../../etc"))
+    with pytest.raises(InputError, match="give a hub-style id"):
+        second.import_bundle(folder)
     with pytest.raises(InputError, match="not a model bundle"):
         (tmp_path / "junk.tar").write_bytes(b"not a tar")
         second.import_bundle(tmp_path / "junk.tar")
