@@ -247,7 +247,7 @@ def _store_export(args, settings) -> int:
 
     store = ModelStore()
     found = store.get(args.model_id)
-    total = found.manifest.size * 2 if found else 0  # checked, then copied
+    total = found.manifest.size if found else 0  # the bar follows the copy
     with _Bar(f"export {args.model_id}", total) as bar:
         out = store.export(args.model_id, Path(args.destination), progress=bar.add)
     show(
