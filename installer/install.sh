@@ -1,23 +1,51 @@
 #!/usr/bin/env bash
-# Install Inspector into .venv beside this checkout and start it on the built-in defaults
-# (SQLite in the user data directory, the bundled demo camera, the default local model).
-#   ./installer/install.sh             install, then start
-#   ./installer/install.sh --no-start  install only
+# Install Inspector into .venv beside this checkout, every dependency from the lock with its
+# SHA-256 checked, and start it on the built-in defaults (SQLite in the user data directory,
+# the bundled demo camera, the demo recipe: its model where installed, else model-free).
+#   ./installer/install.sh                  install from PyPI, then start the window
+#   ./installer/install.sh --no-start       install only
+#   ./installer/install.sh --offline DIR    install from a wheelhouse (installer/wheelhouse.sh)
+#                                           with no network at all
+#   ./installer/install.sh --lock FILE      another lock (default installer/requirements.lock)
+#   ./installer/install.sh --service        also install and start the systemd user unit
+#                                           (installer/service.sh: a headless station)
+# VENV=path installs elsewhere; PYTHON=python3.x picks the interpreter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+start=1 offline="" service=0 lock=installer/requirements.lock
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-start) start=0 ;;
+    --offline) [ $# -ge 2 ] || { echo "install: --offline needs a folder" >&2; exit 2; }
+               offline=$2; shift ;;
+    --lock) [ $# -ge 2 ] || { echo "install: --lock needs a file" >&2; exit 2; }
+            lock=$2; shift ;;
+    --service) service=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "install: unknown option $1" >&2; usage >&2; exit 2 ;;
+  esac
+  shift
+done
+[ -f "$lock" ] || { echo "install: no lock file $lock (./installer/lock.sh writes it)" >&2; exit 2; }
+if [ -n "$offline" ] && ! ls "$offline"/*.whl >/dev/null 2>&1; then
+  echo "install: $offline holds no wheels; make it with ./installer/wheelhouse.sh $offline" >&2
+  exit 2
+fi
 python=${PYTHON:-python3}
+venv=${VENV:-.venv}
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
   || { echo "install: Python 3.11 or newer is needed (set PYTHON=...)" >&2; exit 1; }
 # The system libraries Qt's window needs on Linux (PySide6's wheels do not carry them; without
 # them Qt aborts at start). Debian and Ubuntu only, and only those missing; without root or
-# sudo, the command to run is printed and `inspector` runs the demo headless meanwhile.
+# sudo, or offline, the command to run is printed and `inspector` runs the demo headless.
 qt_debs="libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libegl1 libfontconfig1 libdbus-1-3"
 if command -v dpkg >/dev/null && command -v apt-get >/dev/null; then
   missing=$(for deb in $qt_debs; do dpkg -s "$deb" >/dev/null 2>&1 || echo "$deb"; done | xargs)
   if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo"; else sudo="-"; fi
-    if [ "$sudo" = "-" ]; then
+    if [ "$sudo" = "-" ] || [ -n "$offline" ]; then
       echo "install: the window needs: sudo apt install $missing" >&2
     else
       # shellcheck disable=SC2086
@@ -27,9 +55,28 @@ if command -v dpkg >/dev/null && command -v apt-get >/dev/null; then
     fi
   fi
 fi
-[ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -c .ci/constraints.txt -e ".[local,postgres,ui,line]"
-echo "install: done; the command is $(pwd)/.venv/bin/inspector"
-[ "${1:-}" = "--no-start" ] && exit 0
-exec .venv/bin/inspector
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+pip=("$venv/bin/python" -m pip install --quiet)
+if [ -n "$offline" ]; then
+  pip+=(--no-index --find-links "$offline")
+else
+  "${pip[@]}" --upgrade pip
+fi
+# Every package pinned with its hashes; then Inspector itself, editable, without dependencies
+# (its build needs setuptools: from build.lock, also hash-checked).
+"${pip[@]}" --require-hashes -r "$lock"
+"${pip[@]}" --require-hashes -r installer/build.lock
+"${pip[@]}" --no-deps --no-build-isolation -e .
+command=$(cd "$venv" && pwd)/bin/inspector
+# A desktop entry with its icon, so the window is in the desktop's menu.
+share=${XDG_DATA_HOME:-$HOME/.local/share}
+mkdir -p "$share/applications" "$share/icons/hicolor/scalable/apps"
+cp installer/inspector.svg "$share/icons/hicolor/scalable/apps/inspector.svg"
+sed -e "s|@INSPECTOR@|$command|" -e "s|@ICON@|inspector|" installer/inspector.desktop \
+  >"$share/applications/inspector.desktop"
+echo "install: done; the command is $command (uninstall: ./installer/uninstall.sh)"
+if [ "$service" = 1 ]; then
+  VENV="$venv" ./installer/service.sh install
+fi
+[ "$start" = 0 ] && exit 0
+exec "$venv/bin/inspector"

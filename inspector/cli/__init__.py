@@ -16,6 +16,7 @@ import sys
 from inspector.cli import (
     audit_commands,
     camera_commands,
+    doctor_commands,
     eval_commands,
     export_commands,
     history_commands,
@@ -46,6 +47,7 @@ COMMANDS = (
     setting_commands,  # setting
     models_commands,  # models
     journal_commands,  # journal
+    doctor_commands,  # doctor
 )
 
 
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args([*(argv or sys.argv[1:]), default])
     try:
         settings = _settings(args)
+        # The model store follows --data-dir, for the engines loaded in this process too.
+        from inspector.judges.model_store import set_data_dir
+
+        set_data_dir(settings.data_dir)
         setup_logging(settings.data_dir, verbose=args.verbose)
         return args.handler(args, settings)
     except InspectorError as exc:

@@ -25,9 +25,9 @@ def demo_recipe() -> tuple[str, str | None]:
         return str(DEMO_RECIPE), None
     notice = (
         f"the demo's model {missing[0]} is not installed on this station, so the demo judges "
-        "with the model-free reference recipe. To judge with the model, download it once on a "
-        "connected machine (it is cached for offline use), or name a local model folder in "
-        f"the recipe's `engines` ({DEMO_RECIPE})."
+        "with the model-free reference recipe. To judge with the model, set it up once: "
+        f"`inspector models pull {missing[0]}` on a connected station, or `inspector models "
+        "import FILE` of a bundle made elsewhere with `inspector models export`."
     )
     return str(DEMO_REFERENCE_RECIPE), notice
 

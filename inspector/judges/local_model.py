@@ -1,6 +1,7 @@
 """What the in-process engines on torch share (transformers, ovis2): the settings that say
 which checkpoint (revision, remote code) and where it runs (device, dtype), the local folder
-a recipe names, and the device and dtype to load on.
+a recipe names (a folder, or an id installed in the model store), and the device and dtype to
+load on.
 
 No torch import here: each engine passes in the torch it imported when its model loads.
 """
@@ -12,6 +13,7 @@ from typing import Literal
 
 from inspector.errors import EngineUnavailable
 from inspector.judges.judge import EngineSettings
+from inspector.judges.model_store import ModelStore
 
 
 class LocalModelSettings(EngineSettings):
@@ -21,11 +23,13 @@ class LocalModelSettings(EngineSettings):
     trust_remote_code: bool = False
 
 
-def model_folder(name: str) -> Path | None:
-    """The local folder a recipe's `model` names, checked to hold a model; None: a hub id."""
+def model_folder(name: str, revision: str | None = None) -> Path | None:
+    """The local folder a recipe's `model` names, checked to hold a model: a folder path, or an
+    id installed in the model store (judges/model_store.py); None: a hub id to download."""
     local = Path(name).expanduser()
     if not local.exists():
-        return None
+        found = ModelStore().resolve(name, revision)
+        return found.folder if found is not None else None
     if not (local / "config.json").is_file():
         raise EngineUnavailable(f"model {name}: this folder is not a model (no config.json)")
     return local
@@ -37,11 +41,21 @@ def installed(name: str, revision: str | None = None) -> bool:
     local = Path(name).expanduser()
     if local.exists():
         return (local / "config.json").is_file()
+    if ModelStore().resolve(name, revision) is not None:
+        return True
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:  # no in-process engine installed: no local model either
         return False
     return isinstance(try_to_load_from_cache(name, "config.json", revision=revision), str)
+
+
+def store_revision(name: str, revision: str | None = None) -> str | None:
+    """What a verdict records for a model loaded from the store: its manifest's digest."""
+    if Path(name).expanduser().exists():
+        return None
+    found = ModelStore().resolve(name, revision)
+    return found.manifest.digest if found is not None else None
 
 
 def placement(torch, device: str, dtype: str) -> tuple[str, object]:

@@ -21,7 +21,12 @@ from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
 from inspector.judges.failures import first_line
 from inspector.judges.judge import Generation, Judge, Progress
-from inspector.judges.local_model import LocalModelSettings, model_folder, placement
+from inspector.judges.local_model import (
+    LocalModelSettings,
+    model_folder,
+    placement,
+    store_revision,
+)
 from inspector.judges.prompt import Prompt, TextPart
 
 IMAGE_PLACEHOLDER = "<image>"
@@ -67,7 +72,7 @@ class Ovis2Judge(Judge):
                 "pip install 'inspector[local]'"
             ) from None
         name = self.settings.model
-        folder = model_folder(name)
+        folder = model_folder(name, self.settings.revision)
         device, dtype = placement(torch, self.settings.device, self.settings.dtype)
         if progress:
             progress(f"loading {name} (Ovis2, remote code) on {device}")
@@ -103,7 +108,11 @@ class Ovis2Judge(Judge):
         self._model = model.to(device).eval()
         self._text_tokenizer = model.get_text_tokenizer()
         self._visual_tokenizer = model.get_visual_tokenizer()
-        self.model_revision = self.settings.revision or getattr(model.config, "_commit_hash", None)
+        self.model_revision = (
+            store_revision(name, self.settings.revision)
+            or self.settings.revision
+            or getattr(model.config, "_commit_hash", None)
+        )
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         import torch

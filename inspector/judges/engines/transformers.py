@@ -20,7 +20,12 @@ from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
 from inspector.judges.failures import first_line
 from inspector.judges.judge import Generation, Judge, Progress
-from inspector.judges.local_model import LocalModelSettings, model_folder, placement
+from inspector.judges.local_model import (
+    LocalModelSettings,
+    model_folder,
+    placement,
+    store_revision,
+)
 from inspector.judges.measured import TokenLogprob
 from inspector.judges.prompt import Prompt, TextPart
 
@@ -67,7 +72,7 @@ class TransformersJudge(Judge):
             ) from None
         name = self.settings.model
         device, dtype = placement(torch, self.settings.device, self.settings.dtype)
-        folder = model_folder(name)
+        folder = model_folder(name, self.settings.revision)
         source = str(folder) if folder else name
         options = {
             "revision": self.settings.revision,
@@ -89,7 +94,11 @@ class TransformersJudge(Judge):
             t for t in self._tokenizer.all_special_tokens if t not in _THINK_MARKERS
         ]
         self._model_type = getattr(model.config, "model_type", "")
-        self.model_revision = self.settings.revision or _revision(model.config, folder)
+        self.model_revision = (
+            store_revision(name, self.settings.revision)
+            or self.settings.revision
+            or _revision(model.config, folder)
+        )
         say(f"loaded {name} ({self._model_type}, revision {self.model_revision})")
 
     def box_convention(self) -> BoxConvention:
