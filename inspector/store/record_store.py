@@ -448,6 +448,10 @@ class Store:
         """FAIL and UNSURE inspections no person has decided yet, oldest first."""
         return queries.review_queue(self._engine, self.evidence, limit)
 
+    def review_count(self) -> int:
+        """How many FAIL and UNSURE inspections wait for a person, all of them."""
+        return queries.review_count(self._engine)
+
     def effective_outcome(self, inspection_id: int) -> Outcome | None:
         """The latest override's outcome, else the model's; None: no such inspection."""
         with self._engine.connect() as connection:

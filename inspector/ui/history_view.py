@@ -43,13 +43,17 @@ OUTCOME_COLOURS = {
     Outcome.PASS: QColor(31, 143, 58),
     Outcome.FAIL: QColor(198, 40, 40),
     Outcome.UNSURE: QColor(224, 168, 0),
+    Outcome.UNJUDGED: QColor(138, 143, 152),
 }
+# How an outcome reads in the table: a part never judged is "not inspected", not a verdict.
+OUTCOME_TEXT = {Outcome.UNJUDGED: "NOT INSPECTED"}
 OUTCOME_FILTERS = {
     "All outcomes": (),
     "PASS": (Outcome.PASS,),
     "FAIL": (Outcome.FAIL,),
     "UNSURE": (Outcome.UNSURE,),
     "FAIL or UNSURE": (Outcome.FAIL, Outcome.UNSURE),
+    "Not inspected": (Outcome.UNJUDGED,),
 }
 EXPORT_FILTERS = {
     "CSV (*.csv)": "csv",
@@ -124,7 +128,7 @@ class HistoryModel(QAbstractTableModel):
             return (
                 row.id,
                 row.captured_at.strftime("%Y-%m-%d %H:%M:%S"),
-                row.final_outcome.value,
+                OUTCOME_TEXT.get(row.final_outcome, row.final_outcome.value),
                 f"{row.recipe} v{row.recipe_version}",
                 row.part_id or "",
                 row.lot or "",

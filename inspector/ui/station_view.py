@@ -64,8 +64,12 @@ class Counters:
 
     def __init__(self) -> None:
         self.total = self.passed = self.failed = self.unsure = 0
+        self.not_inspected = 0  # seen but never judged (a stop): no verdict, not in the yield
 
     def add(self, outcome: Outcome) -> None:
+        if outcome is Outcome.UNJUDGED:
+            self.not_inspected += 1
+            return
         self.total += 1
         if outcome is Outcome.PASS:
             self.passed += 1
@@ -410,6 +414,11 @@ class StationView(QWidget):
     def _on_part(self, event: PartInspected) -> None:
         if self.fault is not None:
             return  # in FAULT: parts are journaled, not recorded; the banner keeps the FAULT
+        if event.outcome is Outcome.UNJUDGED:
+            # Seen but never judged (the station stopped first): on record, no verdict; the
+            # banner keeps the last verdict, and the Stopped line says how many there were.
+            self.counters.add(event.outcome)
+            return
         self.last_part = event
         judged = [r for r in event.views if r.verdict is not None]
         if judged:
@@ -489,9 +498,14 @@ class StationView(QWidget):
         if self.fault is not None:
             return  # the FAULT stays on screen, with its cause
         parts = f"{stats.parts} parts, " if len(self._rois) > 1 else ""
+        unjudged = (
+            f", {stats.not_judged} not inspected (recorded, not for review)"
+            if stats.not_judged
+            else ""
+        )
         self._set_status(
             f"Stopped: {parts}{stats.captured} captured, {stats.judged} judged, "
-            f"{stats.recorded} recorded, {stats.dropped} skipped."
+            f"{stats.recorded} recorded, {stats.dropped} skipped{unjudged}."
         )
 
     def _show_latest_frame(self) -> None:
