@@ -101,6 +101,7 @@ def output_line(report: OutputReport) -> tuple[str, bool]:
 class StationView(QWidget):
     settings_requested = Signal()
     running_changed = Signal(bool)
+    state_changed = Signal()  # starting, started, or a start that failed: the header follows
 
     def __init__(
         self, runner: StationRunner, bridge: StationBridge, source: str, recipe: str, trigger: str
@@ -323,6 +324,11 @@ class StationView(QWidget):
 
     # -- actions ---------------------------------------------------------------------------
     @property
+    def starting(self) -> bool:
+        """A start is loading (recipe, camera, model)."""
+        return self._task is not None and self.runner.station is None
+
+    @property
     def recipe_path(self) -> str:
         return self.recipe_box.currentText().strip()
 
@@ -347,6 +353,7 @@ class StationView(QWidget):
         self._task.finished.connect(self._started)
         self._task.failed.connect(self._start_failed)
         self._task.start()
+        self.state_changed.emit()
 
     def _started(self, station) -> None:
         self._task = None
@@ -376,8 +383,10 @@ class StationView(QWidget):
         if station.fault is not None:  # it stopped at once (the disk check at start)
             self.camera_label.setText("stopped")
             self._on_fault(station.fault)
+            self.state_changed.emit()
             return
         self._set_running(True)
+        self.state_changed.emit()
 
     def _start_failed(self, exc: BaseException) -> None:
         self._task = None
@@ -387,6 +396,7 @@ class StationView(QWidget):
         self._set_status(
             "Fix the camera, the recipe or the model in Settings, then Start.", error=True
         )
+        self.state_changed.emit()
 
     def stop(self) -> None:
         if self._task is not None:  # a start still loading: give up on it

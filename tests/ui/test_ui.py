@@ -274,18 +274,23 @@ def test_review_queue_override_is_a_new_signed_record(window_factory, tmp_path, 
     assert len(review.rows) == 6  # the FAILs wait for a person
     first = review.rows[0]
 
+    shown = []
+
     class Filled(SignatureDialog):  # what the person types, then OK
         def exec(self):
+            shown.append(self)
             self.outcome.setCurrentText("PASS")
-            self.meaning.setCurrentText("reviewed")
+            self.meaning.setCurrentIndex(self.meaning.findData("reviewed"))
             self.reason.setText("scratch is on the protective film, not the part")
             self.password.setText(password)
-            return QDialog.DialogCode.Accepted
+            signed = self.try_sign()
+            return QDialog.DialogCode.Accepted if signed else QDialog.DialogCode.Rejected
 
     review.dialog_factory = Filled
     password = "wrong-password"
     assert not review.decide("PASS")
-    assert "signature refused" in review.message.text()
+    assert "signature refused" in shown[-1].error.text()  # said in the dialog, which stays open
+    assert shown[-1].reason.text().startswith("scratch") and shown[-1].password.text() == ""
     password = "operator-pass-1"
     assert review.decide("PASS")
     assert len(review.rows) == 5 and first.id not in {r.id for r in review.rows}
@@ -328,14 +333,16 @@ def test_export_from_the_window_is_audited_and_cancel_leaves_nothing(
 
     # Nobody logged in: an export is refused, it needs a person to sign it into the trail.
     assert history.export(tmp_path / "anon.csv", "csv") is None
-    assert "Log in to export" in history.count_label.text()
+    assert "Log in to export" in history.export_message.text()
 
     window.identity = operator
     history.outcome.setCurrentText("FAIL")
     out = tmp_path / "fails.csv"
     task = history.export(out, "csv")
-    qtbot.waitUntil(lambda: "exported" in history.count_label.text(), timeout=30_000)
-    assert "exported 6 records to fails.csv" in history.count_label.text()
+    qtbot.waitUntil(lambda: "Exported" in history.export_message.text(), timeout=30_000)
+    assert f"Exported 6 records to {out}" in history.export_message.text()
+    history.apply_filters()  # the live refresh, as each record arrives
+    assert f"Exported 6 records to {out}" in history.export_message.text()  # still said
     lines = out.read_text().splitlines()
     assert len(lines) == 1 + 6
     [entry] = window.store.audit_entries(limit=1)  # the newest entry
@@ -381,7 +388,7 @@ def test_the_history_export_holds_exactly_the_rows_the_table_shows(window_factor
     window.identity = olly
     out = tmp_path / "shown.csv"
     task = history.export(out, "csv")
-    qtbot.waitUntil(lambda: "exported" in history.count_label.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "Exported" in history.export_message.text(), timeout=30_000)
     exported = [r["inspection_id"] for r in read_csv(out)]
     assert sorted(exported) == sorted(shown)
     del task
