@@ -171,11 +171,16 @@ class Store:
         return database.sqlite_pragmas(self._engine)
 
     def recipe_version_id(
-        self, recipe: Recipe, references: list[np.ndarray], actor: users.Identity | None = None
+        self,
+        recipe: Recipe,
+        references: list[np.ndarray],
+        actor: users.Identity | None = None,
+        reason: str = "",
     ) -> int:
         """The row of this exact recipe, created on first use with its reference images.
 
-        Creating one takes the right to save recipes (`actor`, else the store's); it is audited.
+        Creating one takes the right to save recipes (`actor`, else the store's); it is audited,
+        with `reason` (why a person made this version) where one is given.
         """
         content = storable(recipe.to_yaml())
         name = storable(recipe.name)
@@ -208,7 +213,9 @@ class Store:
             "reference_sha256": ref_hashes,
             "created_at": utc_now(),
         }
-        return recipe_log.save_recipe_version(self._engine, actor or self.actor, row)
+        return recipe_log.save_recipe_version(
+            self._engine, actor or self.actor, row, storable(reason)
+        )
 
     def record_inspection(
         self,

@@ -112,6 +112,7 @@ def test_the_recipe_editor_saves_a_new_version_and_keeps_the_old(
     original = Path(recipe).read_text()
     window = window_factory(recipe)
     editor = window.recipes
+    editor.ask_reason = lambda recipe: "the copper also scratches"  # what the person types
     assert editor.name.text() == "test-recipe"
     editor.prompt.setPlainText("Look for defects in the copper, and for scratches.")
     editor.image.rectangle_drawn.emit(10, 20, 300, 200)  # as a drag on the image does
