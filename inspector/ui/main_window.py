@@ -7,7 +7,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from inspector.config import Settings, StationProfile
 from inspector.station.runner import StationRunner
@@ -60,7 +67,11 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.review, "Review")
         self.tabs.addTab(self.recipes, "Recipe")
         self.tabs.addTab(self.stats, "Statistics")
-        self.tabs.addTab(self.settings_view, "Settings")
+        # Settings scroll: the window fits a 1024 x 768 panel PC.
+        self.settings_tab = QScrollArea()
+        self.settings_tab.setWidgetResizable(True)
+        self.settings_tab.setWidget(self.settings_view)
+        self.tabs.addTab(self.settings_tab, "Settings")
         # The header above every tab: run state, recipe, user, review count.
         self.header = Header()
         self.header.set_user(identity)
@@ -84,7 +95,7 @@ class MainWindow(QMainWindow):
         self._header_timer.start(HEADER_MS)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.station.settings_requested.connect(
-            lambda: self.tabs.setCurrentWidget(self.settings_view)
+            lambda: self.tabs.setCurrentWidget(self.settings_tab)
         )
         self.settings_view.saved.connect(self._settings_saved)
         self.recipes.saved.connect(self._recipe_saved)

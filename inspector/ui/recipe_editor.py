@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -217,6 +218,11 @@ class RecipeEditor(QWidget):
         left.addWidget(self.result)
         left_widget = QWidget()
         left_widget.setLayout(left)
+        # The form scrolls: the window fits a 1024 x 768 panel PC.
+        left_scroll = QScrollArea()
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setWidget(left_widget)
+        left_scroll.setMinimumWidth(360)
 
         self.image = ImageView(placeholder="Load an image or take the live frame; drag to draw")
         self.image.enable_drawing(True)
@@ -235,7 +241,7 @@ class RecipeEditor(QWidget):
         right_widget.setLayout(right)
 
         splitter = QSplitter()
-        splitter.addWidget(left_widget)
+        splitter.addWidget(left_scroll)
         splitter.addWidget(right_widget)
         splitter.setSizes([560, 640])
         layout = QVBoxLayout(self)

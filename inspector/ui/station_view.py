@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -54,6 +55,8 @@ BANNER_STYLES = {
 }
 FAULT_STYLE = "background:#6a1b9a; color:white;"  # unlike any verdict: no part was judged
 LIVE_VIEW_MS = 33  # the live image is repainted at up to 30 frames per second
+PANEL_MIN_WIDTH = 340
+PANEL_MAX_WIDTH = 760
 OUTPUTS_MS = 500  # the line outputs' strip is refreshed twice a second
 OUTPUT_KINDS = {"mqtt": "MQTT", "http": "Webhook", "https": "Webhook"}
 OUTPUT_KINDS |= {"opcua": "OPC UA", "modbus": "Modbus"}
@@ -81,6 +84,21 @@ class Counters:
     @property
     def yield_percent(self) -> float | None:
         return 100.0 * self.passed / self.total if self.total else None
+
+
+def grouped_defects(defects) -> str:
+    """Defect classes with counts, most frequent first: "deviation ×10, scratch" (Qt-free)."""
+    counts = Counter(d.class_name for d in defects)
+    return ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in counts.most_common())
+
+
+def last_part_text(event: PartInspected) -> str:
+    """The part the banner is about: id, local time, record number(s) (Qt-free)."""
+    recorded = [r for r in event.views if r.frame is not None]
+    when = recorded[0].frame.captured_at.astimezone().strftime("%H:%M:%S") if recorded else ""
+    ids = ", ".join(f"#{r.inspection_id}" for r in recorded if r.inspection_id is not None)
+    part = f"Part {event.part_id}" if event.part_id else "Part (no id)"
+    return " · ".join(bit for bit in (part, when, ids) if bit)
 
 
 def output_line(report: OutputReport) -> tuple[str, bool]:
@@ -148,8 +166,19 @@ class StationView(QWidget):
         self.banner.setMinimumHeight(96)
         self.banner.setStyleSheet(BANNER_STYLES[None] + "border-radius:8px;")
         side.addWidget(self.banner)
+        # Which part the banner is about: its id, its time, its record.
+        self.last_part_label = QLabel("No part inspected yet")
+        self.last_part_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        part_font = QFont(self.font())
+        part_font.setPointSize(13)
+        part_font.setBold(True)
+        self.last_part_label.setFont(part_font)
+        side.addWidget(self.last_part_label)
         self.reason = QLabel("")
         self.reason.setWordWrap(True)
+        reason_font = QFont(self.font())
+        reason_font.setPointSize(12)
+        self.reason.setFont(reason_font)
         self.reason.setMinimumHeight(48)
         self.reason.setAlignment(Qt.AlignmentFlag.AlignTop)
         side.addWidget(self.reason)
@@ -239,12 +268,15 @@ class StationView(QWidget):
         side.addStretch(1)
         QShortcut(QKeySequence(Qt.Key.Key_Space), self, activated=self.trigger)
 
-        panel = QWidget()
-        panel.setLayout(side)
-        panel.setFixedWidth(380)
+        # The panel grows with the window (a quarter to a third of it), and the banner's letters
+        # with the panel; at its narrowest the window still fits a 1024 x 768 panel PC.
+        self.panel = QWidget()
+        self.panel.setLayout(side)
+        self.panel.setMinimumWidth(PANEL_MIN_WIDTH)
+        self.panel.setMaximumWidth(PANEL_MAX_WIDTH)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.live, 1)
-        layout.addWidget(panel)
+        layout.addWidget(self.live, 3)
+        layout.addWidget(self.panel, 1)
         self._set_running(False)
 
     def _build_views_table(self, side: QVBoxLayout) -> None:
@@ -435,6 +467,7 @@ class StationView(QWidget):
             self.last_verdict = judged[0]
         self.counters.add(event.outcome)
         self._show_banner(event.outcome, event.outcome.value)
+        self.last_part_label.setText(last_part_text(event))
         self._show_reason(event, judged)
         latencies = [(r.view, r.timings.judge_ms) for r in judged if r.timings is not None]
         if len(latencies) == 1:
@@ -456,7 +489,7 @@ class StationView(QWidget):
         """One view: its verdict's reason and who decided; several: the part's, then each's."""
         if len(event.views) == 1 and judged:
             verdict = judged[0].verdict
-            defects = ", ".join(d.class_name for d in verdict.defects)
+            defects = grouped_defects(verdict.defects)
             self.reason.setText(verdict.reason + (f"\nDefects: {defects}" if defects else ""))
             decided = verdict.decided_by
             if decided is not None:
@@ -464,7 +497,7 @@ class StationView(QWidget):
             return
         lines = [f"Part {event.part_id}: {event.reason}"]
         for result in judged:
-            defects = ", ".join(d.class_name for d in result.verdict.defects)
+            defects = grouped_defects(result.verdict.defects)
             lines.append(
                 f"{result.view}: {result.verdict.reason}" + (f" ({defects})" if defects else "")
             )
@@ -550,6 +583,16 @@ class StationView(QWidget):
         self.live.show_image(view, image, Overlay(self._rois.get(view), boxes))
 
     # -- helpers ---------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # The verdict's letters grow with the panel: readable from across the room.
+        font = self.banner.font()
+        size = max(34, min(72, self.panel.width() // 9))
+        if font.pointSize() != size:
+            font.setPointSize(size)
+            self.banner.setFont(font)
+            self.banner.setMinimumHeight(int(size * 2.8))
+
     def _show_banner(self, outcome: Outcome | None, text: str) -> None:
         self.banner.setText(text)
         self.banner.setStyleSheet(BANNER_STYLES[outcome] + "border-radius:8px;")
