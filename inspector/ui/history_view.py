@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -406,9 +407,9 @@ class InspectionDetailView(QWidget):
             self.image.set_image(None)
             self.image.set_placeholder(f"Evidence image {path.name}: {exc}")
         row = detail
-        defects = ", ".join(
-            f"{d.class_name} ({d.severity or 'not in recipe'})" for d in detail.defects
-        )
+        # Grouped with counts: "deviation (major) ×10", not the class ten times over.
+        kinds = Counter(f"{d.class_name} ({d.severity or 'not in recipe'})" for d in detail.defects)
+        defects = ", ".join(f"{k} ×{n}" if n > 1 else k for k, n in kinds.most_common())
         self.summary.setText(
             f"<b>#{row.id} {row.outcome.value}</b> — {escape(row.reason)}<br>"
             f"{local_time(row.captured_at)} (local; {utc_time(row.captured_at)}) · "

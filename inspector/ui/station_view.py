@@ -173,6 +173,7 @@ class StationView(QWidget):
         part_font.setPointSize(13)
         part_font.setBold(True)
         self.last_part_label.setFont(part_font)
+        self.last_part_label.setWordWrap(True)
         side.addWidget(self.last_part_label)
         self.reason = QLabel("")
         self.reason.setWordWrap(True)
@@ -211,7 +212,7 @@ class StationView(QWidget):
         self.dropped_label = QLabel("")
         form.addRow("Judged by", self.engine_label)
         form.addRow("Latency", self.latency_label)
-        form.addRow("Camera", self.camera_label)
+        form.addRow("Camera state", self.camera_label)
         form.addRow("", self.dropped_label)
         side.addLayout(form)
         # The line's outputs: red at once when one is not listening (a PLC, MQTT, a webhook).
