@@ -233,3 +233,20 @@ def test_views_need_distinct_names(tmp_path, sqlite_settings):
     with pytest.raises(ValueError, match="distinct names"):
         Station([], store)
     store.close()
+
+
+@pytest.mark.parametrize("unsure", ["reject", "divert"])
+def test_a_part_not_inspected_is_never_a_pass_on_the_line(unsure):
+    from inspector.outputs.handshake import ResultCode
+    from inspector.recipes import LineSettings
+    from inspector.station.events import PartInspected, ViewResult, combine
+    from inspector.station.line import result_code
+
+    line = LineSettings(unsure=unsure)
+    code = result_code(Outcome.UNJUDGED, line)
+    assert code is not ResultCode.PASS
+    assert code is result_code(Outcome.UNSURE, line)  # the line treats it as a part to check
+    assert combine([Outcome.UNJUDGED, Outcome.UNJUDGED]) is Outcome.UNJUDGED
+    assert combine([Outcome.PASS, Outcome.UNJUDGED]) is Outcome.UNSURE  # half seen: not a PASS
+    assert combine([Outcome.FAIL, Outcome.UNJUDGED]) is Outcome.FAIL
+    assert PartInspected("p", (ViewResult("camera", None, None, None),)).outcome is Outcome.UNSURE
