@@ -86,6 +86,14 @@ class Counters:
         return 100.0 * self.passed / self.total if self.total else None
 
 
+def takes_trigger(station) -> bool:
+    """Some view's camera waits for a software trigger (Qt-free)."""
+    return any(
+        getattr(v.source, "triggered", False) and getattr(v.source, "trigger", None) is not None
+        for v in station.views
+    )
+
+
 def grouped_defects(defects) -> str:
     """Defect classes with counts, most frequent first: "deviation ×10, scratch" (Qt-free)."""
     counts = Counter(d.class_name for d in defects)
@@ -419,6 +427,15 @@ class StationView(QWidget):
             self.state_changed.emit()
             return
         self._set_running(True)
+        # A camera that runs free (and a file or folder) gives every part by itself: Trigger
+        # is disabled there, saying so, instead of answering a press with configuration text.
+        takes = takes_trigger(station)
+        self.trigger_button.setEnabled(takes)
+        self.trigger_button.setToolTip(
+            "Take the next part (Space)"
+            if takes
+            else "Not needed: this camera gives every part by itself (it runs free)"
+        )
         self.state_changed.emit()
 
     def _start_failed(self, exc: BaseException) -> None:
@@ -447,11 +464,10 @@ class StationView(QWidget):
         station = self.runner.station
         if station is None:
             return
+        if not self.trigger_button.isEnabled():
+            return  # the Space key on a camera that runs free: nothing to trigger
         if not station.trigger():
-            self._set_status(
-                "This camera runs free: a trigger needs `trigger: {mode: software}` in the "
-                "recipe's camera section (files and folders give every part anyway)."
-            )
+            self._set_status("This camera gives every part by itself: no trigger is needed.")
 
     # -- station events --------------------------------------------------------------------
     def _on_part(self, event: PartInspected) -> None:

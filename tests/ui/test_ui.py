@@ -80,8 +80,11 @@ def test_the_window_runs_the_demo_camera_through_a_tiny_model(
     assert detail.image.image_size == (640, 640)  # the evidence file, read back
     assert detail.attempts.rowCount() == 1
     assert detail.attempts.item(0, 0).text() == "transformers"
-    view.trigger()  # a folder gives every part; there is nothing to trigger, and it says so
-    assert "runs free" in view.status.text()
+    # A folder gives every part: Trigger is disabled and says why, and Space does nothing.
+    assert not view.trigger_button.isEnabled() and "runs free" in view.trigger_button.toolTip()
+    status = view.status.text()
+    view.trigger()
+    assert view.status.text() == status
     view.stop()
     qtbot.waitUntil(lambda: "Stopped" in view.status.text(), timeout=30_000)
     assert window.runner.station is None
