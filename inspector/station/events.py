@@ -88,8 +88,9 @@ def combine(outcomes: Sequence[Outcome | None]) -> Outcome:
         return Outcome.FAIL
     if outcomes and all(o is Outcome.PASS for o in outcomes):
         return Outcome.PASS
-    if outcomes and all(o is Outcome.UNJUDGED for o in outcomes):
-        return Outcome.UNJUDGED  # the station stopped before the part was judged
+    seen = [o for o in outcomes if o is not None]
+    if seen and all(o is Outcome.UNJUDGED for o in seen):
+        return Outcome.UNJUDGED  # the station stopped before the part was judged: no verdict
     return Outcome.UNSURE  # an unsure view, a missing view, or no view at all
 
 

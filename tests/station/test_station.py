@@ -249,4 +249,5 @@ def test_a_part_not_inspected_is_never_a_pass_on_the_line(unsure):
     assert combine([Outcome.UNJUDGED, Outcome.UNJUDGED]) is Outcome.UNJUDGED
     assert combine([Outcome.PASS, Outcome.UNJUDGED]) is Outcome.UNSURE  # half seen: not a PASS
     assert combine([Outcome.FAIL, Outcome.UNJUDGED]) is Outcome.FAIL
+    assert combine([Outcome.UNJUDGED, None]) is Outcome.UNJUDGED  # one view gave no frame
     assert PartInspected("p", (ViewResult("camera", None, None, None),)).outcome is Outcome.UNSURE
