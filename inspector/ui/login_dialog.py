@@ -74,7 +74,7 @@ MEANINGS = {
         (Meaning.REVIEWED, "reviewed: I looked, and the part is good"),
     ),
 }
-THUMBNAIL = (560, 400)  # the evidence, large enough to see the defect the decision is about
+THUMBNAIL = (560, 340)  # the evidence, large enough to see the defect the decision is about
 
 
 def without_flags(message: str) -> str:
@@ -108,7 +108,7 @@ class SignatureDialog(QDialog):
         self.sign = sign
         self.signed: object | None = None  # what `sign` returned, once the decision is recorded
         self.setWindowTitle(f"Sign: inspection #{inspection_id}")
-        self.setMinimumSize(720, 640)
+        self.setMinimumWidth(720)  # the height is the layout's: nothing overlaps the image
         self.part = QLabel(self._part_text())
         self.part.setTextFormat(Qt.TextFormat.RichText)
         self.part.setWordWrap(True)
@@ -148,6 +148,7 @@ class SignatureDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        self.resize(760, 720)  # fits a 1024 x 768 screen
 
     def _part_text(self) -> str:
         record = self.record
