@@ -14,6 +14,9 @@ class Outcome(StrEnum):
     PASS = "PASS"
     FAIL = "FAIL"
     UNSURE = "UNSURE"
+    # Not inspected: the part was captured but never judged (the station stopped first). Not a
+    # verdict: outside the review queue and the yield, still on record, never PASS on the line.
+    UNJUDGED = "UNJUDGED"
 
 
 class Severity(StrEnum):
@@ -149,6 +152,11 @@ class Verdict:
 def unsure(reason: str, attempts: tuple[JudgeAttempt, ...] = ()) -> Verdict:
     """The fail-safe verdict: a person must look."""
     return Verdict(outcome=Outcome.UNSURE, reason=reason, attempts=attempts)
+
+
+def not_inspected(reason: str) -> Verdict:
+    """A part seen but never judged: on record as such, not a verdict (and never PASS)."""
+    return Verdict(outcome=Outcome.UNJUDGED, reason=reason)
 
 
 def utc_now() -> datetime:

@@ -94,7 +94,10 @@ def summary_line(stats: StationStats) -> str:
     if stats.backpressure_waits:
         parts.append(f"camera waited {stats.backpressure_waits} times for the judge")
     if stats.not_judged:
-        parts.append(f"{stats.not_judged} stopped before judging (UNSURE, not judged)")
+        parts.append(
+            f"{stats.not_judged} not inspected (the station stopped before judging them; "
+            "recorded, not for review)"
+        )
     if stats.record_failures:
         parts.append(_not_recorded(stats))
     return "stopped: " + ", ".join(parts)

@@ -88,6 +88,9 @@ def combine(outcomes: Sequence[Outcome | None]) -> Outcome:
         return Outcome.FAIL
     if outcomes and all(o is Outcome.PASS for o in outcomes):
         return Outcome.PASS
+    seen = [o for o in outcomes if o is not None]
+    if seen and all(o is Outcome.UNJUDGED for o in seen):
+        return Outcome.UNJUDGED  # the station stopped before the part was judged: no verdict
     return Outcome.UNSURE  # an unsure view, a missing view, or no view at all
 
 
@@ -120,7 +123,7 @@ class StationStats:
     parts: int = 0  # parts whose views are all recorded (one view: one part per frame)
     dropped: int = 0  # free-run: frames replaced by a newer one before the judge took them
     backpressure_waits: int = 0  # triggered: times a camera waited for the judge
-    not_judged: int = 0  # triggered: view frames queued at shutdown, recorded as UNSURE
+    not_judged: int = 0  # triggered: view frames queued at shutdown, recorded not inspected
     missing_views: int = 0  # several views: views that gave no frame for a part
     record_failures: int = 0  # view inspections not in the store (journaled, or lost)
     journaled: int = 0  # of those, kept in the journal, to be written when the fault clears

@@ -6,7 +6,8 @@ record thread, so the store never stalls the model); `inspect` runs it whole, fo
 model judges, so recording adds no latency. The judge never raises here: a chain that fails
 anyway gives an UNSURE verdict, and a frame that could not be read (`Frame.unreadable`) is
 UNSURE without a judge, its placeholder image kept as the evidence; `record` raises where the
-store does, and the caller decides.
+store does, and the caller decides. A part captured but never judged (the station stopped) is
+recorded as not inspected (`Outcome.UNJUDGED`), not UNSURE: it is not a verdict.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 from inspector.cameras import Source
-from inspector.domain import Frame, Verdict, unsure
+from inspector.domain import Frame, Verdict, not_inspected, unsure
 from inspector.judges import JudgeChain
 from inspector.recipes import Recipe
 from inspector.store import OutboxWrite, PendingRecord, Store, Timings
@@ -69,10 +70,12 @@ def judge(chain: JudgeChain, frame: Frame, store: Store, encoder: Executor) -> J
 
 
 def not_judged(frame: Frame, store: Store, encoder: Executor) -> Judged:
-    """A part seen but not judged (the station stopped): it is recorded UNSURE all the same."""
+    """A part seen but not judged (the station stopped): recorded as not inspected (UNJUDGED),
+    which is no verdict: not UNSURE (no person is asked to review it, the yield leaves it out),
+    and never PASS (the line is told UNSURE or FAIL, as for any part that did not pass)."""
     now = time.monotonic_ns()
     encoded = encoder.submit(store.evidence.encode, frame.evidence_image)
-    return Judged(frame, unsure(NOT_JUDGED), now, now, encoded)
+    return Judged(frame, not_inspected(NOT_JUDGED), now, now, encoded)
 
 
 def pending(recipe: Recipe, recipe_version_id: int, judged: Judged) -> PendingRecord:

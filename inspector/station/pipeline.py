@@ -15,7 +15,8 @@ view that gave no frame is neither judged nor recorded, and makes the part UNSUR
 
 Listeners (the CLI, the window) receive events (station/events.py); they never reach behind the
 station. A stopped station has judged and recorded the part in flight; triggered parts still
-queued are recorded as UNSURE ("not judged"), so no part that was seen goes unrecorded; in
+queued are recorded as not inspected (`Outcome.UNJUDGED`: no verdict, not for review), so no
+part that was seen goes unrecorded; in
 free-run, queued frames are dropped and counted.
 
 Never a verdict without a record: when a record cannot be written (the database, the disk, any

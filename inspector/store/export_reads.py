@@ -68,6 +68,9 @@ def _time(value: datetime | None) -> str | None:
     return utc_text(value) if value is not None else None
 
 
+VERDICTS = (Outcome.PASS, Outcome.FAIL, Outcome.UNSURE)  # what a summary counts as verdicts
+
+
 def summary(engine: Engine, where: InspectionFilter) -> dict[str, Any]:
     """Counts for a report's first page, computed by the database over every matching record."""
     final = where.final_outcome().label("final")
@@ -104,8 +107,10 @@ def summary(engine: Engine, where: InspectionFilter) -> dict[str, Any]:
     total = sum(outcomes.values())
     return {
         "total": total,
-        "final_outcomes": {o.value: outcomes.get(o.value, 0) for o in Outcome},
-        "recorded_outcomes": {o.value: recorded.get(o.value, 0) for o in Outcome},
+        "final_outcomes": {o.value: outcomes.get(o.value, 0) for o in VERDICTS},
+        "recorded_outcomes": {o.value: recorded.get(o.value, 0) for o in VERDICTS},
+        # Parts seen but never judged (the station stopped first): on record, no verdict.
+        "not_inspected": recorded.get(Outcome.UNJUDGED.value, 0),
         "overridden": overridden,
         "images_left_site": left_site,
         "first_captured_at": _time(first),

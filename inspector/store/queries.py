@@ -56,6 +56,11 @@ def detail(
         return next(load(connection, rows, where, evidence), None)
 
 
+# What waits for a person: a verdict that did not pass. A part not inspected (UNJUDGED) is no
+# verdict, so it is not reviewed from its picture: it is inspected again.
+_FOR_REVIEW = (Outcome.FAIL.value, Outcome.UNSURE.value)
+
+
 def review_queue(
     engine: Engine, evidence: EvidenceStore | None = None, limit: int = 200
 ) -> list[InspectionRecord]:
@@ -63,7 +68,7 @@ def review_queue(
     where = InspectionFilter()
     query = (
         base(where)
-        .where(_i.c.outcome.in_([Outcome.FAIL.value, Outcome.UNSURE.value]))
+        .where(_i.c.outcome.in_(_FOR_REVIEW))
         .where(~exists().where(_o.c.inspection_id == _i.c.id))
         .order_by(_i.c.id)
         .limit(limit)
@@ -71,6 +76,18 @@ def review_queue(
     with engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
         return list(load(connection, rows, where, evidence))
+
+
+def review_count(engine: Engine) -> int:
+    """How many wait in the review queue, all of them (the queue's page is capped)."""
+    query = (
+        select(func.count())
+        .select_from(_i)
+        .where(_i.c.outcome.in_(_FOR_REVIEW))
+        .where(~exists().where(_o.c.inspection_id == _i.c.id))
+    )
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
 
 
 def recipe_names(engine: Engine) -> list[str]:
@@ -102,8 +119,11 @@ class YieldPoint:
 def yield_series(
     engine: Engine, where: InspectionFilter, bucket: timedelta = timedelta(hours=1)
 ) -> list[YieldPoint]:
-    """Counts per time bucket, computed here so that SQLite and PostgreSQL agree."""
-    query = where.apply(joined(_i.c.captured_at, _i.c.outcome))
+    """Counts per time bucket, computed here so that SQLite and PostgreSQL agree. Parts not
+    inspected (UNJUDGED: the station stopped first) are no verdict and are left out."""
+    query = where.apply(joined(_i.c.captured_at, _i.c.outcome)).where(
+        _i.c.outcome != Outcome.UNJUDGED.value
+    )
     buckets: dict[datetime, Counter] = {}
     seconds = bucket.total_seconds()
     with engine.connect() as connection:

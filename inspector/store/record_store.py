@@ -171,11 +171,16 @@ class Store:
         return database.sqlite_pragmas(self._engine)
 
     def recipe_version_id(
-        self, recipe: Recipe, references: list[np.ndarray], actor: users.Identity | None = None
+        self,
+        recipe: Recipe,
+        references: list[np.ndarray],
+        actor: users.Identity | None = None,
+        reason: str = "",
     ) -> int:
         """The row of this exact recipe, created on first use with its reference images.
 
-        Creating one takes the right to save recipes (`actor`, else the store's); it is audited.
+        Creating one takes the right to save recipes (`actor`, else the store's); it is audited,
+        with `reason` (why a person made this version) where one is given.
         """
         content = storable(recipe.to_yaml())
         name = storable(recipe.name)
@@ -208,7 +213,9 @@ class Store:
             "reference_sha256": ref_hashes,
             "created_at": utc_now(),
         }
-        return recipe_log.save_recipe_version(self._engine, actor or self.actor, row)
+        return recipe_log.save_recipe_version(
+            self._engine, actor or self.actor, row, storable(reason)
+        )
 
     def record_inspection(
         self,
@@ -452,6 +459,10 @@ class Store:
     def review_queue(self, limit: int = 200) -> list[InspectionRecord]:
         """FAIL and UNSURE inspections no person has decided yet, oldest first."""
         return queries.review_queue(self._engine, self.evidence, limit)
+
+    def review_count(self) -> int:
+        """How many FAIL and UNSURE inspections wait for a person, all of them."""
+        return queries.review_count(self._engine)
 
     def effective_outcome(self, inspection_id: int) -> Outcome | None:
         """The latest override's outcome, else the model's; None: no such inspection."""

@@ -8,6 +8,8 @@ this one filter, so an export holds exactly the rows the table shows:
 - `outcomes`: the FINAL outcome, as decided: the latest override's, else the model's;
 - `lot_or_serial`: a prefix of the lot, the serial or the part id (case-sensitive, the same on
   SQLite and PostgreSQL);
+- `contains`: a piece of the part id, lot or serial, anywhere in it, case-insensitive (the History
+  search box); digits alone also find the inspection with that id;
 - `engine`: some judge attempt of the inspection used this engine;
 - `through`: (last inspection id, last override id) bounds the records and overrides to those
   that existed at one moment (`Store.as_of`), so an export that takes minutes does not drift
@@ -41,6 +43,7 @@ class InspectionFilter:
     lot_or_serial: str | None = None  # a prefix of the lot, the serial or the part id
     engine: str | None = None
     through: tuple[int, int] | None = None  # (last inspection id, last override id)
+    contains: str | None = None  # a piece of the part id, lot or serial (any case), or an id
 
     def final_outcome(self) -> ColumnElement:
         """The outcome as decided: the latest override's (up to `through`), else the model's."""
@@ -71,6 +74,19 @@ class InspectionFilter:
                 | (func.substr(_i.c.serial, 1, len(text)) == text)
                 | (func.substr(_i.c.part_id, 1, len(text)) == text)
             )
+        piece = (self.contains or "").strip().lstrip("#").strip()
+        if piece:
+            # lower() on both sides: the same on SQLite and PostgreSQL; autoescape: a typed % or
+            # _ is a character, not a wildcard.
+            wanted = piece.lower()
+            found = (
+                func.lower(_i.c.part_id).contains(wanted, autoescape=True)
+                | func.lower(_i.c.lot).contains(wanted, autoescape=True)
+                | func.lower(_i.c.serial).contains(wanted, autoescape=True)
+            )
+            if piece.isdigit() and len(piece) <= 9:  # an id fits a 32-bit integer
+                found = found | (_i.c.id == int(piece))
+            query = query.where(found)
         if self.engine:
             query = query.where(
                 exists().where(_a.c.inspection_id == _i.c.id, _a.c.engine == self.engine)
@@ -88,6 +104,7 @@ class InspectionFilter:
             "outcome": " or ".join(o.value for o in self.outcomes) or None,
             "lot": (self.lot_or_serial or "").strip() or None,
             "engine": self.engine,
+            "contains": (self.contains or "").strip() or None,
         }
         return {k: v for k, v in described.items() if v is not None}
 

@@ -32,6 +32,19 @@ def dark_palette() -> QPalette:
     }
     for role, colour in colours.items():
         palette.setColor(role, QColor(colour))
+    # A control that cannot be used must look it, from across the room: dim text on a flat,
+    # darker face (the same pixels as an enabled one made people press dead buttons).
+    disabled = {
+        QPalette.ColorRole.WindowText: "#6b7079",
+        QPalette.ColorRole.Text: "#6b7079",
+        QPalette.ColorRole.ButtonText: "#5d626a",
+        QPalette.ColorRole.Button: "#24272c",
+        QPalette.ColorRole.Base: "#202226",
+        QPalette.ColorRole.Light: "#24272c",
+        QPalette.ColorRole.Midlight: "#24272c",
+    }
+    for role, colour in disabled.items():
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(colour))
     return palette
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,19 +39,24 @@ from inspector.ui.messages import show_error
 from inspector.ui.workers import Task
 
 PAGE = 200
+FILTER_DEBOUNCE_MS = 300  # filters apply as they change, once the typing pauses
 ROOT = QModelIndex()  # a table has one parent: the invalid index
-COLUMNS = ("Id", "Time (UTC)", "Outcome", "Recipe", "Part", "Lot", "Serial", "Judge ms")
+COLUMNS = ("Id", "Time", "Outcome", "Recipe", "Part", "Lot", "Serial", "Judge ms")
 OUTCOME_COLOURS = {
     Outcome.PASS: QColor(31, 143, 58),
     Outcome.FAIL: QColor(198, 40, 40),
     Outcome.UNSURE: QColor(224, 168, 0),
+    Outcome.UNJUDGED: QColor(138, 143, 152),
 }
+# How an outcome reads in the table: a part never judged is "not inspected", not a verdict.
+OUTCOME_TEXT = {Outcome.UNJUDGED: "NOT INSPECTED"}
 OUTCOME_FILTERS = {
     "All outcomes": (),
     "PASS": (Outcome.PASS,),
     "FAIL": (Outcome.FAIL,),
     "UNSURE": (Outcome.UNSURE,),
     "FAIL or UNSURE": (Outcome.FAIL, Outcome.UNSURE),
+    "Not inspected": (Outcome.UNJUDGED,),
 }
 EXPORT_FILTERS = {
     "CSV (*.csv)": "csv",
@@ -64,6 +71,31 @@ PERIODS = {
     "Last 7 days": timedelta(days=7),
     "Last 30 days": timedelta(days=30),
 }
+
+
+def local_time(moment: datetime) -> str:
+    """A recorded time (UTC) as the station's clock shows it."""
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def utc_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def pretty_answer(raw: str) -> str:
+    """A model's raw answer for a person: its JSON indented (also inside a ```json fence, or
+    with words around it, which are kept), else as it came (Qt-free, tested on its own)."""
+    start = raw.find("{")
+    if start < 0:
+        return raw
+    try:
+        value, end = json.JSONDecoder().raw_decode(raw, start)
+    except ValueError:
+        return raw
+    before = raw[:start].strip().removeprefix("```json").removeprefix("```").strip()
+    after = raw[end:].strip().removeprefix("```").strip()
+    parts = [before, json.dumps(value, indent=2, ensure_ascii=False), after]
+    return "\n".join(part for part in parts if part)
 
 
 class HistoryModel(QAbstractTableModel):
@@ -123,8 +155,8 @@ class HistoryModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 row.id,
-                row.captured_at.strftime("%Y-%m-%d %H:%M:%S"),
-                row.final_outcome.value,
+                local_time(row.captured_at),
+                OUTCOME_TEXT.get(row.final_outcome, row.final_outcome.value),
                 f"{row.recipe} v{row.recipe_version}",
                 row.part_id or "",
                 row.lot or "",
@@ -133,6 +165,8 @@ class HistoryModel(QAbstractTableModel):
             )[column]
         if role == Qt.ItemDataRole.ForegroundRole and column == 2:
             return OUTCOME_COLOURS[row.final_outcome]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 1:
+            return utc_time(row.captured_at)
         if role == Qt.ItemDataRole.ToolTipRole and column == 2 and row.decisions:
             said, decided = row.outcome.value, row.final_outcome.value
             return f"the model said {said}; a person decided {decided}"
@@ -167,19 +201,32 @@ class HistoryView(QWidget):
             ["All engines", "transformers", "openai-compatible", "openai", "anthropic", "gemini"]
         )
         self.lot = QLineEdit()
-        self.lot.setPlaceholderText("Lot, serial or part id")
+        self.lot.setPlaceholderText("Search: id, part, lot or serial (any part of it)")
+        self.lot.setClearButtonEnabled(True)
+        self.lot.setMinimumWidth(220)
         self.lot.returnPressed.connect(self.apply_filters)
-        apply = QPushButton("Apply")
-        apply.clicked.connect(self.apply_filters)
+        # Filters apply as they change; typing waits for a pause, so each key is not a query.
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(FILTER_DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.apply_filters)
+        self.lot.textChanged.connect(lambda _: self._debounce.start())
+        for box in (self.period, self.outcome, self.recipe, self.judge_engine):
+            box.currentIndexChanged.connect(lambda _: self._debounce.start())
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("CSV, JSON Lines, PDF report or evidence bundle")
         self.export_button.clicked.connect(self._export_dialog)
         filters_shown = (self.period, self.outcome, self.recipe, self.judge_engine, self.lot)
-        for widget in (*filters_shown, apply):
+        for widget in filters_shown:
             filters.addWidget(widget)
         filters.addWidget(self.export_button)
         self.count_label = QLabel("")
         filters.addWidget(self.count_label, 1)
+        # The last export's outcome: its own line, so the live refresh never overwrites it.
+        self.export_message = QLabel("")
+        self.export_message.setWordWrap(True)
+        self.export_message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.export_message.hide()
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -198,6 +245,7 @@ class HistoryView(QWidget):
         splitter.setSizes([600, 600])
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
+        layout.addWidget(self.export_message)
         layout.addWidget(splitter, 1)
 
     def current_filter(self) -> InspectionFilter:
@@ -208,13 +256,14 @@ class HistoryView(QWidget):
             since=datetime.now(UTC) - period if period else None,
             outcomes=OUTCOME_FILTERS[self.outcome.currentText()],
             recipe=None if recipe in ("", "All recipes") else recipe,
-            lot_or_serial=self.lot.text().strip() or None,
+            contains=self.lot.text().strip() or None,
             engine=None if engine == "All engines" else engine,
         )
 
     def apply_filters(self) -> None:
         """Reload the table, keeping the selected inspection where it is still listed; where
         it is not (filtered out), the detail pane empties rather than show a row not listed."""
+        self._debounce.stop()
         selected = self.detail.shown_id
         self._refresh_recipes()
         self.model.set_filter(self.current_filter())
@@ -248,9 +297,10 @@ class HistoryView(QWidget):
         """Export in the background with a progress dialog that can cancel it."""
         actor = self.identity()
         if actor is None:
-            self.count_label.setText(
+            self._say_export(
                 "Log in to export: each export is entered in the audit trail under the name "
-                "of the person who made it."
+                "of the person who made it.",
+                error=True,
             )
             return None
         dialog = QProgressDialog(f"Exporting to {path.name}…", "Cancel", 0, 0, self)
@@ -276,10 +326,14 @@ class HistoryView(QWidget):
 
     def _exported(self, dialog, result) -> None:
         dialog.reset()
-        self.count_label.setText(
-            f"exported {result.records} records to {result.path.name} "
-            f"(audit entry #{result.audit_seq})"
+        self._say_export(
+            f"Exported {result.records} records to {result.path} (audit entry #{result.audit_seq})."
         )
+
+    def _say_export(self, text: str, error: bool = False) -> None:
+        self.export_message.setText(text)
+        self.export_message.setStyleSheet("color:#ff8a80;" if error else "color:#7bd88f;")
+        self.export_message.show()
 
     def _export_failed(self, dialog, exc: BaseException) -> None:
         dialog.reset()
@@ -353,12 +407,13 @@ class InspectionDetailView(QWidget):
             self.image.set_image(None)
             self.image.set_placeholder(f"Evidence image {path.name}: {exc}")
         row = detail
-        defects = ", ".join(
-            f"{d.class_name} ({d.severity or 'not in recipe'})" for d in detail.defects
-        )
+        # Grouped with counts: "deviation (major) ×10", not the class ten times over.
+        kinds = Counter(f"{d.class_name} ({d.severity or 'not in recipe'})" for d in detail.defects)
+        defects = ", ".join(f"{k} ×{n}" if n > 1 else k for k, n in kinds.most_common())
         self.summary.setText(
             f"<b>#{row.id} {row.outcome.value}</b> — {escape(row.reason)}<br>"
-            f"{row.captured_at:%Y-%m-%d %H:%M:%S} UTC · {escape(row.recipe)} "
+            f"{local_time(row.captured_at)} (local; {utc_time(row.captured_at)}) · "
+            f"{escape(row.recipe)} "
             f"v{row.recipe_version} · camera {escape(row.camera_id)} · "
             f"part {escape(row.part_id or '-')}<br>"
             f"Defects: {escape(defects) or 'none'}<br>Evidence SHA-256: {detail.evidence_sha256}"
@@ -367,11 +422,13 @@ class InspectionDetailView(QWidget):
         if decisions:
             lines = "<br>".join(
                 f"<b>{escape(d.user_name)} decided {d.outcome.value}</b> "
-                f"({d.created_at:%Y-%m-%d %H:%M} UTC): {escape(d.reason)}"
+                f"({local_time(d.created_at)}): {escape(d.reason)}"
                 for d in decisions
             )
             self.summary.setText(self.summary.text() + "<br>" + lines)
-        self.raw.setPlainText("\n\n".join(a.raw_text or (a.error or "") for a in detail.attempts))
+        self.raw.setPlainText(
+            "\n\n".join(pretty_answer(a.raw_text or "") or (a.error or "") for a in detail.attempts)
+        )
         self.attempts.setRowCount(len(detail.attempts))
         for i, a in enumerate(detail.attempts):
             tokens = f"{a.prompt_tokens or '-'}/{a.completion_tokens or '-'}"

@@ -16,6 +16,7 @@ CAPTION_COLOURS = {
     Outcome.PASS: "#1f8f3a",
     Outcome.FAIL: "#c62828",
     Outcome.UNSURE: "#e0a800",
+    Outcome.UNJUDGED: "#3a3f47",
     None: "#3a3f47",
 }
 

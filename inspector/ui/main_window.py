@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from inspector.config import Settings, StationProfile
 from inspector.station.runner import StationRunner
 from inspector.store import Store
 from inspector.store.audit.users import Identity
 from inspector.ui.bridge import StationBridge
+from inspector.ui.header import Header, RunState
 from inspector.ui.history_view import HistoryView
 from inspector.ui.password_dialog import add_account_menu
 from inspector.ui.recipe_editor import RecipeEditor
@@ -19,6 +29,8 @@ from inspector.ui.review_view import ReviewView
 from inspector.ui.settings_view import SettingsView
 from inspector.ui.station_view import StationView
 from inspector.ui.stats_view import StatsView
+
+HEADER_MS = 1000  # the header's review count and run state are refreshed once a second
 
 
 class MainWindow(QMainWindow):
@@ -41,6 +53,7 @@ class MainWindow(QMainWindow):
         self.station.outputs = profile.outputs
         self.history = HistoryView(store, lambda: self.identity)
         self.review = ReviewView(store, lambda: self.identity)
+        self.review.logged_in = self.log_in
         self.recipes = RecipeEditor(
             store, settings.data_dir / "recipes", self._live_frame, lambda: self.identity
         )
@@ -54,27 +67,102 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.review, "Review")
         self.tabs.addTab(self.recipes, "Recipe")
         self.tabs.addTab(self.stats, "Statistics")
-        self.tabs.addTab(self.settings_view, "Settings")
-        self.setCentralWidget(self.tabs)
+        # Settings scroll: the window fits a 1024 x 768 panel PC.
+        self.settings_tab = QScrollArea()
+        self.settings_tab.setWidgetResizable(True)
+        self.settings_tab.setWidget(self.settings_view)
+        self.tabs.addTab(self.settings_tab, "Settings")
+        # The header above every tab: run state, recipe, user, review count.
+        self.header = Header()
+        self.header.set_user(identity)
+        self.header.review_requested.connect(lambda: self.tabs.setCurrentWidget(self.review))
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(4, 4, 4, 0)
+        column.setSpacing(4)
+        column.addWidget(self.header)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+        self._running = False
+        self._review_stale = True
+        self.station.running_changed.connect(self._running_changed)
+        self.station.state_changed.connect(self.update_header)
+        self.bridge.faulted.connect(lambda _: self.update_header())
+        self.bridge.recorded.connect(lambda _: self._review_changed(now=False))
+        self.review.changed.connect(lambda: self._review_changed(now=True))
+        self._header_timer = QTimer(self)  # the review count follows the records, at most 1/s
+        self._header_timer.timeout.connect(self.update_header)
+        self._header_timer.start(HEADER_MS)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.station.settings_requested.connect(
-            lambda: self.tabs.setCurrentWidget(self.settings_view)
+            lambda: self.tabs.setCurrentWidget(self.settings_tab)
         )
         self.settings_view.saved.connect(self._settings_saved)
         self.recipes.saved.connect(self._recipe_saved)
         self.bridge.recorded.connect(lambda _: self._mark_stale())
         self._stale = True
-        url = store.url
-        who = f"{identity.full_name or identity.name} ({identity.role})" if identity else "no login"
-        self.statusBar().addPermanentWidget(
-            QLabel(f"User: {who}   Data: {settings.data_dir}   DB: {url}")
-        )
+        self.settings = settings
+        self.user_label = QLabel(self._user_text())
+        self.statusBar().addPermanentWidget(self.user_label)
         self.change_password = add_account_menu(self, store, lambda: self.identity)
         try:
             self.recipes.open(recipe)
         except Exception as exc:  # a broken recipe must not keep the window from opening
             self.recipes.result.setText(str(exc))
+        self.update_header()
         self.resize(1400, 860)
+
+    def log_in(self, identity: Identity) -> None:
+        """A person logged in from the window (Review's Log in…): every tab acts as them."""
+        self.identity = identity
+        self.header.set_user(identity)
+        self.user_label.setText(self._user_text())
+
+    def _user_text(self) -> str:
+        who = self.identity
+        name = f"{who.full_name or who.name} ({who.role})" if who else "no login"
+        return f"User: {name}   Data: {self.settings.data_dir}   DB: {self.store.url}"
+
+    # -- the header ------------------------------------------------------------------------
+    def _running_changed(self, running: bool) -> None:
+        self._running = running
+        self.update_header()
+
+    def _review_changed(self, now: bool) -> None:
+        self._review_stale = True
+        if now:
+            self.update_header()
+
+    def run_state(self) -> RunState:
+        if self.station.fault is not None:
+            return RunState.FAULT
+        if self.station.starting:
+            return RunState.STARTING
+        if self._running and self.runner.station is not None:
+            return RunState.RUN
+        return RunState.STOPPED
+
+    def update_header(self) -> None:
+        state = self.run_state()
+        self.header.set_state(state, self.station.fault or "")
+        station = self.runner.station
+        if station is not None and state is not RunState.STOPPED:
+            views = station.views
+            if len(views) == 1:
+                recipe = f"{views[0].recipe.name} v{views[0].recipe.version}"
+            else:
+                recipe = ", ".join(f"{v.name}: {v.recipe.name} v{v.recipe.version}" for v in views)
+        else:
+            path = self.station.recipe_path
+            recipe = f"{Path(path).name} (not running)" if path else "none chosen"
+        self.header.set_recipe(recipe)
+        if self._review_stale:
+            self._review_stale = False
+            waiting = self.store.review_count()
+            self.header.set_review_count(waiting)
+            self.tabs.setTabText(
+                self.tabs.indexOf(self.review), f"Review ({waiting:,})" if waiting else "Review"
+            )
 
     def _live_frame(self):
         return self.station.shown_frame

@@ -20,11 +20,14 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -47,10 +50,28 @@ from inspector.ui.workers import Task
 SEVERITIES = [s.value for s in Severity]
 
 
+def shown_path(path: str | Path, recipe_dir: Path | None) -> str:
+    """A reference as the form shows it: relative to the recipe's folder where it lies under
+    it (as a recipe file writes it), else absolute. The recipe is parsed with that folder as
+    its base, so each path is resolved exactly once (Qt-free, tested on its own)."""
+    absolute = Path(path).resolve()
+    if recipe_dir is not None:
+        try:
+            return absolute.relative_to(recipe_dir.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(absolute)
+
+
 def save_new_version(
-    recipe: Recipe, recipes_dir: Path, store: Store, actor: Identity | None = None
+    recipe: Recipe,
+    recipes_dir: Path,
+    store: Store,
+    actor: Identity | None = None,
+    reason: str = "",
 ) -> tuple[Recipe, Path]:
-    """Write the recipe as the next version of its name, references copied beside it."""
+    """Write the recipe as the next version of its name, references copied beside it; `reason`
+    (why this version) goes into the audit trail with it."""
     # Always above both the version it was based on and any recorded: an edit never reuses one.
     version = max(store.latest_version(recipe.name) or 0, recipe.version) + 1
     folder = recipes_dir / recipe.name
@@ -72,7 +93,7 @@ def save_new_version(
     try:
         recorded = load_recipe(target)  # what the station will read, references resolved
         images = [read_image_or_explain(p, "reference") for p in recorded.references]
-        store.recipe_version_id(recorded, images, actor=actor)
+        store.recipe_version_id(recorded, images, actor=actor, reason=reason)
     except BaseException:
         target.unlink(missing_ok=True)  # no file for a version the record does not have
         raise
@@ -91,6 +112,11 @@ class RecipeEditor(QWidget):
         self.path: Path | None = None
         self.frame: np.ndarray | None = None
         self._task: Task | None = None
+        self._opened: dict | None = None  # the form as opened or saved: edits since are unsaved
+        # Asked before unsaved edits are dropped (True: drop them), and for a new version's
+        # reason (None: cancelled). Tests answer the way a person would.
+        self.confirm_discard = self._ask_discard
+        self.ask_reason = self._ask_reason
         self._build()
 
     # -- layout ----------------------------------------------------------------------------
@@ -192,6 +218,11 @@ class RecipeEditor(QWidget):
         left.addWidget(self.result)
         left_widget = QWidget()
         left_widget.setLayout(left)
+        # The form scrolls: the window fits a 1024 x 768 panel PC.
+        left_scroll = QScrollArea()
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setWidget(left_widget)
+        left_scroll.setMinimumWidth(360)
 
         self.image = ImageView(placeholder="Load an image or take the live frame; drag to draw")
         self.image.enable_drawing(True)
@@ -210,7 +241,7 @@ class RecipeEditor(QWidget):
         right_widget.setLayout(right)
 
         splitter = QSplitter()
-        splitter.addWidget(left_widget)
+        splitter.addWidget(left_scroll)
         splitter.addWidget(right_widget)
         splitter.setSizes([560, 640])
         layout = QVBoxLayout(self)
@@ -218,8 +249,12 @@ class RecipeEditor(QWidget):
 
     # -- loading into the form -------------------------------------------------------------
     def open(self, path: str | Path) -> None:
+        # Absolute from here on: the references resolve against the recipe's folder once,
+        # whatever the working directory (`--recipe assets/demo/recipe.yaml` resolved them
+        # twice: assets/demo/assets/demo/camera/...).
+        path = Path(path).resolve()
         recipe = load_recipe(path)
-        self.path = Path(path)
+        self.path = path
         self.file_label.setText(str(self.path))
         self.name.setText(recipe.name)
         self.version.setText(str(recipe.version))
@@ -237,13 +272,19 @@ class RecipeEditor(QWidget):
             box.setValue(value)
         self.references.clear()
         for ref in recipe.references:
-            self.references.addItem(str(ref))
+            self.references.addItem(shown_path(ref, self.path.parent))
         self.engines.setPlainText(yaml.safe_dump(list(recipe.engines), sort_keys=False))
         for severity, check in self.fail_checks.items():
             check.setChecked(Severity(severity) in recipe.pass_rule.fail_severities)
         self.min_confidence.setValue(recipe.pass_rule.min_confidence)
         self.unknown.setCurrentText(recipe.pass_rule.unknown_defect)
         self.result.setText("")
+        self._opened = self.form_data()
+
+    @property
+    def unsaved(self) -> bool:
+        """The form differs from the recipe as opened or last saved."""
+        return self._opened is not None and self.form_data() != self._opened
 
     def _add_defect(self, name: str, severity: str, description: str) -> None:
         row = self.defects.rowCount()
@@ -256,6 +297,31 @@ class RecipeEditor(QWidget):
         self.defects.setItem(row, 2, QTableWidgetItem(description))
 
     # -- reading the form ------------------------------------------------------------------
+    def form_data(self) -> dict:
+        """The form as it stands, unchecked (engines as their text)."""
+        defects = []
+        for row in range(self.defects.rowCount()):
+            cells = [self.defects.item(row, column) for column in (0, 2)]
+            severity = self.defects.cellWidget(row, 1)
+            defects.append(
+                (
+                    *(c.text() if c is not None else "" for c in cells),
+                    severity.currentText() if severity is not None else "",
+                )
+            )
+        return {
+            "name": self.name.text(),
+            "product": self.product.text(),
+            "prompt": self.prompt.toPlainText(),
+            "defects": defects,
+            "roi": [b.value() for b in self.roi],
+            "references": [self.references.item(i).text() for i in range(self.references.count())],
+            "engines": self.engines.toPlainText(),
+            "fail": [s for s, c in self.fail_checks.items() if c.isChecked()],
+            "min_confidence": self.min_confidence.value(),
+            "unknown": self.unknown.currentText(),
+        }
+
     def recipe_from_form(self) -> Recipe:
         """The recipe as edited; InputError names the field that is wrong."""
         try:
@@ -301,7 +367,25 @@ class RecipeEditor(QWidget):
     def save(self) -> Path | None:
         try:
             recipe = self.recipe_from_form()
-            _, path = save_new_version(recipe, self.recipes_dir, self.store, self.identity())
+        except Exception as exc:
+            self.result.setText(plain(exc))
+            self.result.setStyleSheet("color:#ff8a80;")
+            return None
+        try:  # who may not save is told so before being asked why
+            (self.identity() or self.store.actor).require(Permission.SAVE_RECIPE)
+        except Exception as exc:
+            self.result.setText(plain(exc))
+            self.result.setStyleSheet("color:#ff8a80;")
+            return None
+        reason = self.ask_reason(recipe)
+        if reason is None:
+            self.result.setStyleSheet("")
+            self.result.setText("Not saved: a new version needs a reason.")
+            return None
+        try:
+            _, path = save_new_version(
+                recipe, self.recipes_dir, self.store, self.identity(), reason=reason
+            )
         except Exception as exc:
             self.result.setText(plain(exc))
             self.result.setStyleSheet("color:#ff8a80;")
@@ -373,8 +457,44 @@ class RecipeEditor(QWidget):
             except InputError as exc:
                 self.result.setText(str(exc))
 
+    def _ask_reason(self, recipe: Recipe) -> str | None:
+        """Why this version: asked until given, or None when the person cancels."""
+        prompt = f"Why a new version of {recipe.name}? (recorded in the audit trail)"
+        while True:
+            text, ok = QInputDialog.getText(self, "Save as new version", prompt)
+            if not ok:
+                return None
+            if text.strip():
+                return text.strip()
+            prompt = f"A reason is required. Why a new version of {recipe.name}?"
+
+    def _ask_discard(self) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Unsaved edits",
+            f"The recipe {self.name.text() or ''} has edits that are not saved. Open another "
+            "recipe and drop them?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
+
+    def open_other(self, path: str | Path) -> bool:
+        """Open another recipe, first asking before unsaved edits are dropped."""
+        if self.unsaved and not self.confirm_discard():
+            return False
+        try:
+            self.open(path)
+        except InputError as exc:
+            self.result.setText(str(exc))
+            return False
+        return True
+
     def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Recipe", "", "Recipes (*.yaml *.yml)")
+        if self.unsaved and not self.confirm_discard():
+            return
+        start = str(self.path.parent) if self.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Recipe", start, "Recipes (*.yaml *.yml)")
         if path:
             try:
                 self.open(path)
@@ -382,9 +502,12 @@ class RecipeEditor(QWidget):
                 self.result.setText(str(exc))
 
     def _add_reference_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Good part", "", "Images (*.png *.jpg *.bmp)")
+        start = str(self.path.parent) if self.path else ""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Good part", start, "Images (*.png *.jpg *.bmp)"
+        )
         if path:
-            self.references.addItem(path)
+            self.references.addItem(shown_path(path, self.path.parent if self.path else None))
 
     def _add_reference_frame(self) -> None:
         if self.frame is None:
@@ -395,7 +518,7 @@ class RecipeEditor(QWidget):
         _, data = cv2.imencode(".png", self.frame)
         path = folder / f"{hashlib.sha256(data.tobytes()).hexdigest()[:16]}.png"
         path.write_bytes(data.tobytes())
-        self.references.addItem(str(path))
+        self.references.addItem(shown_path(path, self.path.parent if self.path else None))
 
     def _roi(self) -> tuple[int, int, int, int] | None:
         x, y, w, h = (b.value() for b in self.roi)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -20,14 +21,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from inspector.errors import InspectorError
 from inspector.store import InspectionRecord, Store
 from inspector.store.audit.users import Identity
 from inspector.ui.history_view import InspectionDetailView
-from inspector.ui.login_dialog import SignatureDialog
+from inspector.ui.login_dialog import LoginDialog, SignatureDialog
+
+
+def waiting_text(shown: int, waiting: int) -> str:
+    """The queue's count, never capped silently: "200 of 2,414 waiting" (Qt-free)."""
+    if shown >= waiting:
+        return f"{waiting:,} parts waiting for review"
+    return f"{shown:,} of {waiting:,} parts waiting for review (oldest first)"
+
+
+def login_hint(has_people: bool) -> str:
+    """Why the decision buttons are disabled, and what makes them work (Qt-free)."""
+    if has_people:
+        return "Log in to review: a decision is signed by a person (Log in…, above)."
+    return (
+        "Reviewing needs a person's account, and this site has none yet. Create the first "
+        "administrator on the station's command line: inspector user add NAME --role admin "
+        "(it asks for the password), then press Log in…"
+    )
 
 
 class ReviewView(QWidget):
+    changed = Signal()  # a person decided: the queue's count changed
+
     def __init__(self, store: Store, identity: Callable[[], Identity | None]) -> None:
         super().__init__()
         self.store = store
@@ -53,8 +73,14 @@ class ReviewView(QWidget):
         right_widget = QWidget()
         right_widget.setLayout(right)
         self.count = QLabel("")
+        self.login_button = QPushButton("Log in…")
+        self.login_button.setToolTip("Log in with your account to sign review decisions")
+        self.login_button.clicked.connect(self._log_in)
+        top = QHBoxLayout()
+        top.addWidget(self.count, 1)
+        top.addWidget(self.login_button)
         left = QVBoxLayout()
-        left.addWidget(self.count)
+        left.addLayout(top)
         left.addWidget(self.items, 1)
         left_widget = QWidget()
         left_widget.setLayout(left)
@@ -66,6 +92,9 @@ class ReviewView(QWidget):
         layout.addWidget(splitter)
         self.rows: list[InspectionRecord] = []
         self.dialog_factory = SignatureDialog  # tests fill the dialog the way a person would
+        self.login_factory = LoginDialog
+        # Where a login made here goes (the main window keeps who is logged in).
+        self.logged_in: Callable[[Identity], None] | None = None
 
     def refresh(self) -> None:
         """Reload the queue, keeping the person's selection: a new record never moves it.
@@ -96,7 +125,7 @@ class ReviewView(QWidget):
             current = -1  # the selected part left the queue: the person chooses the next
         self.items.setCurrentRow(current)
         self.items.blockSignals(False)
-        self.count.setText(f"{len(self.rows)} parts waiting for review")
+        self.count.setText(waiting_text(len(self.rows), self.store.review_count()))
         if current >= 0 and self.detail.shown_id != self.rows[current].id:
             self.detail.show_inspection(self.rows[current].id)
         elif current < 0:
@@ -118,11 +147,28 @@ class ReviewView(QWidget):
         has_item = 0 <= self.items.currentRow() < len(self.rows)
         for button in (self.confirm_button, self.pass_button):
             button.setEnabled(has_item and who is not None)
-        if who is None:
-            self.message.setText(
-                "Log in to review. No accounts yet? An administrator creates them: "
-                "`inspector user add NAME --role operator`."
+            if who is None:
+                button.setToolTip("Disabled: log in to sign a decision")
+            elif not has_item:
+                button.setToolTip("Disabled: select a part in the queue")
+        if who is not None:
+            self.confirm_button.setToolTip("The part is bad: confirm the failure, signed")
+            self.pass_button.setToolTip(
+                "The part is good: overrule the model, signed, with a reason"
             )
+        self.login_button.setVisible(who is None)
+        if who is None:
+            self.message.setStyleSheet("color:#e0a800;")
+            self.message.setText(login_hint(self.store.has_people()))
+
+    def _log_in(self) -> None:
+        dialog = self.login_factory(self.store, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.identity is None:
+            return
+        if self.logged_in is not None:
+            self.logged_in(dialog.identity)
+        self.message.setText("")
+        self._update_buttons()
 
     def decide(self, outcome: str) -> bool:
         who = self.identity()
@@ -130,31 +176,30 @@ class ReviewView(QWidget):
         # The part signed is the part shown: never a row that moved under the person's click.
         if who is None or inspection_id is None or inspection_id != self.detail.shown_id:
             return False
-        dialog = self.dialog_factory(who, inspection_id, outcome, self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
+        record = self.store.detail(inspection_id)
+        if record is None:
             return False
-        try:
-            self.store.override_verdict(
-                who,
-                dialog.password.text(),
-                inspection_id,
-                dialog.outcome.currentText(),
-                dialog.reason.text(),
-                dialog.meaning.currentText(),
+
+        def sign(decided: str, meaning: str, reason: str, password: str):
+            # Bound to this inspection: the dialog cannot sign for another part.
+            return self.store.override_verdict(
+                who, password, inspection_id, decided, reason, meaning
             )
-        except InspectorError as exc:
-            self.message.setStyleSheet("color:#ff8a80;")
-            self.message.setText(str(exc))
+
+        dialog = self.dialog_factory(who, inspection_id, outcome, self, record=record, sign=sign)
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        dialog.password.clear()
+        if not accepted or dialog.signed is None:
             return False
-        finally:
-            dialog.password.clear()
+        done = dialog.signed
         self.message.setStyleSheet("color:#7bd88f;")
         self.message.setText(
-            f"Inspection {inspection_id}: {dialog.outcome.currentText()} "
-            f"({dialog.meaning.currentText()}), signed by {who.name}."
+            f"Inspection {inspection_id}: {done.outcome.value} ({dialog.meaning_value()}), "
+            f"signed by {who.name}."
         )
         # The person's own decision: on to the part that took its place in the queue.
         row = self.items.currentRow()
         self.rows = []
         self._reload(None, fallback_row=row)
+        self.changed.emit()
         return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import time
+from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -54,6 +55,8 @@ BANNER_STYLES = {
 }
 FAULT_STYLE = "background:#6a1b9a; color:white;"  # unlike any verdict: no part was judged
 LIVE_VIEW_MS = 33  # the live image is repainted at up to 30 frames per second
+PANEL_MIN_WIDTH = 340
+PANEL_MAX_WIDTH = 760
 OUTPUTS_MS = 500  # the line outputs' strip is refreshed twice a second
 OUTPUT_KINDS = {"mqtt": "MQTT", "http": "Webhook", "https": "Webhook"}
 OUTPUT_KINDS |= {"opcua": "OPC UA", "modbus": "Modbus"}
@@ -64,8 +67,12 @@ class Counters:
 
     def __init__(self) -> None:
         self.total = self.passed = self.failed = self.unsure = 0
+        self.not_inspected = 0  # seen but never judged (a stop): no verdict, not in the yield
 
     def add(self, outcome: Outcome) -> None:
+        if outcome is Outcome.UNJUDGED:
+            self.not_inspected += 1
+            return
         self.total += 1
         if outcome is Outcome.PASS:
             self.passed += 1
@@ -77,6 +84,29 @@ class Counters:
     @property
     def yield_percent(self) -> float | None:
         return 100.0 * self.passed / self.total if self.total else None
+
+
+def takes_trigger(station) -> bool:
+    """Some view's camera waits for a software trigger (Qt-free)."""
+    return any(
+        getattr(v.source, "triggered", False) and getattr(v.source, "trigger", None) is not None
+        for v in station.views
+    )
+
+
+def grouped_defects(defects) -> str:
+    """Defect classes with counts, most frequent first: "deviation ×10, scratch" (Qt-free)."""
+    counts = Counter(d.class_name for d in defects)
+    return ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in counts.most_common())
+
+
+def last_part_text(event: PartInspected) -> str:
+    """The part the banner is about: id, local time, record number(s) (Qt-free)."""
+    recorded = [r for r in event.views if r.frame is not None]
+    when = recorded[0].frame.captured_at.astimezone().strftime("%H:%M:%S") if recorded else ""
+    ids = ", ".join(f"#{r.inspection_id}" for r in recorded if r.inspection_id is not None)
+    part = f"Part {event.part_id}" if event.part_id else "Part (no id)"
+    return " · ".join(bit for bit in (part, when, ids) if bit)
 
 
 def output_line(report: OutputReport) -> tuple[str, bool]:
@@ -110,6 +140,7 @@ def _server_line(kind: str, status) -> tuple[str, bool]:
 class StationView(QWidget):
     settings_requested = Signal()
     running_changed = Signal(bool)
+    state_changed = Signal()  # starting, started, or a start that failed: the header follows
 
     def __init__(
         self, runner: StationRunner, bridge: StationBridge, source: str, recipe: str, trigger: str
@@ -156,8 +187,20 @@ class StationView(QWidget):
         self.banner.setMinimumHeight(96)
         self.banner.setStyleSheet(BANNER_STYLES[None] + "border-radius:8px;")
         side.addWidget(self.banner)
+        # Which part the banner is about: its id, its time, its record.
+        self.last_part_label = QLabel("No part inspected yet")
+        self.last_part_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        part_font = QFont(self.font())
+        part_font.setPointSize(13)
+        part_font.setBold(True)
+        self.last_part_label.setFont(part_font)
+        self.last_part_label.setWordWrap(True)
+        side.addWidget(self.last_part_label)
         self.reason = QLabel("")
         self.reason.setWordWrap(True)
+        reason_font = QFont(self.font())
+        reason_font.setPointSize(12)
+        self.reason.setFont(reason_font)
         self.reason.setMinimumHeight(48)
         self.reason.setAlignment(Qt.AlignmentFlag.AlignTop)
         side.addWidget(self.reason)
@@ -190,7 +233,7 @@ class StationView(QWidget):
         self.dropped_label = QLabel("")
         form.addRow("Judged by", self.engine_label)
         form.addRow("Latency", self.latency_label)
-        form.addRow("Camera", self.camera_label)
+        form.addRow("Camera state", self.camera_label)
         form.addRow("", self.dropped_label)
         side.addLayout(form)
         # The line's outputs: red at once when one is not listening (a PLC, MQTT, a webhook).
@@ -247,12 +290,15 @@ class StationView(QWidget):
         side.addStretch(1)
         QShortcut(QKeySequence(Qt.Key.Key_Space), self, activated=self.trigger)
 
-        panel = QWidget()
-        panel.setLayout(side)
-        panel.setFixedWidth(380)
+        # The panel grows with the window (a quarter to a third of it), and the banner's letters
+        # with the panel; at its narrowest the window still fits a 1024 x 768 panel PC.
+        self.panel = QWidget()
+        self.panel.setLayout(side)
+        self.panel.setMinimumWidth(PANEL_MIN_WIDTH)
+        self.panel.setMaximumWidth(PANEL_MAX_WIDTH)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.live, 1)
-        layout.addWidget(panel)
+        layout.addWidget(self.live, 3)
+        layout.addWidget(self.panel, 1)
         self._set_running(False)
 
     def _build_views_table(self, side: QVBoxLayout) -> None:
@@ -332,6 +378,11 @@ class StationView(QWidget):
 
     # -- actions ---------------------------------------------------------------------------
     @property
+    def starting(self) -> bool:
+        """A start is loading (recipe, camera, model)."""
+        return self._task is not None and self.runner.station is None
+
+    @property
     def recipe_path(self) -> str:
         return self.recipe_box.currentText().strip()
 
@@ -356,6 +407,7 @@ class StationView(QWidget):
         self._task.finished.connect(self._started)
         self._task.failed.connect(self._start_failed)
         self._task.start()
+        self.state_changed.emit()
 
     def _started(self, station) -> None:
         self._task = None
@@ -385,8 +437,19 @@ class StationView(QWidget):
         if station.fault is not None:  # it stopped at once (the disk check at start)
             self.camera_label.setText("stopped")
             self._on_fault(station.fault)
+            self.state_changed.emit()
             return
         self._set_running(True)
+        # A camera that runs free (and a file or folder) gives every part by itself: Trigger
+        # is disabled there, saying so, instead of answering a press with configuration text.
+        takes = takes_trigger(station)
+        self.trigger_button.setEnabled(takes)
+        self.trigger_button.setToolTip(
+            "Take the next part (Space)"
+            if takes
+            else "Not needed: this camera gives every part by itself (it runs free)"
+        )
+        self.state_changed.emit()
 
     def _start_failed(self, exc: BaseException) -> None:
         self._task = None
@@ -396,6 +459,7 @@ class StationView(QWidget):
         self._set_status(
             "Fix the camera, the recipe or the model in Settings, then Start.", error=True
         )
+        self.state_changed.emit()
 
     def stop(self) -> None:
         if self._task is not None:  # a start still loading: give up on it
@@ -413,22 +477,27 @@ class StationView(QWidget):
         station = self.runner.station
         if station is None:
             return
+        if not self.trigger_button.isEnabled():
+            return  # the Space key on a camera that runs free: nothing to trigger
         if not station.trigger():
-            self._set_status(
-                "This camera runs free: a trigger needs `trigger: {mode: software}` in the "
-                "recipe's camera section (files and folders give every part anyway)."
-            )
+            self._set_status("This camera gives every part by itself: no trigger is needed.")
 
     # -- station events --------------------------------------------------------------------
     def _on_part(self, event: PartInspected) -> None:
         if self.fault is not None:
             return  # in FAULT: parts are journaled, not recorded; the banner keeps the FAULT
+        if event.outcome is Outcome.UNJUDGED:
+            # Seen but never judged (the station stopped first): on record, no verdict; the
+            # banner keeps the last verdict, and the Stopped line says how many there were.
+            self.counters.add(event.outcome)
+            return
         self.last_part = event
         judged = [r for r in event.views if r.verdict is not None]
         if judged:
             self.last_verdict = judged[0]
         self.counters.add(event.outcome)
         self._show_banner(event.outcome, event.outcome.value)
+        self.last_part_label.setText(last_part_text(event))
         self._show_reason(event, judged)
         latencies = [(r.view, r.timings.judge_ms) for r in judged if r.timings is not None]
         if len(latencies) == 1:
@@ -450,7 +519,7 @@ class StationView(QWidget):
         """One view: its verdict's reason and who decided; several: the part's, then each's."""
         if len(event.views) == 1 and judged:
             verdict = judged[0].verdict
-            defects = ", ".join(d.class_name for d in verdict.defects)
+            defects = grouped_defects(verdict.defects)
             self.reason.setText(verdict.reason + (f"\nDefects: {defects}" if defects else ""))
             decided = verdict.decided_by
             if decided is not None:
@@ -458,7 +527,7 @@ class StationView(QWidget):
             return
         lines = [f"Part {event.part_id}: {event.reason}"]
         for result in judged:
-            defects = ", ".join(d.class_name for d in result.verdict.defects)
+            defects = grouped_defects(result.verdict.defects)
             lines.append(
                 f"{result.view}: {result.verdict.reason}" + (f" ({defects})" if defects else "")
             )
@@ -502,9 +571,14 @@ class StationView(QWidget):
         if self.fault is not None:
             return  # the FAULT stays on screen, with its cause
         parts = f"{stats.parts} parts, " if len(self._rois) > 1 else ""
+        unjudged = (
+            f", {stats.not_judged} not inspected (recorded, not for review)"
+            if stats.not_judged
+            else ""
+        )
         self._set_status(
             f"Stopped: {parts}{stats.captured} captured, {stats.judged} judged, "
-            f"{stats.recorded} recorded, {stats.dropped} skipped."
+            f"{stats.recorded} recorded, {stats.dropped} skipped{unjudged}."
         )
 
     def _show_latest_frame(self) -> None:
@@ -539,6 +613,16 @@ class StationView(QWidget):
         self.live.show_image(view, image, Overlay(self._rois.get(view), boxes))
 
     # -- helpers ---------------------------------------------------------------------------
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # The verdict's letters grow with the panel: readable from across the room.
+        font = self.banner.font()
+        size = max(34, min(72, self.panel.width() // 9))
+        if font.pointSize() != size:
+            font.setPointSize(size)
+            self.banner.setFont(font)
+            self.banner.setMinimumHeight(int(size * 2.8))
+
     def _show_banner(self, outcome: Outcome | None, text: str) -> None:
         self.banner.setText(text)
         self.banner.setStyleSheet(BANNER_STYLES[outcome] + "border-radius:8px;")

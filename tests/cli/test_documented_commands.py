@@ -373,7 +373,7 @@ def test_run_with_max_parts_stops_early_and_records_what_it_prints(tmp_path):
         ("02_00041000_good", "PASS"),
     ]
     # Stopped before the folder's end; the frames already captured when it stopped are recorded
-    # too (UNSURE), so every part seen has a record (README, "Trigger policy").
+    # too (not inspected: UNJUDGED), so every part seen has a record (README, "Trigger policy").
     assert len(printed) < len(list(CAMERA.glob("*.jpg")))
     stored = rows(data / "inspector.db", "SELECT id, part_id FROM inspections ORDER BY id")
     assert stored == [(p["inspection_id"], p["part_id"]) for p in printed]

@@ -84,16 +84,19 @@ def test_max_parts_stops_after_n_parts_and_prints_one_line_each(tmp_path):
         "part 03_00041001_test  FAIL    top=FAIL  side=FAIL",
     ]
     assert len(lines) < 12  # stopped before the folder ended
-    # After the third: the part in flight is finished, the queued ones are recorded UNSURE. The
+    # After the third: the part in flight is finished, the queued ones are recorded as not
+    # inspected (UNJUDGED, no verdict; never UNSURE for a person to review). The
     # stop may fall between the two views' reads of a file: the view that never read its frame
     # says so ("no frame"), and only what was seen is recorded.
     recorded = 0
     for line in lines:
         _, _, outcome, *views = line.replace("=no frame", "=-").split()
         results = [view.split("=")[1] for view in views]
-        assert outcome in ("PASS", "FAIL", "UNSURE"), line
-        if outcome != "UNSURE":  # a part judged whole: both views agree with it
+        assert outcome in ("PASS", "FAIL", "UNSURE", "UNJUDGED"), line
+        if outcome in ("PASS", "FAIL"):  # a part judged whole: both views agree with it
             assert results == [outcome, outcome], line
+        if outcome == "UNJUDGED":  # stopped before the judge reached it: no view judged
+            assert set(results) <= {"UNJUDGED", "-"} and "UNJUDGED" in results, line
         recorded += sum(result != "-" for result in results)
     assert f"stopped: {len(lines)} parts, {recorded} views recorded" in result.stderr
     with sqlite3.connect(data / "inspector.db") as connection:

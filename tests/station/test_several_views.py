@@ -171,7 +171,7 @@ def test_folders_pair_their_nth_images_into_parts(tmp_path, sqlite_settings):
     store.close()
 
 
-def test_stop_finishes_the_part_in_flight_and_records_queued_parts_unsure(
+def test_stop_finishes_the_part_in_flight_and_records_queued_parts_not_inspected(
     tmp_path, sqlite_settings
 ):
     import threading
@@ -213,7 +213,7 @@ def test_stop_finishes_the_part_in_flight_and_records_queued_parts_unsure(
     parts = [e for e in events if isinstance(e, PartInspected)]
     assert [p.part_id for p in parts] == [f"part{i}" for i in range(6)]
     assert parts[0].outcome is Outcome.PASS  # both views of the part in flight were judged
-    assert [p.outcome for p in parts[1:]] == [Outcome.UNSURE] * 5
+    assert [p.outcome for p in parts[1:]] == [Outcome.UNJUDGED] * 5  # not inspected, not UNSURE
     for part in parts[1:]:
         assert {r.verdict.reason for r in part.views} == {
             "station stopped before this part was judged"
@@ -229,4 +229,5 @@ def test_stop_finishes_the_part_in_flight_and_records_queued_parts_unsure(
     )
     assert stats.backpressure_waits >= 2 and stats.missing_views == 0
     assert store.count() == 12
+    assert store.review_count() == 0  # no verdict: nothing for a person to review
     store.close()

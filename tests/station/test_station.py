@@ -24,7 +24,7 @@ from inspector.station import (
     TriggerPolicy,
     View,
 )
-from inspector.store import Store
+from inspector.store import InspectionFilter, Store
 from tests.support.recipes import recipe_file
 from tests.support.records_data import plain_query
 
@@ -131,10 +131,12 @@ def test_stop_records_the_part_in_flight_and_every_queued_part(tmp_path, sqlite_
     assert stats.backpressure_waits >= 1 and stats.dropped == 0
     outcomes = [e.verdict.outcome for e in _recorded(events)]
     assert outcomes[0] is Outcome.PASS
-    assert set(outcomes[1:]) == {Outcome.UNSURE}
+    assert set(outcomes[1:]) == {Outcome.UNJUDGED}  # not inspected: no verdict, not UNSURE
     reasons = {e.verdict.reason for e in _recorded(events)[1:]}
     assert reasons == {"station stopped before this part was judged"}
-    assert store.count() == 6
+    assert store.count() == 6  # every part seen is on record
+    assert store.review_queue() == [] and store.review_count() == 0
+    assert [p.total for p in store.yield_series(InspectionFilter())] == [1]
     store.close()
 
 
@@ -231,3 +233,21 @@ def test_views_need_distinct_names(tmp_path, sqlite_settings):
     with pytest.raises(ValueError, match="distinct names"):
         Station([], store)
     store.close()
+
+
+@pytest.mark.parametrize("unsure", ["reject", "divert"])
+def test_a_part_not_inspected_is_never_a_pass_on_the_line(unsure):
+    from inspector.outputs.handshake import ResultCode
+    from inspector.recipes import LineSettings
+    from inspector.station.events import PartInspected, ViewResult, combine
+    from inspector.station.line import result_code
+
+    line = LineSettings(unsure=unsure)
+    code = result_code(Outcome.UNJUDGED, line)
+    assert code is not ResultCode.PASS
+    assert code is result_code(Outcome.UNSURE, line)  # the line treats it as a part to check
+    assert combine([Outcome.UNJUDGED, Outcome.UNJUDGED]) is Outcome.UNJUDGED
+    assert combine([Outcome.PASS, Outcome.UNJUDGED]) is Outcome.UNSURE  # half seen: not a PASS
+    assert combine([Outcome.FAIL, Outcome.UNJUDGED]) is Outcome.FAIL
+    assert combine([Outcome.UNJUDGED, None]) is Outcome.UNJUDGED  # one view gave no frame
+    assert PartInspected("p", (ViewResult("camera", None, None, None),)).outcome is Outcome.UNSURE

@@ -106,7 +106,7 @@ def test_a_database_that_fails_mid_run_faults_and_every_seen_part_is_recorded_af
     assert stats.record_failures == stats.journaled == len(failed) >= 1
     assert all("kept in the journal" in e.message and e.journal for e in failed)
     # It judged no more parts (but the one the model held): those still queued were journaled
-    # UNSURE, not judged.
+    # not inspected (UNJUDGED).
     assert judge.calls <= calls_at_fault[0] + 1
     assert stats.not_judged >= 1 and stats.judged + stats.not_judged == stats.captured
     assert stats.captured < 20

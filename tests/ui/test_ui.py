@@ -80,8 +80,11 @@ def test_the_window_runs_the_demo_camera_through_a_tiny_model(
     assert detail.image.image_size == (640, 640)  # the evidence file, read back
     assert detail.attempts.rowCount() == 1
     assert detail.attempts.item(0, 0).text() == "transformers"
-    view.trigger()  # a folder gives every part; there is nothing to trigger, and it says so
-    assert "runs free" in view.status.text()
+    # A folder gives every part: Trigger is disabled and says why, and Space does nothing.
+    assert not view.trigger_button.isEnabled() and "runs free" in view.trigger_button.toolTip()
+    status = view.status.text()
+    view.trigger()
+    assert view.status.text() == status
     view.stop()
     qtbot.waitUntil(lambda: "Stopped" in view.status.text(), timeout=30_000)
     assert window.runner.station is None
@@ -112,6 +115,7 @@ def test_the_recipe_editor_saves_a_new_version_and_keeps_the_old(
     original = Path(recipe).read_text()
     window = window_factory(recipe)
     editor = window.recipes
+    editor.ask_reason = lambda recipe: "the copper also scratches"  # what the person types
     assert editor.name.text() == "test-recipe"
     editor.prompt.setPlainText("Look for defects in the copper, and for scratches.")
     editor.image.rectangle_drawn.emit(10, 20, 300, 200)  # as a drag on the image does
@@ -274,18 +278,23 @@ def test_review_queue_override_is_a_new_signed_record(window_factory, tmp_path, 
     assert len(review.rows) == 6  # the FAILs wait for a person
     first = review.rows[0]
 
+    shown = []
+
     class Filled(SignatureDialog):  # what the person types, then OK
         def exec(self):
+            shown.append(self)
             self.outcome.setCurrentText("PASS")
-            self.meaning.setCurrentText("reviewed")
+            self.meaning.setCurrentIndex(self.meaning.findData("reviewed"))
             self.reason.setText("scratch is on the protective film, not the part")
             self.password.setText(password)
-            return QDialog.DialogCode.Accepted
+            signed = self.try_sign()
+            return QDialog.DialogCode.Accepted if signed else QDialog.DialogCode.Rejected
 
     review.dialog_factory = Filled
     password = "wrong-password"
     assert not review.decide("PASS")
-    assert "signature refused" in review.message.text()
+    assert "signature refused" in shown[-1].error.text()  # said in the dialog, which stays open
+    assert shown[-1].reason.text().startswith("scratch") and shown[-1].password.text() == ""
     password = "operator-pass-1"
     assert review.decide("PASS")
     assert len(review.rows) == 5 and first.id not in {r.id for r in review.rows}
@@ -328,14 +337,16 @@ def test_export_from_the_window_is_audited_and_cancel_leaves_nothing(
 
     # Nobody logged in: an export is refused, it needs a person to sign it into the trail.
     assert history.export(tmp_path / "anon.csv", "csv") is None
-    assert "Log in to export" in history.count_label.text()
+    assert "Log in to export" in history.export_message.text()
 
     window.identity = operator
     history.outcome.setCurrentText("FAIL")
     out = tmp_path / "fails.csv"
     task = history.export(out, "csv")
-    qtbot.waitUntil(lambda: "exported" in history.count_label.text(), timeout=30_000)
-    assert "exported 6 records to fails.csv" in history.count_label.text()
+    qtbot.waitUntil(lambda: "Exported" in history.export_message.text(), timeout=30_000)
+    assert f"Exported 6 records to {out}" in history.export_message.text()
+    history.apply_filters()  # the live refresh, as each record arrives
+    assert f"Exported 6 records to {out}" in history.export_message.text()  # still said
     lines = out.read_text().splitlines()
     assert len(lines) == 1 + 6
     [entry] = window.store.audit_entries(limit=1)  # the newest entry
@@ -381,7 +392,7 @@ def test_the_history_export_holds_exactly_the_rows_the_table_shows(window_factor
     window.identity = olly
     out = tmp_path / "shown.csv"
     task = history.export(out, "csv")
-    qtbot.waitUntil(lambda: "exported" in history.count_label.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "Exported" in history.export_message.text(), timeout=30_000)
     exported = [r["inspection_id"] for r in read_csv(out)]
     assert sorted(exported) == sorted(shown)
     del task

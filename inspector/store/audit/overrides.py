@@ -76,6 +76,11 @@ def override_verdict(
             raise InputError(
                 f"inspection {inspection_id}: no such record (see `inspector history`)"
             )
+        if previous is Outcome.UNJUDGED:  # no verdict to confirm or override: never a PASS
+            raise InputError(
+                f"inspection {inspection_id} was not inspected (the station stopped before "
+                "judging it): inspect the part again"
+            )
         uid = connection.execute(
             select(_inspections.c.uid).where(_inspections.c.id == inspection_id)
         ).scalar_one()

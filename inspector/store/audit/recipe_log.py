@@ -42,8 +42,11 @@ class RecipeVersionInfo:
         return decisive[-1].meaning if decisive else "not approved"
 
 
-def save_recipe_version(engine: Engine, actor: Identity, row: Mapping[str, Any]) -> int:
-    """Put a recipe version on record (the row as Store.recipe_version_id builds it)."""
+def save_recipe_version(
+    engine: Engine, actor: Identity, row: Mapping[str, Any], reason: str = ""
+) -> int:
+    """Put a recipe version on record (the row as Store.recipe_version_id builds it), with the
+    reason a person gave for it in the audit entry."""
     actor.require(Permission.SAVE_RECIPE)
     with audit.audited(engine) as connection:
         existing = connection.execute(
@@ -67,7 +70,15 @@ def save_recipe_version(engine: Engine, actor: Identity, row: Mapping[str, Any])
             "recipe_sha256": row["sha256"],
             "sha256": digests.recipe_version({**row, "id": version_id}),
         }
-        audit.append(connection, by.name, "recipe.saved", "recipe_version", version_id, new=new)
+        audit.append(
+            connection,
+            by.name,
+            "recipe.saved",
+            "recipe_version",
+            version_id,
+            new=new,
+            reason=reason,
+        )
         return version_id
 
 

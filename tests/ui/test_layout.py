@@ -1,0 +1,107 @@
+"""The window's layout: it fits a 1024 x 768 panel PC (every Station control on screen), the side
+panel and the verdict grow with a large screen, and the last verdict says which part and when.
+Offscreen, on the real station, store and reference judge (issue 13)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+pytest.importorskip("PySide6")
+pytest.importorskip("pytestqt")
+
+from inspector.config import Settings, StationProfile
+from inspector.store import Store
+from tests.support.paths import ROOT
+
+DEMO = ROOT / "assets" / "demo"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    from inspector.ui.app import application
+    from inspector.ui.main_window import MainWindow
+
+    monkeypatch.setenv("INSPECTOR_CONFIG", str(tmp_path / "station.yaml"))
+    application()
+    settings = Settings.from_env(data_dir=tmp_path / "data")
+    store = Store.open(settings)
+    window = MainWindow(
+        settings,
+        StationProfile(),
+        store,
+        f"folder:{DEMO / 'camera'}",
+        str(DEMO / "recipe-reference.yaml"),
+    )
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.runner.stop()
+    store.close()
+
+
+def _inside(widget, window) -> bool:
+    """The widget is shown whole inside the window's client area."""
+    top_left = widget.mapTo(window, widget.rect().topLeft())
+    bottom_right = widget.mapTo(window, widget.rect().bottomRight())
+    return window.rect().contains(top_left) and window.rect().contains(bottom_right)
+
+
+def test_the_window_fits_1024_by_768_with_every_station_control_shown(window, qtbot):
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 768 - 30  # a title bar above it
+    for index in range(window.tabs.count()):
+        window.tabs.setCurrentIndex(index)
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 1024 and hint.height() <= 738, window.tabs.tabText(index)
+    window.tabs.setCurrentWidget(window.station)
+    window.resize(1024, 738)
+    qtbot.waitUntil(lambda: window.width() == 1024)
+    station = window.station
+    controls = (
+        station.start_button,
+        station.stop_button,
+        station.trigger_button,
+        station.banner,
+        station.count_labels["Yield"],
+    )
+    for control in controls:
+        assert control.isVisible() and _inside(control, window), control
+
+
+def test_the_side_panel_and_verdict_grow_with_the_window(window, qtbot):
+    station = window.station
+    window.resize(1024, 738)
+    qtbot.waitUntil(lambda: window.width() == 1024)
+    small_panel, small_font = station.panel.width(), station.banner.font().pointSize()
+    window.resize(1920, 1050)
+    qtbot.waitUntil(lambda: window.width() == 1920)
+    assert station.panel.width() > small_panel + 100
+    assert station.panel.width() >= 1920 // 5
+    assert station.banner.font().pointSize() > small_font
+
+
+def test_the_last_verdict_shows_the_part_and_its_time(window, qtbot):
+    station = window.station
+    assert station.last_part_label.text() == "No part inspected yet"
+    station.start()
+    qtbot.waitUntil(lambda: station.counters.total == 12, timeout=60_000)
+    part = station.last_part
+    text = station.last_part_label.text()
+    [view] = part.views
+    assert text.startswith(f"Part {part.part_id} · ")
+    assert view.frame.captured_at.astimezone().strftime("%H:%M:%S") in text
+    assert text.endswith(f"#{view.inspection_id}")
+    # Defects grouped with counts, not "deviation, deviation, deviation...".
+    if view.verdict.defects:
+        assert "deviation, deviation" not in station.reason.text()
+
+
+def test_defects_are_grouped_with_counts():
+    from inspector.domain import Defect, Severity
+    from inspector.ui.station_view import grouped_defects
+
+    found = [Defect("deviation", Severity.MAJOR)] * 3 + [Defect("scratch", Severity.MINOR)]
+    assert grouped_defects(found) == "deviation ×3, scratch"

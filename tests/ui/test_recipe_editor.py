@@ -1,0 +1,109 @@
+"""The recipe editor keeps references relative to the recipe file, whatever the working
+directory (issue 13: `--recipe assets/demo/recipe-reference.yaml` made "Try on this frame" look
+for assets/demo/assets/demo/camera/...), asks before unsaved edits are dropped, and records
+why a new version was saved. Offscreen, on the real store and the reference judge (no model)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from inspector.config import Settings
+from inspector.store import Store
+from tests.support.paths import ROOT
+from tests.support.records_data import make_users
+
+pytest.importorskip("PySide6")
+
+DEMO = ROOT / "assets" / "demo"
+
+
+@pytest.fixture
+def editor(qtbot, tmp_path, monkeypatch):
+    from inspector.ui.app import application
+    from inspector.ui.recipe_editor import RecipeEditor
+
+    application()
+    # The demo copied, and started from the folder above it with a relative path, as the
+    # README says: the references are relative to the recipe file, not to this folder.
+    shutil.copytree(DEMO, tmp_path / "assets" / "demo")
+    monkeypatch.chdir(tmp_path)
+    with Store.open(Settings.from_env(data_dir=tmp_path / "data")) as store:
+        people = make_users(store)
+        editor = RecipeEditor(store, tmp_path / "data" / "recipes", None, lambda: people["erin"])
+        qtbot.addWidget(editor)
+        yield editor
+
+
+def _references(editor) -> list[str]:
+    return [editor.references.item(i).text() for i in range(editor.references.count())]
+
+
+def test_a_relative_recipe_path_round_trips_and_try_finds_the_images(editor, qtbot, tmp_path):
+    from inspector.cameras.images import read_image
+
+    editor.open("assets/demo/recipe-reference.yaml")
+    assert _references(editor)[0] == "camera/02_00041000_good.jpg"  # as the file writes it
+    assert not editor.unsaved
+    recipe = editor.recipe_from_form()
+    assert all(path.is_file() for path in recipe.references)
+    assert recipe.references[0] == tmp_path / "assets/demo/camera/02_00041000_good.jpg"
+
+    editor.set_frame(read_image(tmp_path / "assets/demo/camera/01_00041000_test.jpg"))
+    editor.try_on_frame()
+    qtbot.waitUntil(lambda: editor.try_button.isEnabled(), timeout=60_000)
+    assert editor.result.text().startswith(("FAIL", "PASS")), editor.result.text()
+    assert "no image at" not in editor.result.text()
+
+    asked = []
+    editor.ask_reason = lambda recipe: asked.append(recipe.name) or "threshold for lot 7"
+    editor.prompt.setPlainText(editor.prompt.toPlainText() + " Mind the pads.")
+    assert editor.unsaved
+    path = editor.save()
+    assert path is not None and path.name == "v2.yaml", editor.result.text()
+    assert asked == ["demo-pcb-reference"]
+    assert not editor.unsaved and editor.path == path
+    saved = _references(editor)
+    assert len(saved) == 6 and all(r.startswith("references/") for r in saved)  # relative
+    assert all(ref.is_file() for ref in editor.recipe_from_form().references)
+    [entry] = editor.store.audit_entries(limit=1, entity_type="recipe_version")
+    assert (entry.action, entry.user_name, entry.reason) == (
+        "recipe.saved",
+        "erin",
+        "threshold for lot 7",
+    )
+
+
+def test_save_without_a_reason_saves_nothing(editor, tmp_path):
+    editor.open("assets/demo/recipe-reference.yaml")
+    editor.prompt.setPlainText("Look harder.")
+    editor.ask_reason = lambda recipe: None  # the person cancels the question
+    assert editor.save() is None
+    assert "needs a reason" in editor.result.text()
+    assert editor.unsaved and editor.prompt.toPlainText() == "Look harder."
+    assert not list((tmp_path / "data" / "recipes").rglob("v*.yaml"))
+
+
+def test_open_asks_before_unsaved_edits_are_dropped(editor):
+    editor.open("assets/demo/recipe-reference.yaml")
+    editor.prompt.setPlainText("An edit not saved yet.")
+    asked = []
+    editor.confirm_discard = lambda: asked.append("keep") and False
+    assert not editor.open_other("assets/demo/recipe.yaml")
+    assert asked == ["keep"] and editor.prompt.toPlainText() == "An edit not saved yet."
+    editor.confirm_discard = lambda: True  # the person chooses to drop them
+    assert editor.open_other("assets/demo/recipe.yaml")
+    assert editor.name.text() == "demo-pcb" and not editor.unsaved
+    asked.clear()
+    editor.confirm_discard = lambda: asked.append("asked") or True
+    assert editor.open_other("assets/demo/recipe-reference.yaml")  # no edits: no question
+    assert asked == []
+
+
+def test_shown_path_is_relative_to_the_recipe_folder(tmp_path):
+    from inspector.ui.recipe_editor import shown_path
+
+    folder = tmp_path / "recipes"
+    assert shown_path(folder / "camera" / "a.jpg", folder) == "camera/a.jpg"
+    assert shown_path(tmp_path / "elsewhere.jpg", folder) == str(tmp_path / "elsewhere.jpg")
