@@ -98,6 +98,10 @@ def test_a_part_fails_if_any_view_fails_and_passes_only_if_all_pass(outcomes):
         assert result is Outcome.FAIL
     elif all(o is Outcome.PASS for o in outcomes):
         assert result is Outcome.PASS
+    elif (seen := [o for o in outcomes if o is not None]) and all(
+        o is Outcome.UNJUDGED for o in seen
+    ):  # every view seen was stopped before judging: no verdict, never a PASS
+        assert result is Outcome.UNJUDGED
     else:  # an unsure view, or a view without a frame, and no failure
         assert result is Outcome.UNSURE
 
