@@ -87,6 +87,10 @@ def _evaluate(store: Store, args) -> int:
             "eval: give a data set and a recipe: inspector eval DATASET --recipe RECIPE.yaml "
             "(or --compare RUN1 RUN2, or --list)"
         )
+    if args.write_version and args.target_miss is None:
+        raise InputError("eval --write-version needs --target-miss RATE (the threshold to write)")
+    if args.target_miss is not None and not 0 <= args.target_miss < 1:
+        raise InputError(f"eval --target-miss {args.target_miss:g}: give a fraction, e.g. 0.01")
     dataset = read_dataset(args.dataset, args.good_label, args.image_column, args.label_column)
     prices = parse_prices(args.price)
     display = _Display()
@@ -126,8 +130,6 @@ def _evaluate(store: Store, args) -> int:
         if args.write_version:
             path = _write_version(store, args, point)
             _say(f"recipe saved as a new version with threshold {point['threshold']:.4g}: {path}")
-    elif args.write_version:
-        raise InputError("eval --write-version needs --target-miss RATE (the threshold to write)")
     if args.report:
         kind = report.write(Path(args.report), run, figures)
         _say(f"{kind} report written to {args.report}")
@@ -159,7 +161,11 @@ def _write_version(store: Store, args, point: dict) -> Path:
         engines.append(entry)
     if engines == list(recipe.engines):
         raise InputError(f"recipe {source}: no `reference` or `texture` engine to set a threshold")
-    actor = login(args, store)
+    import os
+
+    # As the named user; else as the store's account, as the evaluation put its recipe on record.
+    named = args.user or os.environ.get("INSPECTOR_USER")
+    actor = login(args, store) if named else None
     version = max(store.latest_version(recipe.name) or 0, recipe.version) + 1
     data = recipe.model_copy(update={"version": version, "engines": tuple(engines)})
     target = source.with_name(f"{source.stem}-v{version}.yaml")

@@ -72,6 +72,7 @@ class TextureSettings(EngineSettings):
     threshold: float = Field(default=1.0, gt=0)  # in units of the held-out good images' highest
     scale: float = Field(default=0.5, gt=0, le=1)  # images are described at this scale
     patch: int = Field(default=24, ge=4, le=128)  # pooling side, in pixels at `scale`
+    margin: int | None = Field(default=None, ge=0)  # grid's distance from the edges; None: patch
     stride: int = Field(default=8, ge=2, le=64)
     memory: int = Field(default=4000, ge=100, le=100_000)  # good patches kept
     defect_class: str = Field(default="texture", min_length=1, max_length=64)
@@ -111,18 +112,33 @@ def _bank(g: np.ndarray, patch: int) -> list[np.ndarray]:
     return maps
 
 
-def describe(image: np.ndarray, scale: float, patch: int, stride: int) -> np.ndarray:
+def scaled_size(image: np.ndarray, scale: float) -> tuple[int, int]:
+    """(width, height) of the image as described, at `scale`."""
+    height, width = image.shape[:2]
+    return max(1, int(width * scale + 0.5)), max(1, int(height * scale + 0.5))
+
+
+def grid_start(side: int, margin: int) -> int:
+    """Where the grid starts from an edge of `side` pixels (at scale): `margin` in, or less on
+    an image too narrow for it, so every image has patches."""
+    return max(0, min(margin, (side - 1) // 2))
+
+
+def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: int) -> np.ndarray:
     """The patch descriptors of an image: (rows, cols, features), float32, on a grid of
-    `stride` pixels at `scale`, each patch pooled over `patch` and twice that."""
+    `stride` pixels at `scale` kept `margin` pixels off the edges (where they can be), each
+    patch pooled over `patch` and twice that."""
     g = grey(image).astype(np.float32)
-    if scale != 1:
-        g = cv2.resize(g, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    width, height = scaled_size(image, scale)
+    if (width, height) != (g.shape[1], g.shape[0]):
+        g = cv2.resize(g, (width, height), interpolation=cv2.INTER_AREA)
     g *= 128.0 / (float(np.median(g)) + 1.0)  # exposure drifts; texture does not
-    # Mirrored at the edges, so the grid reaches the image's border, where chips and frays are.
-    height, width = g.shape
+    # Mirrored beyond the edges, for the pools of patches near them. The grid keeps off the
+    # edge: a crop's border (a part's edge, the lens's falloff) varies more than any texture.
     g = cv2.copyMakeBorder(g, patch, patch, patch, patch, cv2.BORDER_REFLECT)
-    rows = slice(patch, patch + height, stride)
-    cols = slice(patch, patch + width, stride)
+    top, left = grid_start(height, margin), grid_start(width, margin)
+    rows = slice(patch + top, patch + height - top, stride)
+    cols = slice(patch + left, patch + width - left, stride)
     pooled = [m[rows, cols] for m in (*_bank(g, patch), *_bank(g, 2 * patch))]
     return np.stack(pooled, axis=-1).astype(np.float32)
 
@@ -273,7 +289,7 @@ def learn(
         problem = check_image(image, s, f"good image {i + 1}")
         if problem:
             raise InputError(f"texture engine: {problem}")
-        features = describe(image, s.scale, s.patch, s.stride)
+        features = describe(image, s.scale, s.patch, s.stride, _margin(s))
         grids.append(features)
         described.append(features.reshape(-1, features.shape[-1]))
         hashes.append(hashlib.sha256(np.ascontiguousarray(image).data).hexdigest())
@@ -318,7 +334,17 @@ def learn(
 
 
 def _learning_settings(s: TextureSettings) -> dict:
-    return {"scale": s.scale, "patch": s.patch, "stride": s.stride, "memory": s.memory}
+    return {
+        "scale": s.scale,
+        "patch": s.patch,
+        "stride": s.stride,
+        "margin": _margin(s),
+        "memory": s.memory,
+    }
+
+
+def _margin(s: TextureSettings) -> int:
+    return s.patch if s.margin is None else s.margin
 
 
 def artefact_name(recipe: Recipe, sha256: str) -> str:
@@ -415,33 +441,36 @@ class TextureJudge(Judge):
         if self._memory is None or self.learned is None:
             raise RuntimeError("the texture model is not loaded (load() first)")
         s = self.settings
-        features = describe(image, s.scale, s.patch, s.stride)
+        features = describe(image, s.scale, s.patch, s.stride, _margin(s))
         return _score_map(self._memory.distances(features)) / self.learned.unit
 
     def heat_map(self, image: np.ndarray) -> np.ndarray:
-        """The score map at the image's size (float32, units), for reports and pixel AUROC."""
+        """The score map at the image's size (float32, units; 0 off the grid), for reports and
+        pixel AUROC."""
         scores = self.score_map(image)
         height, width = image.shape[:2]
         heat = np.zeros((height, width), np.float32)
-        if scores.size:  # a cell per stride from the origin, each over its own stride
-            to = self.settings.stride / self.settings.scale
-            size = (round(scores.shape[1] * to), round(scores.shape[0] * to))
-            stretched = cv2.resize(scores, size, interpolation=cv2.INTER_NEAREST)
-            stretched = cv2.blur(stretched, (max(1, round(to)),) * 2)
-            h, w = min(height, size[1]), min(width, size[0])
-            heat[:h, :w] = stretched[:h, :w]
+        if scores.size:  # each cell over its own stride around its centre
+            last_row, last_col = scores.shape[0] - 1, scores.shape[1] - 1
+            x0, y0, x1, y1 = self._cell_box(image.shape, 0, 0, last_col, last_row)
+            stretched = cv2.resize(scores, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
+            heat[y0:y1, x0:x1] = stretched
         return heat
 
-    def _cell_box(self, c0: int, r0: int, c1: int, r1: int) -> tuple[int, int, int, int]:
-        """Grid cells (inclusive) to a box in source pixels around their patches' centres."""
+    def _cell_box(
+        self, shape: tuple[int, ...], c0: int, r0: int, c1: int, r1: int
+    ) -> tuple[int, int, int, int]:
+        """Grid cells (inclusive) to a box in source pixels: their strides around their centres."""
         s = self.settings
+        width, height = scaled_size(np.empty(shape[:2], np.uint8), s.scale)
+        top, left = grid_start(height, _margin(s)), grid_start(width, _margin(s))
         half = s.stride / 2
         to = 1 / s.scale
         return (
-            max(0, round((c0 * s.stride - half) * to)),
-            max(0, round((r0 * s.stride - half) * to)),
-            round((c1 * s.stride + half) * to),
-            round((r1 * s.stride + half) * to),
+            max(0, round((left + c0 * s.stride - half) * to)),
+            max(0, round((top + r0 * s.stride - half) * to)),
+            min(shape[1], round((left + c1 * s.stride + half) * to)),
+            min(shape[0], round((top + r1 * s.stride + half) * to)),
         )
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
@@ -458,14 +487,12 @@ class TextureJudge(Judge):
     def _answer(self, scores: np.ndarray, shape: tuple[int, ...]) -> dict:
         s = self.settings
         score = float(scores.max())
-        height, width = shape[:2]
         above = (scores > s.threshold).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(above, connectivity=8)
         regions = []
         for label in range(1, count):
             c0, r0, w, h = stats[label, :4]
-            box = self._cell_box(c0, r0, c0 + w - 1, r0 + h - 1)
-            box = (box[0], box[1], min(box[2], width), min(box[3], height))
+            box = self._cell_box(shape, c0, r0, c0 + w - 1, r0 + h - 1)
             regions.append((float(scores[labels == label].max()), box))
         regions.sort(key=lambda r: -r[0])
         defects = [
