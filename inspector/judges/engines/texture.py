@@ -8,11 +8,13 @@ brightest and darkest detail, oriented gradient energy and coherence at three sc
 bright blobs as extremes of a scale-normalised Laplacian), each pooled over two patch sizes so a
 patch also knows its surroundings. Learning keeps a memory of good patches (a greedy k-centre
 coreset of all good patches, so rare good texture stays represented); a patch's score is its
-distance to the nearest good patch, an image's the highest score after light smoothing. Why this
-and not a network trained from scratch (DRAEM, CutPaste): it learns in seconds to minutes on two
-cores, has no training instability to tune, needs only good images, and localises by
-construction (the score map is the heat map; regions above the threshold are the boxes).
-Patches do not depend on where they lie, so good images and frames may differ in size.
+distance to the nearest good patch, smoothed, plus the image's mean distance; an image's score
+is its highest patch score. Why this and not a network trained from scratch (DRAEM, CutPaste):
+it learns in seconds to minutes on two cores, has no training instability to tune, needs only
+good images, and localises by construction (the score map is the heat map; regions above the
+threshold are the boxes). Patches do not depend on where they lie, so good images and frames may
+differ in size. The grid keeps `margin` off the image's edge (a crop's border varies more than
+any texture: on magnetic-tile, describing the edge too cut AUROC from 0.83 to 0.63).
 
 Scores are in units of the good images' own spread: learning scores each half of the good
 images against a memory of the other half, and 1.0 is the highest score a held-out good image
@@ -59,6 +61,7 @@ _MARK_PAD = 6
 _FLAT = 1.0  # grey levels: an image whose spread is below this is all one colour
 _CHUNK = 4096  # patches scored per matrix product: bounded memory for large frames
 _SAMPLE = 60_000  # good patches the coreset is chosen from
+_SMOOTH = 2.0  # grid cells: the Gaussian that smooths the distances
 
 
 class TextureSettings(EngineSettings):
@@ -229,7 +232,13 @@ class Memory:
 
 
 def _score_map(distances: np.ndarray) -> np.ndarray:
-    return cv2.GaussianBlur(distances, (0, 0), 1.0) if distances.size else distances
+    """Each patch's distance, smoothed over its neighbours (one odd patch can be noise, a
+    cluster is a defect), plus the image's mean distance (a surface odd all over, such as an
+    uneven one, raises every patch). Measured on magnetic-tile: AUROC 0.83 with the smoothed
+    maximum alone, 0.86 with the mean added."""
+    if not distances.size:
+        return distances
+    return cv2.GaussianBlur(distances, (0, 0), _SMOOTH) + float(distances.mean())
 
 
 def _coreset(z: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
