@@ -160,3 +160,21 @@ def test_as_a_screen_clean_tiles_skip_the_model_and_suspects_go_on_marked(tmp_pa
     chain.load()
     vetoed = chain.judge(scratched)
     assert vetoed.outcome is Outcome.UNSURE and "the screen vetoes a PASS" in vetoed.reason
+
+
+@pytest.mark.parametrize("defect", textures.DEFECTS)
+def test_on_a_larger_surface_the_box_is_local(defect, tmp_path):
+    size = (384, 384)
+    images = [textures.surface(seed, "noise", size) for seed in range(5000, 5012)]
+    recipe = load_recipe(_recipe(tmp_path, [], [{"engine": "texture"}]))
+    artefact, _ = texture.save(texture.learn(images, texture.TextureSettings()), tmp_path, recipe)
+    chain = prepare_judge(_recipe(tmp_path, [], [_engine(artefact)])).chain
+    chain.load()
+    image, mask = textures.draw_defect(textures.surface(42, "noise", size), defect, 42)
+    verdict = chain.judge(image)
+    assert verdict.outcome is Outcome.FAIL
+    top = verdict.defects[0].box
+    assert mask[top.y0 : top.y1, top.x0 : top.x1].any()
+    assert top.width * top.height < 0.3 * size[0] * size[1], top  # a region, not the tile
+    heat = chain.judges[0].heat_map(image)
+    assert heat.shape == size and heat[mask > 0].max() == pytest.approx(heat.max(), rel=0.2)

@@ -90,27 +90,41 @@ def grey(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, code)
 
 
-def _bank(g: np.ndarray, patch: int) -> list[np.ndarray]:
-    """The filter bank's responses pooled over `patch`-sided squares, one map each."""
-    k = (patch, patch)
-    square = np.ones(k, np.uint8)
+def _responses(g: np.ndarray) -> dict:
+    """The filter bank's responses, computed once per image and pooled at each patch size."""
     detail = g - cv2.GaussianBlur(g, (0, 0), 12)
-    mean = cv2.blur(g, k)
-    spread = cv2.blur(detail * detail, k) - cv2.blur(detail, k) ** 2
-    maps = [
-        mean,
-        mean - cv2.GaussianBlur(g, (0, 0), 24),
-        np.sqrt(np.maximum(spread, 0)),
-        cv2.dilate(detail, square),
-        -cv2.erode(detail, square),
-    ]
+    oriented = []
     for sigma in (1.0, 2.0, 4.0):
         smooth = cv2.GaussianBlur(g, (0, 0), sigma)
         gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0)
         gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1)
-        xx, yy = cv2.blur(gx * gx, k), cv2.blur(gy * gy, k)
-        maps += [np.sqrt(xx), np.sqrt(yy), cv2.blur(gx * gy, k) / (xx + yy + 1e-3)]
         blob = cv2.Laplacian(smooth, cv2.CV_32F) * sigma * sigma
+        oriented.append((gx * gx, gy * gy, gx * gy, blob))
+    return {
+        "g": g,
+        "shading": cv2.GaussianBlur(g, (0, 0), 24),
+        "detail": detail,
+        "detail2": detail * detail,
+        "oriented": oriented,
+    }
+
+
+def _bank(r: dict, patch: int) -> list[np.ndarray]:
+    """The responses pooled over `patch`-sided squares, one map each."""
+    k = (patch, patch)
+    square = np.ones(k, np.uint8)
+    mean = cv2.blur(r["g"], k)
+    spread = cv2.blur(r["detail2"], k) - cv2.blur(r["detail"], k) ** 2
+    maps = [
+        mean,
+        mean - r["shading"],
+        np.sqrt(np.maximum(spread, 0)),
+        cv2.dilate(r["detail"], square),
+        -cv2.erode(r["detail"], square),
+    ]
+    for gxx, gyy, gxy, blob in r["oriented"]:
+        xx, yy = cv2.blur(gxx, k), cv2.blur(gyy, k)
+        maps += [np.sqrt(xx), np.sqrt(yy), cv2.blur(gxy, k) / (xx + yy + 1e-3)]
         maps += [cv2.dilate(blob, square), -cv2.erode(blob, square)]
     return maps
 
@@ -142,7 +156,8 @@ def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: i
     top, left = grid_start(height, margin), grid_start(width, margin)
     rows = slice(patch + top, patch + height - top, stride)
     cols = slice(patch + left, patch + width - left, stride)
-    pooled = [m[rows, cols] for m in (*_bank(g, patch), *_bank(g, 2 * patch))]
+    responses = _responses(g)
+    pooled = [m[rows, cols] for m in (*_bank(responses, patch), *_bank(responses, 2 * patch))]
     return np.stack(pooled, axis=-1).astype(np.float32)
 
 
@@ -454,8 +469,8 @@ class TextureJudge(Judge):
         return _score_map(self._memory.distances(features)) / self.learned.unit
 
     def heat_map(self, image: np.ndarray) -> np.ndarray:
-        """The score map at the image's size (float32, units; 0 off the grid), for reports and
-        pixel AUROC."""
+        """The score map at the image's size (float32, units), for reports and pixel AUROC; the
+        margin takes the score of the nearest patch."""
         scores = self.score_map(image)
         height, width = image.shape[:2]
         heat = np.zeros((height, width), np.float32)
@@ -463,7 +478,8 @@ class TextureJudge(Judge):
             last_row, last_col = scores.shape[0] - 1, scores.shape[1] - 1
             x0, y0, x1, y1 = self._cell_box(image.shape, 0, 0, last_col, last_row)
             stretched = cv2.resize(scores, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST)
-            heat[y0:y1, x0:x1] = stretched
+            edges = (y0, height - y1, x0, width - x1)
+            heat = cv2.copyMakeBorder(stretched, *edges, cv2.BORDER_REPLICATE)
         return heat
 
     def _cell_box(
@@ -496,12 +512,22 @@ class TextureJudge(Judge):
     def _answer(self, scores: np.ndarray, shape: tuple[int, ...]) -> dict:
         s = self.settings
         score = float(scores.max())
-        above = (scores > s.threshold).astype(np.uint8)
+        # Regions: cells over the threshold that also stand out within the image (halfway from
+        # its typical cell to its oddest), so a strong defect, which raises the image's mean
+        # distance and so every cell, is boxed where it lies, not over the whole part.
+        typical = float(np.median(scores))
+        level = max(s.threshold, typical + 0.5 * (score - typical))
+        above = (scores > level).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(above, connectivity=8)
         regions = []
         for label in range(1, count):
             c0, r0, w, h = stats[label, :4]
-            box = self._cell_box(shape, c0, r0, c0 + w - 1, r0 + h - 1)
+            x0, y0, x1, y1 = self._cell_box(shape, c0, r0, c0 + w - 1, r0 + h - 1)
+            # A region at the grid's edge reaches into the margin, which it stands for.
+            x0, y0 = (0 if c0 == 0 else x0), (0 if r0 == 0 else y0)
+            x1 = shape[1] if c0 + w == scores.shape[1] else x1
+            y1 = shape[0] if r0 + h == scores.shape[0] else y1
+            box = (x0, y0, x1, y1)
             regions.append((float(scores[labels == label].max()), box))
         regions.sort(key=lambda r: -r[0])
         defects = [
@@ -542,8 +568,13 @@ class TextureJudge(Judge):
         thickness = max(2, round(max(marked.shape[:2]) / 400))
         color = _MARK if marked.shape[2] == 3 else (*_MARK, 255)
         for box in boxes:
-            top_left = (box.x0 - _MARK_PAD, box.y0 - _MARK_PAD)
-            bottom_right = (box.x1 - 1 + _MARK_PAD, box.y1 - 1 + _MARK_PAD)
+            # Outside the region, but within the image: a region at its edge is outlined too.
+            height, width = marked.shape[:2]
+            top_left = (max(box.x0 - _MARK_PAD, 0), max(box.y0 - _MARK_PAD, 0))
+            bottom_right = (
+                min(box.x1 - 1 + _MARK_PAD, width - 1),
+                min(box.y1 - 1 + _MARK_PAD, height - 1),
+            )
             cv2.rectangle(marked, top_left, bottom_right, color, thickness)
         return marked
 
