@@ -123,7 +123,8 @@ def _bank(r: dict, patch: int) -> list[np.ndarray]:
         -cv2.erode(r["detail"], square),
     ]
     for gxx, gyy, gxy, blob in r["oriented"]:
-        xx, yy = cv2.blur(gxx, k), cv2.blur(gyy, k)
+        # Box filters of squares can dip a rounding error below zero on flat ground.
+        xx, yy = np.maximum(cv2.blur(gxx, k), 0), np.maximum(cv2.blur(gyy, k), 0)
         maps += [np.sqrt(xx), np.sqrt(yy), cv2.blur(gxy, k) / (xx + yy + 1e-3)]
         maps += [cv2.dilate(blob, square), -cv2.erode(blob, square)]
     return maps
@@ -504,7 +505,12 @@ class TextureJudge(Judge):
         if problem:
             answer = {"outcome": "UNSURE", "defects": [], "reason": problem, "score": None}
         else:
-            answer = self._answer(self.score_map(part), part.shape)
+            scores = self.score_map(part)
+            if np.isfinite(scores).all():
+                answer = self._answer(scores, part.shape)
+            else:  # never a PASS on a score that is not a number
+                why = "the texture model gave no finite score for this image"
+                answer = {"outcome": "UNSURE", "defects": [], "reason": why, "score": None}
         return Generation(
             text=json.dumps(answer), model_width=part.shape[1], model_height=part.shape[0]
         )
