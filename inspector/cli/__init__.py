@@ -21,6 +21,7 @@ from inspector.cli import (
     export_commands,
     history_commands,
     journal_commands,
+    learn_commands,
     models_commands,
     override_commands,
     purge_commands,
@@ -48,6 +49,7 @@ COMMANDS = (
     models_commands,  # models
     journal_commands,  # journal
     doctor_commands,  # doctor
+    learn_commands,  # learn
 )
 
 
@@ -108,13 +110,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _settings(args):
+    import os
+
     from inspector.config import Settings
 
-    return Settings.from_env(
+    settings = Settings.from_env(
         data_dir=args.data_dir,
         database_url=args.database_url,
         min_free_disk_mb=args.min_free_disk_mb,
     )
+    # Engines that keep learned models under the data directory find them by the environment.
+    os.environ["INSPECTOR_DATA_DIR"] = str(settings.data_dir)
+    return settings
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.cli.acting import add_user_option
 from inspector.cli.escapes import show, visible
 
 if TYPE_CHECKING:
@@ -45,6 +46,22 @@ def register(commands) -> None:
         "estimate of engines that give none; repeatable",
     )
     evaluation.add_argument("--json", action="store_true", help="print the figures as JSON")
+    evaluation.add_argument(
+        "--target-miss",
+        type=float,
+        metavar="RATE",
+        help="choose the threshold of the score (reference, texture) that misses at most this "
+        "share of the defective images (e.g. 0.01), with its confidence interval and overkill",
+    )
+    evaluation.add_argument(
+        "--confidence", type=float, default=0.95, help="of the miss rate's interval (0.95)"
+    )
+    evaluation.add_argument(
+        "--write-version",
+        action="store_true",
+        help="with --target-miss: save the recipe as a new version with that threshold",
+    )
+    add_user_option(evaluation)
     evaluation.set_defaults(handler=main)
 
 
@@ -71,6 +88,10 @@ def _evaluate(store: Store, args) -> int:
             "eval: give a data set and a recipe: inspector eval DATASET --recipe RECIPE.yaml "
             "(or --compare RUN1 RUN2, or --list)"
         )
+    if args.write_version and args.target_miss is None:
+        raise InputError("eval --write-version needs --target-miss RATE (the threshold to write)")
+    if args.target_miss is not None and not 0 <= args.target_miss < 1:
+        raise InputError(f"eval --target-miss {args.target_miss:g}: give a fraction, e.g. 0.01")
     dataset = read_dataset(args.dataset, args.good_label, args.image_column, args.label_column)
     prices = parse_prices(args.price)
     display = _Display()
@@ -96,6 +117,20 @@ def _evaluate(store: Store, args) -> int:
     display.finish()
     results = store.run_results(run.id)
     figures = metrics.compute(results)
+    if args.target_miss is not None:
+        from inspector.evaluation import target
+
+        try:
+            point = target.target_threshold(results, args.target_miss, args.confidence)
+        except ValueError as exc:
+            raise InputError(f"eval --target-miss: {exc}") from None
+        point["run"] = run.short
+        figures["target"] = point
+        for line in target.describe(point):
+            _say(line)
+        if args.write_version:
+            path = _write_version(store, args, point)
+            _say(f"recipe saved as a new version with threshold {point['threshold']:.4g}: {path}")
     if args.report:
         kind = report.write(Path(args.report), run, figures)
         _say(f"{kind} report written to {args.report}")
@@ -105,6 +140,70 @@ def _evaluate(store: Store, args) -> int:
         for line in report.summary_lines(run, figures):
             show(line)
     return 0
+
+
+def _write_version(store: Store, args, point: dict) -> Path:
+    """The recipe as its next version, the scoring engines' threshold set to the point's; the
+    evaluation run that justifies it is named in the file and printed."""
+    from inspector.cli.acting import login
+    from inspector.errors import InputError
+    from inspector.recipes import load_recipe, parse_recipe
+    from inspector.station.runner import read_image_or_explain
+
+    source = Path(args.recipe)
+    recipe = load_recipe(source)
+    engines = []
+    for entry in recipe.engines:
+        entry = dict(entry)
+        if entry.get("engine") in ("reference", "texture"):
+            entry["threshold"] = float(f"{point['threshold']:.6g}")
+            if entry["engine"] == "texture" and not entry.get("learned"):
+                entry["learned"] = str(_learned_for(recipe))  # the model that was evaluated
+        engines.append(entry)
+    if engines == list(recipe.engines):
+        raise InputError(f"recipe {source}: no `reference` or `texture` engine to set a threshold")
+    import os
+
+    # As the named user; else as the store's account, as the evaluation put its recipe on record.
+    named = args.user or os.environ.get("INSPECTOR_USER")
+    actor = login(args, store) if named else None
+    version = max(store.latest_version(recipe.name) or 0, recipe.version) + 1
+    data = recipe.model_copy(update={"version": version, "engines": tuple(engines)})
+    target = source.with_name(f"{source.stem}-v{version}.yaml")
+    if target.exists():
+        raise InputError(f"recipe {target}: exists already; versions are never overwritten")
+    new = parse_recipe(yaml_data(data), str(target))
+    references = [read_image_or_explain(p, f"recipe {target}: reference") for p in new.references]
+    header = (
+        f"# version {version}: threshold {point['threshold']:.6g} chosen by evaluation run "
+        f"{point['run']} for a miss rate of at most {point['target_miss']:.2%}\n"
+    )
+    target.write_text(header + new.to_yaml(), encoding="utf-8")
+    try:
+        store.recipe_version_id(new, references, actor=actor)
+    except BaseException:
+        target.unlink(missing_ok=True)  # no file for a version the record does not have
+        raise
+    return target
+
+
+def yaml_data(recipe) -> dict:
+    import yaml
+
+    return yaml.safe_load(recipe.to_yaml())
+
+
+def _learned_for(recipe) -> Path:
+    import os
+
+    from inspector.errors import InputError
+    from inspector.judges.engines.texture import find_learned
+
+    folder = Path(os.environ["INSPECTOR_DATA_DIR"]) / "learned"
+    found = find_learned(recipe, folder)
+    if found is None:
+        raise InputError(f"recipe {recipe.name} v{recipe.version}: no learned model in {folder}")
+    return found.resolve()
 
 
 def _compare(store: Store, args) -> int:

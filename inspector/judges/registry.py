@@ -43,6 +43,7 @@ BUILT_IN: dict[str, str] = {
     "lmdeploy": "inspector.judges.engines.lmdeploy:LMDeployJudge",
     "ovis2": "inspector.judges.engines.ovis2:Ovis2Judge",
     "reference": "inspector.judges.engines.reference:ReferenceJudge",
+    "texture": "inspector.judges.engines.texture:TextureJudge",
 }
 
 Target = str | type[Judge]

@@ -24,6 +24,7 @@ BUILT_IN_NAMES = {
     "lmdeploy",
     "ovis2",
     "reference",
+    "texture",
 }
 
 

@@ -1,0 +1,98 @@
+"""Tuning to a target miss rate: the threshold, its exact interval, the overkill it costs, and
+`inspector eval --target-miss --write-version` putting a new recipe version on record."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from inspector.config import Settings
+from inspector.evaluation.target import clopper_pearson, target_threshold
+from inspector.judges.engines import texture
+from inspector.recipes import load_recipe
+from inspector.store import Store
+from inspector.store.evaluations.runs import EvaluationResult
+from tests.support import textures
+from tests.support.command_line import inspector
+
+
+def _results(good: list[float], defect: list[float]) -> list[EvaluationResult]:
+    return [EvaluationResult(f"g{i}", "good", "good", "PASS", 1.0, score=s)
+            for i, s in enumerate(good)] + [
+            EvaluationResult(f"d{i}", "scratch", "defect", "FAIL", 1.0, score=s)
+            for i, s in enumerate(defect)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("misses", "total", "low", "high"),
+    [  # exact values: 1 - 0.025 ** (1 / n) for no miss; tables of the binomial for the rest
+        (0, 10, 0.0, 0.30850),
+        (0, 50, 0.0, 0.07112),
+        (5, 10, 0.18709, 0.81291),
+        (1, 100, 0.00025, 0.05446),
+    ],
+)
+def test_the_miss_rates_interval_is_the_exact_binomial_one(misses, total, low, high):
+    assert clopper_pearson(misses, total) == pytest.approx((low, high), abs=2e-5)
+
+
+def test_the_threshold_meets_the_target_and_says_what_it_costs():
+    good = [0.5, 0.8, 0.9, 1.1, 1.3, 1.6, 2.0, 2.2, 2.6, 3.1]
+    defect = [1.2, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]
+    none = target_threshold(_results(good, defect), 0.0)
+    # No defect may pass: the threshold lies between the highest score below 1.2 and 1.2.
+    assert none["threshold"] == pytest.approx((1.1 + 1.2) / 2)
+    assert none["misses"] == 0 and none["overkilled"] == 6 and none["overkill"] == 0.6
+    assert none["miss_interval"][1] == pytest.approx(0.30850, abs=1e-4)
+    assert not none["meets_target_with_confidence"]  # 10 defects cannot promise 0%
+    tenth = target_threshold(_results(good, defect), 0.1)
+    # One miss of ten allowed: 1.2 passes, 2.5 is stopped; 2.2 and 2.5 bracket the threshold.
+    assert tenth["threshold"] == pytest.approx((2.2 + 2.5) / 2)
+    assert tenth["misses"] == 1 and tenth["overkilled"] == 2
+    with pytest.raises(ValueError, match="scored good and defective"):
+        target_threshold(_results(good, []), 0.01)
+
+
+def test_eval_target_miss_writes_a_new_version_with_the_threshold(tmp_path):
+    data = tmp_path / "data"
+    references = textures.references(tmp_path / "references", 12, kind="woven")
+    tested = textures.tiles(tmp_path / "images", good=8, defective=8, kind="woven")
+    table = textures.table(tmp_path / "tiles.csv", tested)
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump({
+        "name": "tiles", "version": 1, "prompt": "Tiles.",
+        "defects": [{"name": "texture"}],
+        "references": [str(p) for p in references],
+        "engines": [{"engine": "texture"}],
+    }))  # fmt: skip
+    assert inspector("learn", str(recipe), data_dir=data).returncode == 0
+    done = inspector(
+        "eval", str(table), "--recipe", str(recipe), "--target-miss", "0.05",
+        "--write-version", "--json", data_dir=data,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    point = json.loads(done.stdout)["figures"]["target"]
+    assert point["misses"] == 0 and point["defects"] == 8 and point["good"] == 8
+    assert "95% interval 0.00% to 36.94%" in done.stderr  # 8 defects: an honest interval
+    assert "too small to promise 5.00%" in done.stderr
+    written = Path(re.search(r"new version with threshold \S+: (\S+)", done.stderr).group(1))
+    assert written == tmp_path / "recipe-v2.yaml"
+    assert f"evaluation run {point['run']}" in written.read_text().splitlines()[0]
+    new = load_recipe(written)
+    assert new.version == 2
+    assert new.engines[0]["threshold"] == pytest.approx(point["threshold"], rel=1e-5)
+    # The new version judges with the model that was evaluated, named in the recipe.
+    assert texture.find_learned(load_recipe(recipe), data / "learned") == Path(
+        new.engines[0]["learned"]
+    )
+    with Store.open(Settings.from_env(data_dir=data)) as store:
+        assert store.latest_version("tiles") == 2
+    again = inspector("eval", str(table), "--recipe", str(written), data_dir=data)
+    assert again.returncode == 0, again.stderr
+    refused = inspector("eval", str(table), "--recipe", str(recipe), "--write-version",
+                        data_dir=data)  # fmt: skip
+    assert refused.returncode != 0 and "needs --target-miss" in refused.stderr

@@ -1,0 +1,180 @@
+"""The `texture` engine: learns good texture made in the test, finds drawn scratches, holes and
+stains with a box over them, passes held-out good tiles, records the learned model's hash, and
+screens in front of a model exactly as `reference` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+import tests.support.scripted_judge  # noqa: F401 - registers the scripted engine
+from inspector.domain import Outcome
+from inspector.errors import InputError
+from inspector.evaluation.metrics import auroc
+from inspector.judges.engines import texture
+from inspector.recipes import load_recipe
+from inspector.station.runner import prepare_judge
+from tests.judges.test_reference_judge import RecordingJudge  # noqa: F401 - registers it
+from tests.support import textures
+from tests.support.scripted_judge import FAIL_ANSWER, PASS_ANSWER
+
+
+def _recipe(folder: Path, references: list[Path], engines: list[dict]) -> Path:
+    data = {
+        "name": "tiles",
+        "version": 1,
+        "prompt": "Look for defects on the tile's surface.",
+        "defects": [{"name": "texture", "severity": "major"}, {"name": "scratch"}],
+        "references": [str(p) for p in references],
+        "engines": engines,
+    }
+    path = folder / "recipe.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _learn(folder: Path, kind: str = "noise", count: int = 16) -> tuple[list[Path], Path, str]:
+    """Good tiles, learnt; the artefact's path and its SHA-256."""
+    refs = textures.references(folder / "good", count, kind)
+    images = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in refs]
+    recipe = load_recipe(_recipe(folder, refs, [{"engine": "texture"}]))
+    learned = texture.learn(images, texture.TextureSettings())
+    path, sha256 = texture.save(learned, folder / "learned", recipe)
+    return refs, path, sha256
+
+
+def _engine(artefact: Path, **settings) -> dict:
+    return {"engine": "texture", "learned": str(artefact), **settings}
+
+
+def _answer(verdict) -> dict:
+    return json.loads(next(a for a in verdict.attempts if a.engine == "texture").raw_text)
+
+
+@pytest.mark.parametrize("kind", textures.KINDS)
+def test_drawn_defects_are_found_with_a_box_and_good_tiles_pass(kind, tmp_path):
+    refs, artefact, sha256 = _learn(tmp_path, kind)
+    chain = prepare_judge(
+        _recipe(tmp_path, refs, [{"engine": "texture", "learned": str(artefact)}])
+    )
+    chain = chain.chain
+    chain.load()
+    made = textures.tiles(tmp_path / "set", good=8, defective=9, kind=kind)
+    good_scores, defect_scores = [], []
+    for tile in made:
+        image = cv2.imread(str(tile.path), cv2.IMREAD_GRAYSCALE)
+        verdict = chain.judge(image)
+        attempt = verdict.attempts[0]
+        assert attempt.model_revision == sha256  # the record names the learned model
+        score = _answer(verdict)["score"]
+        if tile.label == "good":
+            good_scores.append(score)
+            assert verdict.outcome is Outcome.PASS, (tile.path.name, verdict.reason)
+            continue
+        defect_scores.append(score)
+        assert verdict.outcome is Outcome.FAIL, (tile.path.name, verdict.reason)
+        mask = cv2.imread(str(tile.mask), cv2.IMREAD_GRAYSCALE) > 0
+        boxes = [d.box for d in verdict.defects]
+        assert boxes and all(d.class_name == "texture" for d in verdict.defects)
+        top = boxes[0]  # the strongest region lies over the drawn defect
+        assert mask[top.y0 : top.y1, top.x0 : top.x1].any(), (tile.path.name, top)
+    print(f"\n{kind}: good {max(good_scores):.2f} max, defects {min(defect_scores):.2f} min")
+    assert auroc(defect_scores, good_scores) == 1.0
+
+
+def test_the_artefact_is_hashed_loads_fast_and_must_match_the_settings(tmp_path):
+    refs, artefact, sha256 = _learn(tmp_path)
+    assert hashlib.sha256(artefact.read_bytes()).hexdigest() == sha256
+    assert artefact.name == f"tiles-v1-{sha256[:12]}.npz"
+    learned = texture.Learned.read(artefact)
+    assert learned.meta["images"] == len(refs) and learned.memory.shape[0] <= 4000
+    assert learned.held_out.max() == pytest.approx(1.0)  # scores are in units of the good spread
+    other = _recipe(tmp_path, refs, [{"engine": "texture", "learned": str(artefact), "patch": 16}])
+    with pytest.raises(InputError, match="learn RECIPE` again"):
+        prepare_judge(other).chain.load()
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a model")
+    with pytest.raises(InputError, match="not a learned texture model"):
+        prepare_judge(_recipe(tmp_path, refs, [{"engine": "texture", "learned": str(broken)}]))\
+            .chain.load()  # fmt: skip
+
+
+def test_a_recipe_never_learnt_says_to_learn_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("INSPECTOR_DATA_DIR", str(tmp_path / "data"))
+    refs = textures.references(tmp_path / "good", 2)
+    with pytest.raises(InputError, match="inspector learn"):
+        prepare_judge(_recipe(tmp_path, refs, [{"engine": "texture"}])).chain.load()
+
+
+def test_too_few_good_images_and_flat_images_are_refused_with_a_message(tmp_path):
+    images = [textures.surface(seed) for seed in range(texture.MIN_GOOD - 1)]
+    with pytest.raises(InputError, match=f"at least {texture.MIN_GOOD}"):
+        texture.learn(images, texture.TextureSettings())
+    flat = [*images, np.full(textures.SIZE, 77, np.uint8)]
+    with pytest.raises(InputError, match="all one colour"):
+        texture.learn(flat, texture.TextureSettings())
+
+
+def test_a_flat_or_tiny_frame_is_unsure_never_pass(tmp_path):
+    refs, artefact, _ = _learn(tmp_path)
+    chain = prepare_judge(
+        _recipe(tmp_path, refs, [{"engine": "texture", "learned": str(artefact)}])
+    )
+    chain = chain.chain
+    chain.load()
+    flat = chain.judge(np.full((192, 192), 128, np.uint8))
+    assert flat.outcome is Outcome.UNSURE and "all one colour" in flat.reason
+    tiny = chain.judge(textures.surface(1)[:20, :20])
+    assert tiny.outcome is Outcome.UNSURE and "smaller than one patch" in tiny.reason
+    # Frames of another size than the good images are judged: the patches do not depend on it.
+    larger = textures.surface(3, size=(256, 320))
+    assert _answer(chain.judge(larger))["score"] is not None
+
+
+def test_as_a_screen_clean_tiles_skip_the_model_and_suspects_go_on_marked(tmp_path):
+    refs, artefact, _ = _learn(tmp_path)
+    screen = {"engine": "texture", "learned": str(artefact), "screen": True}
+    recipe = _recipe(tmp_path, refs, [screen, {"engine": "scripted-recording",
+                                               "answers": [FAIL_ANSWER]}])  # fmt: skip
+    chain = prepare_judge(recipe).chain
+    chain.load()
+    model = chain.judges[1]
+    good = textures.surface(900)
+    verdict = chain.judge(good)
+    assert verdict.outcome is Outcome.PASS and model.calls == 0
+    assert [a.engine for a in verdict.attempts] == ["texture"]
+    scratched, _ = textures.draw_defect(textures.surface(901), "scratch", 901)
+    verdict = chain.judge(scratched)
+    assert model.calls == 1 and verdict.outcome is Outcome.FAIL
+    assert np.all(model.seen[0] == (255, 0, 255), axis=2).any()  # suspect regions outlined
+    # The screen's veto: a model that passes a flagged tile leaves it to a person.
+    passing = _recipe(tmp_path, refs, [screen, {"engine": "scripted", "answers": [PASS_ANSWER]}])
+    chain = prepare_judge(passing).chain
+    chain.load()
+    vetoed = chain.judge(scratched)
+    assert vetoed.outcome is Outcome.UNSURE and "the screen vetoes a PASS" in vetoed.reason
+
+
+@pytest.mark.parametrize("defect", textures.DEFECTS)
+def test_on_a_larger_surface_the_box_is_local(defect, tmp_path):
+    size = (384, 384)
+    images = [textures.surface(seed, "noise", size) for seed in range(5000, 5012)]
+    recipe = load_recipe(_recipe(tmp_path, [], [{"engine": "texture"}]))
+    artefact, _ = texture.save(texture.learn(images, texture.TextureSettings()), tmp_path, recipe)
+    chain = prepare_judge(_recipe(tmp_path, [], [_engine(artefact)])).chain
+    chain.load()
+    image, mask = textures.draw_defect(textures.surface(42, "noise", size), defect, 42)
+    verdict = chain.judge(image)
+    assert verdict.outcome is Outcome.FAIL
+    top = verdict.defects[0].box
+    assert mask[top.y0 : top.y1, top.x0 : top.x1].any()
+    assert top.width * top.height < 0.3 * size[0] * size[1], top  # a region, not the tile
+    heat = chain.judges[0].heat_map(image)
+    assert heat.shape == size and heat[mask > 0].max() == pytest.approx(heat.max(), rel=0.2)
