@@ -402,6 +402,7 @@ class TextureJudge(Judge):
     engine = "texture"
     Settings = TextureSettings
     settings: TextureSettings
+    judges_tiles = False  # it scores every patch of the whole image already
 
     def __init__(self, settings: TextureSettings, recipe: Recipe) -> None:
         super().__init__(settings, recipe)
