@@ -29,6 +29,7 @@ from datetime import datetime
 from enum import IntEnum
 
 from inspector.domain import utc_now
+from inspector.outputs.base import OutputStatus
 
 log = logging.getLogger(__name__)
 
@@ -334,3 +335,25 @@ class Handshake:
         self._counters = replace(self._counters, results=self._counters.results + 1)
         if token == self._token:
             self._token = 0
+
+
+def server_status(
+    name: str,
+    handshake: Handshake | None,
+    running: bool,
+    failure: str | None,
+    clients: Callable[[], int],
+) -> OutputStatus:
+    """What a PLC server shows (the window's strip, the console at stop), whatever its protocol:
+    the handshake's counts, and the connections open while it serves."""
+    snapshot = handshake.snapshot() if handshake else None
+    return OutputStatus(
+        name=name,
+        connected=running,
+        sent=snapshot.counters.results if snapshot else 0,
+        failed=snapshot.counters.errors if snapshot else 0,
+        # the last refusal while it serves; once closed, only why it could not serve
+        last_error=failure or (snapshot.error_text if snapshot and running else None),
+        clients=clients() if running else 0,
+        triggers=snapshot.counters.triggers if snapshot else 0,
+    )

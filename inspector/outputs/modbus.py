@@ -37,7 +37,7 @@ from pymodbus.server import ModbusTcpServer
 
 from inspector.errors import InputError
 from inspector.outputs.base import OutputError, OutputStatus
-from inspector.outputs.handshake import ErrorCode, Handshake, Snapshot, State
+from inspector.outputs.handshake import ErrorCode, Handshake, Snapshot, State, server_status
 
 log = logging.getLogger(__name__)
 
@@ -223,18 +223,8 @@ class ModbusServer:
             raise OutputError(f"output {self.name}: {self._failure}")
 
     def status(self) -> OutputStatus:
-        snapshot = self._handshake.snapshot() if self._handshake else None
         running = self._started.is_set() and self._failure is None and self._thread.is_alive()
-        return OutputStatus(
-            name=self.name,
-            connected=running,
-            sent=snapshot.counters.results if snapshot else 0,
-            failed=snapshot.counters.errors if snapshot else 0,
-            # the last refusal while it serves; once closed, only why it could not serve
-            last_error=self._failure or (snapshot.error_text if snapshot and running else None),
-            clients=self._clients() if running else 0,
-            triggers=snapshot.counters.triggers if snapshot else 0,
-        )
+        return server_status(self.name, self._handshake, running, self._failure, self._clients)
 
     def _clients(self) -> int:
         """The connections open now (a PLC, a tool reading registers)."""

@@ -23,13 +23,13 @@ import base64
 import hashlib
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from inspector.domain import Box, Defect, JudgeAttempt, Outcome, Region, Severity, Verdict
+from inspector.store.durable import write_file
 from inspector.store.evidence import EncodedImage
 from inspector.store.outbox import OutboxWrite
 from inspector.store.pending import PendingRecord, Timings
@@ -56,17 +56,7 @@ class Journal:
         path = self.root / f"{time.time_ns():020d}-{record.uid}.json"
         kept = _to_json(record)
         kept["outbox"] = outbox.kept() if outbox is not None and outbox.outputs else None
-        data = json.dumps(kept).encode("utf-8")
-        handle, temporary = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_file(path, json.dumps(kept).encode("utf-8"))
         _sync_folder(self.root)
         return path
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from sqlalchemy import Connection, Engine, select
 from inspector.errors import InputError
 from inspector.store.audit import trail as audit
 from inspector.store.audit.audit_tables import AuditEntryRow
+from inspector.store.durable import write_file
 
 ALGORITHM = "Ed25519"
 ACTION = "site_key.created"
@@ -228,13 +228,4 @@ def _write_private(path: Path, private) -> None:
         serialization.NoEncryption(),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(pem)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_file(path, pem)
