@@ -21,11 +21,9 @@ screen and two for the model's few-shot prompt.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import threading
-from pathlib import Path
 from typing import Literal
 
 import cv2
@@ -36,11 +34,11 @@ from inspector.domain import Verdict
 from inspector.errors import InputError
 from inspector.judges.answers import BoxConvention
 from inspector.judges.golden import Comparison, GoldenSet, Options
+from inspector.judges.good_images import read_good_images
 from inspector.judges.judge import EngineSettings, Generation, Judge, Progress
 from inspector.judges.prompt import Prompt, crop_to
 from inspector.recipes import check_roi_fits
 
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 _MARK = (255, 0, 255)  # magenta: rare on parts, plain to a model
 _MARK_PAD = 6  # the outline sits this far outside the region, not over it
 
@@ -75,7 +73,7 @@ class ReferenceJudge(Judge):
         self._golden: dict[tuple, GoldenSet] = {}
         self._own = bool(settings.references)
         if self._own:  # read now: a wrong path stops the command before anything is recorded
-            super().set_references(_read_images(settings.references))
+            super().set_references(read_good_images(settings.references, "reference", "references"))
         self._revise()
 
     def set_references(self, images: list[np.ndarray]) -> None:
@@ -208,30 +206,3 @@ class ReferenceJudge(Judge):
         for reference in self._references or []:
             digest.update(reference.sha256.encode())
         self.model_revision = digest.hexdigest()[:16]
-
-
-def _read_images(entries: tuple[str, ...]) -> list[np.ndarray]:
-    paths: list[Path] = []
-    for entry in entries:
-        path = Path(entry).expanduser()
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
-        elif any(c in entry for c in "*?["):
-            found = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
-        else:
-            found = [path] if path.is_file() else []
-        if not found:
-            raise InputError(
-                f"reference engine: `references` entry {entry!r} names no image (give files, "
-                "folders or glob patterns of good parts, relative to the working directory)"
-            )
-        paths.extend(found)
-    images = []
-    for path in paths:
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-        if image is None:
-            raise InputError(f"reference engine: cannot read {path} as an image")
-        if image.dtype == np.uint16:  # by bit depth, as frames are (cameras/images.py)
-            image = (image >> 8).astype(np.uint8)
-        images.append(image)
-    return images

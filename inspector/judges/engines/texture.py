@@ -49,13 +49,13 @@ from pydantic import Field
 from inspector.domain import Verdict
 from inspector.errors import InputError
 from inspector.judges.answers import BoxConvention
+from inspector.judges.good_images import read_good_images
 from inspector.judges.judge import EngineSettings, Generation, Judge, Progress
 from inspector.judges.prompt import Prompt
 from inspector.recipes import Recipe
 
 FORMAT = 1  # of the artefact; a change of features makes older artefacts unreadable, said so
 MIN_GOOD = 10  # fewer good images leave the memory and its calibration to chance
-_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff"}
 _MARK = (255, 0, 255)  # as reference's: magenta outlines for the next engine
 _MARK_PAD = 6
 _FLAT = 1.0  # grey levels: an image whose spread is below this is all one colour
@@ -420,7 +420,7 @@ class TextureJudge(Judge):
     def good_images(self) -> list[np.ndarray]:
         """What `inspector learn` learns from: the engine's `good:`, else the references."""
         if self.settings.good:
-            return read_images(self.settings.good)
+            return read_good_images(self.settings.good, "texture", "good")
         return list(getattr(self, "good_references", []))
 
     def load(self, progress: Progress | None = None) -> None:
@@ -584,31 +584,3 @@ class TextureJudge(Judge):
             )
             cv2.rectangle(marked, top_left, bottom_right, color, thickness)
         return marked
-
-
-def read_images(entries: Sequence[str | Path]) -> list[np.ndarray]:
-    """Images from files, folders or glob patterns (relative to the working directory)."""
-    paths: list[Path] = []
-    for entry in entries:
-        path = Path(entry).expanduser()
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES)
-        elif any(c in str(entry) for c in "*?["):
-            found = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
-        else:
-            found = [path] if path.is_file() else []
-        if not found:
-            raise InputError(
-                f"texture engine: `good` entry {str(entry)!r} names no image (give files, "
-                "folders or glob patterns of good parts, relative to the working directory)"
-            )
-        paths.extend(found)
-    images = []
-    for path in paths:
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-        if image is None:
-            raise InputError(f"texture engine: cannot read {path} as an image")
-        if image.dtype == np.uint16:
-            image = (image >> 8).astype(np.uint8)
-        images.append(image)
-    return images
