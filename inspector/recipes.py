@@ -188,11 +188,23 @@ class PromptBudget(_Strict):
 
 class Zoom(_Strict):
     """After a screen flags regions: the model also sees each one at full resolution (a crop
-    of the camera image with context around it, beside the same crop of the references)."""
+    of the camera image with context around it, beside the same crop of the references).
+    Unset `max_crops` / `min_size` take the model family's (inspector.judges.families)."""
 
-    max_crops: int = Field(default=3, ge=0, le=16)  # 0: no zoom, the outlined whole only
-    min_size: int = Field(default=448, ge=32, le=4096)  # a crop's least side, camera pixels
+    max_crops: int | None = Field(default=None, ge=0, le=16)  # 0: no zoom, the outlined whole
+    min_size: int | None = Field(default=None, ge=32, le=4096)  # a crop's least side, camera px
     context: float = Field(default=0.5, ge=0.0, le=4.0)  # margin a side, of the region's size
+
+
+class Agreement(_Strict):
+    """A verdict only where independent looks at the part agree, else UNSURE with every answer
+    kept: `samples` answers to the same prompt (the first at the engine's own temperature, the
+    others sampled at `temperature`, so that a model's doubt shows as different answers), and
+    with `views`, the whole, its tiles and its zoomed crops must say the same."""
+
+    samples: int = Field(default=1, ge=1, le=8)
+    temperature: float = Field(default=0.7, gt=0.0, le=2.0)
+    views: bool = False
 
 
 class Recipe(_Strict):
@@ -217,6 +229,7 @@ class Recipe(_Strict):
     line: LineSettings = LineSettings()  # the PLC handshake's deadline and fail-safe answer
     tiles: Tiles | None = None  # judge in overlapping tiles too (vision-language engines)
     zoom: Zoom = Zoom()  # full-resolution crops of what a screen flagged
+    agreement: Agreement = Agreement()  # looks that must agree (samples, views)
     budget: PromptBudget = PromptBudget()  # the prompt's tokens against the context length
 
     @field_validator("engines")
@@ -281,6 +294,7 @@ class Recipe(_Strict):
             ("line", LineSettings()),
             ("tiles", None),
             ("zoom", Zoom()),
+            ("agreement", Agreement()),
             ("budget", PromptBudget()),
         ):
             if getattr(self, key) == default:

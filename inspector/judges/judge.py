@@ -22,8 +22,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from inspector.domain import JudgeAttempt, Outcome, Region, Verdict, unsure, utc_now
+from inspector.judges.agreement import agree, sample_label
 from inspector.judges.answers import BoxConvention, ImageGeometry, read_verdict
 from inspector.judges.failures import CallFailed, describe
+from inspector.judges.families import family_of
 from inspector.judges.measured import TokenLogprob, outcome_probability
 from inspector.judges.privacy import outbound
 from inspector.judges.prompt import (
@@ -80,6 +82,8 @@ class _View:
     region: Region | None
     image: np.ndarray = field(repr=False)
     hint: str = ""
+    temperature: float | None = None  # a sampled look (agreement); None: the engine's own
+    sample: int = 1  # which of the view's samples
 
 
 class Judge:
@@ -105,6 +109,9 @@ class Judge:
     # that compares pixels itself (reference) sees them all already, and examples of defects
     # are no good parts to it.
     judges_tiles: ClassVar[bool] = True
+    # Whether it honours a prompt's `temperature`, so that a recipe's `agreement.samples` ask
+    # it for different answers; one that does not (greedy only) is asked once.
+    samples_vary: ClassVar[bool] = False
 
     def __init__(self, settings: EngineSettings, recipe: Recipe) -> None:
         self.settings = settings
@@ -191,20 +198,57 @@ class Judge:
             if suspects is not None and suspects.boxes:
                 roi = self.recipe.roi.as_region() if self.recipe.roi else None
                 area = crop_to(suspects.image, roi)[1]
-                crops = zoom_regions(suspects.boxes, area, self.recipe.zoom)
+                family = family_of(self.model_id)
+                crops = zoom_regions(suspects.boxes, area, self.recipe.zoom, family)
                 for i, region in enumerate(crops, 1):
                     label = zoom_label(i, len(crops), region)
                     views.append(_View(label, region, suspects.image, ""))
-        results = self._judge_views(views)
+        samples = self._samples()
+        looks = [
+            dataclasses.replace(view, temperature=None if n == 1 else temperature, sample=n)
+            for view in views
+            for n, temperature in self._sampling(samples)
+        ]
+        results = self._judge_views(looks)
         if len(results) == 1:
             return results[0]
-        merged, outcome = merge_views(
-            [(v.label or "whole", verdict) for v, (verdict, _) in zip(views, results, strict=True)],
-            self.recipe.tiles.nms_iou if self.recipe.tiles else 0.5,
-        )
+        nms_iou = self.recipe.tiles.nms_iou if self.recipe.tiles else 0.5
+        per_view: list[tuple[str, Verdict]] = []
+        for i, view in enumerate(views):
+            label = view.label or "whole"
+            if samples == 1:
+                per_view.append((label, results[i][0]))
+                continue
+            mine = range(i * samples, (i + 1) * samples)
+            named = [(sample_label(label, looks[k].sample, samples), results[k][0]) for k in mine]
+            per_view.append((label, agree(named, nms_iou)))
+        if len(per_view) == 1:
+            merged = per_view[0][1]
+        elif self.recipe.agreement.views:
+            merged = agree(per_view, nms_iou)
+        else:
+            merged, _ = merge_views(per_view, nms_iou)
         # A failed call matters (the chain retries, falls back) unless a view failed the part.
         failure = next((exc for _, exc in results if exc is not None), None)
-        return merged, None if outcome is Outcome.FAIL else failure
+        return merged, None if merged.outcome is Outcome.FAIL else failure
+
+    def _samples(self) -> int:
+        """How many answers each view gets: the recipe's `agreement.samples` where this engine
+        can give different ones."""
+        wanted = self.recipe.agreement.samples
+        if wanted > 1 and not (self.samples_vary and self.judges_tiles):
+            if not getattr(self, "_said_no_samples", False):
+                self._said_no_samples = True
+                log.warning(
+                    "%s answers greedily: the recipe's agreement.samples (%d) asks it once",
+                    self.engine,
+                    wanted,
+                )
+            return 1
+        return wanted
+
+    def _sampling(self, samples: int) -> list[tuple[int, float | None]]:
+        return [(n, self.recipe.agreement.temperature) for n in range(1, samples + 1)]
 
     def _add_tiles(self, views: list[_View], image: np.ndarray) -> str | None:
         """The recipe's tiles as views (the whole first, unless left out); why not, if too
@@ -248,6 +292,8 @@ class Judge:
                 )
                 if self.leaves_site:  # here, so that no engine can send more than allowed
                     prompt = outbound(prompt, self.recipe.privacy)
+                if view.temperature is not None:
+                    prompt = dataclasses.replace(prompt, temperature=view.temperature)
                 prompts.append(prompt)
             except Exception as exc:  # a bad ROI, a privacy refusal: this view is UNSURE
                 prompts.append(exc)

@@ -82,6 +82,9 @@ class Prompt:
     # The verdict's JSON schema, where the engine constrains its answer to it (the base judge
     # sets it). Not in the hash: it follows from the recipe's defect classes, which are.
     schema: dict | None = None
+    # A sampled answer's temperature (a recipe's `agreement.samples` after the first); None:
+    # the engine's own setting. Not in the hash: the same prompt, asked again.
+    temperature: float | None = None
 
     @property
     def images(self) -> list[ImagePart]:

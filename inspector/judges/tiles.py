@@ -106,9 +106,9 @@ def merge_views(views: Sequence[tuple[str, Verdict]], nms_iou: float) -> tuple[V
         reason=reason,
         defects=defects,
         # The least sure of the views that decided: a PASS is only as sure as its weakest tile.
-        confidence=_least([v.confidence for _, v in deciding]),
+        confidence=least([v.confidence for _, v in deciding]),
         attempts=tuple(a for _, v in views for a in v.attempts),
-        measured_confidence=_least([v.measured_confidence for _, v in deciding]),
+        measured_confidence=least([v.measured_confidence for _, v in deciding]),
     )
     return merged, outcome
 
@@ -121,6 +121,6 @@ def view_label(index: int, count: int, region: Region | None) -> str:
     return f"tile {index} of {count} of its image only (x {region.x}-{x1}, y {region.y}-{y1})"
 
 
-def _least(values: Sequence[float | None]) -> float | None:
+def least(values: Sequence[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return min(known) if known else None

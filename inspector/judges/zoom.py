@@ -10,7 +10,8 @@ in camera pixels; the views merge with the whole by the pass rule (inspector.jud
 
 Budget: at most `max_crops` regions (the screen lists the strongest first), each at least
 `min_size` pixels a side (a model's input is a few hundred pixels: a smaller crop would be
-enlarged, not sharpened), a region already inside an earlier crop adding none.
+enlarged, not sharpened), a region already inside an earlier crop adding none. Where the recipe
+leaves them unset, they are the model family's (inspector.judges.families).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from inspector.domain import Box, Region
+from inspector.judges.families import GENERIC, Family
 from inspector.recipes import Zoom
 
 
@@ -33,17 +35,27 @@ class Suspects:
     boxes: tuple[Box, ...]
 
 
-def zoom_regions(boxes: Sequence[Box], area: Region, zoom: Zoom) -> list[Region]:
+def zoom_budget(zoom: Zoom, family: Family = GENERIC) -> tuple[int, int]:
+    """How many crops at most, and a crop's least side: the recipe's, else the family's."""
+    crops = zoom.max_crops if zoom.max_crops is not None else family.zoom_crops
+    side = zoom.min_size if zoom.min_size is not None else family.native_side
+    return crops, side
+
+
+def zoom_regions(
+    boxes: Sequence[Box], area: Region, zoom: Zoom, family: Family = GENERIC
+) -> list[Region]:
     """The crops to show for the flagged boxes, within `area` (the ROI, or the whole image: no
     pixel outside the ROI is shown, nor leaves the site under `roi_only`) and the budget."""
+    max_crops, min_size = zoom_budget(zoom, family)
     crops: list[Region] = []
     for box in boxes:
-        if len(crops) >= zoom.max_crops:
+        if len(crops) >= max_crops:
             break
         if any(_inside(box, crop) for crop in crops):
             continue  # already seen in full in an earlier crop
-        crop_w = _side(box.width, zoom, area.width)
-        crop_h = _side(box.height, zoom, area.height)
+        crop_w = _side(box.width, zoom.context, min_size, area.width)
+        crop_h = _side(box.height, zoom.context, min_size, area.height)
         x = area.x + _place((box.x0 + box.x1) / 2 - area.x, crop_w, area.width)
         y = area.y + _place((box.y0 + box.y1) / 2 - area.y, crop_h, area.height)
         crops.append(Region(x, y, crop_w, crop_h))
@@ -58,8 +70,8 @@ def zoom_label(index: int, count: int, region: Region) -> str:
     )
 
 
-def _side(extent: int, zoom: Zoom, limit: int) -> int:
-    wanted = max(round(extent * (1 + 2 * zoom.context)), zoom.min_size)
+def _side(extent: int, context: float, min_size: int, limit: int) -> int:
+    wanted = max(round(extent * (1 + 2 * context)), min_size)
     return max(1, min(wanted, limit))
 
 

@@ -64,7 +64,9 @@ def cloud(request, monkeypatch):
     fake.close()
 
 
-def chain_for(fake: FakeProvider, waits: list[float] | None = None, **engine) -> JudgeChain:
+def chain_for(
+    fake: FakeProvider, waits: list[float] | None = None, recipe_fields=(), **engine
+) -> JudgeChain:
     entry = {"engine": fake.provider, "model": fake.model, "base_url": fake.url, **engine}
     recipe = parse_recipe(
         {
@@ -75,6 +77,7 @@ def chain_for(fake: FakeProvider, waits: list[float] | None = None, **engine) ->
             "roi": ROI,
             "privacy": {"images_may_leave": True},
             "engines": [entry],
+            **dict(recipe_fields),
         },
         "cloud.yaml",
     )
@@ -110,6 +113,23 @@ def test_a_part_without_a_mark_passes(cloud):
     assert cloud.violations == []
     assert verdict.outcome is Outcome.PASS
     assert verdict.defects == ()
+
+
+def test_a_sampled_look_is_sent_with_the_recipes_temperature(cloud):
+    """agreement.samples: the first answer at the engine's own temperature, the next sampled."""
+    agreement = {"agreement": {"samples": 2, "temperature": 0.6}}
+    verdict = chain_for(cloud, recipe_fields=agreement).judge(part_image())
+    assert cloud.violations == []
+    assert verdict.outcome is Outcome.FAIL  # the fake sees the same mark twice: they agree
+    assert "all 2 looks agree" in verdict.reason
+
+    def temperature(body: dict) -> float | None:
+        if cloud.provider == "gemini":
+            return body.get("generationConfig", {}).get("temperature")
+        return body.get("temperature")
+
+    own = None if cloud.provider == "anthropic" else 0.0  # Claude's own default is unset
+    assert [temperature(seen.body) for seen in cloud.requests] == [own, 0.6]
 
 
 def test_a_refusal_or_safety_block_is_unsure_and_not_retried(cloud):

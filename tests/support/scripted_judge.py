@@ -37,6 +37,7 @@ class ScriptedSettings(EngineSettings):
 
 class ScriptedJudge(Judge):
     engine = "scripted"
+    samples_vary = True  # its script gives the next answer, whatever the temperature
     Settings = ScriptedSettings
     settings: ScriptedSettings
 
@@ -44,10 +45,12 @@ class ScriptedJudge(Judge):
         super().__init__(settings, recipe)
         self._answers = itertools.cycle(settings.answers)
         self.calls = 0
+        self.temperatures: list[float | None] = []  # each call's, as the prompt asked
         self.gate: threading.Event | None = None  # a test may hold the judge mid-call
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         self.calls += 1
+        self.temperatures.append(prompt.temperature)
         if self.gate is not None:
             self.gate.wait(10)
         if self.settings.delay_s:

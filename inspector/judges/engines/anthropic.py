@@ -28,6 +28,7 @@ class AnthropicSettings(RemoteSettings):
 
 class AnthropicJudge(StainlessJudge):
     engine = "anthropic"
+    samples_vary = True  # a prompt's temperature is honoured (agreement.samples)
     Settings = AnthropicSettings
     settings: AnthropicSettings
     provider = "anthropic"
@@ -75,8 +76,11 @@ class AnthropicJudge(StainlessJudge):
             }
             request["tools"] = [tool]
             request["tool_choice"] = {"type": "tool", "name": TOOL_NAME}
-        if self.settings.temperature is not None:
-            request["extra_body"] = {"temperature": self.settings.temperature}
+        temperature = prompt.temperature
+        if temperature is None:
+            temperature = self.settings.temperature
+        if temperature is not None:
+            request["extra_body"] = {"temperature": temperature}
         return request
 
 

@@ -27,6 +27,7 @@ class GeminiSettings(RemoteSettings):
 
 class GeminiJudge(RemoteJudge):
     engine = "gemini"
+    samples_vary = True  # a prompt's temperature is honoured (agreement.samples)
     Settings = GeminiSettings
     settings: GeminiSettings
     provider = "gemini"
@@ -105,7 +106,9 @@ class GeminiJudge(RemoteJudge):
             response_mime_type="application/json" if structured else None,
             response_json_schema=prompt.schema,
             max_output_tokens=self.settings.max_new_tokens,
-            temperature=self.settings.temperature,
+            temperature=(
+                prompt.temperature if prompt.temperature is not None else self.settings.temperature
+            ),
             thinking_config=thinking,
         )
         return [types.Content(role="user", parts=parts)], config

@@ -38,6 +38,7 @@ class LMDeploySettings(EngineSettings):
 
 class LMDeployJudge(Judge):
     engine = "lmdeploy"
+    samples_vary = True  # a prompt's temperature is honoured (agreement.samples)
     Settings = LMDeploySettings
     settings: LMDeploySettings
     requires = ("lmdeploy",)
@@ -81,7 +82,9 @@ class LMDeployJudge(Judge):
 
         if self._pipe is None:
             self.load()
-        options = {"max_new_tokens": self.settings.max_new_tokens, "top_k": 1}
+        options: dict = {"max_new_tokens": self.settings.max_new_tokens, "top_k": 1}
+        if prompt.temperature is not None:  # a sampled look (agreement.samples)
+            options.update(top_k=0, top_p=1.0, temperature=prompt.temperature)
         if prompt.schema is not None:
             options["response_format"] = response_format(prompt.schema)
         with self._lock:

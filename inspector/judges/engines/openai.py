@@ -76,9 +76,13 @@ class OpenAIJudge(OpenAIStyleJudge):
                 }
             }
         reasoning = self.settings.model.lower().startswith(_REASONING_PREFIXES)
-        if self.settings.temperature is not None:
+        if reasoning:
+            pass  # reasoning models refuse a temperature (and sample anyway)
+        elif prompt.temperature is not None:
+            request["temperature"] = prompt.temperature
+        elif self.settings.temperature is not None:
             request["temperature"] = self.settings.temperature
-        elif not reasoning:
+        else:
             request["temperature"] = 0.0
         if self.settings.reasoning_effort:
             request["reasoning"] = {"effort": self.settings.reasoning_effort}

@@ -41,6 +41,7 @@ class OpenAIStyleJudge(StainlessJudge):
     client_class = "OpenAI"
     requires = ("openai",)
     extra = "server"
+    samples_vary = True  # a prompt's temperature is honoured (agreement.samples)
 
     def _import_sdk(self):
         import openai
@@ -99,7 +100,7 @@ class OpenAICompatibleJudge(OpenAIStyleJudge):
             "model": self.settings.model,
             "messages": chat_messages(prompt, self.settings.image_format),
             "max_tokens": self.settings.max_new_tokens,
-            "temperature": self.settings.temperature,
+            "temperature": _temperature(prompt, self.settings.temperature),
         }
         if self.settings.logprobs:
             request["logprobs"] = True
@@ -176,3 +177,8 @@ def server_problem(base_url: str, model: str, timeout_s: float = 5.0) -> str | N
     if served and model not in served:
         return f"the server at {endpoint_of(base_url)} serves {', '.join(served)}, not {model}"
     return None
+
+
+def _temperature(prompt: Prompt, configured: float) -> float:
+    """A sampled look's temperature (agreement.samples), else the engine entry's."""
+    return prompt.temperature if prompt.temperature is not None else configured

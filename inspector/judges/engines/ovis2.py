@@ -41,6 +41,7 @@ class Ovis2Settings(LocalModelSettings):
 
 class Ovis2Judge(Judge):
     engine = "ovis2"
+    samples_vary = True  # a prompt's temperature is honoured (agreement.samples)
     Settings = Ovis2Settings
     settings: Ovis2Settings
     requires = ("torch", "transformers")
@@ -137,7 +138,7 @@ class Ovis2Judge(Judge):
                 pixel_values=[pixel_values],
                 attention_mask=attention_mask.to(model.device),
                 max_new_tokens=self.settings.max_new_tokens,
-                do_sample=False,
+                **_sampling(prompt),
                 eos_token_id=model.generation_config.eos_token_id,
                 pad_token_id=tokenizer.pad_token_id,
                 use_cache=True,
@@ -177,3 +178,10 @@ def conversation(prompt: Prompt) -> tuple[list[dict], list]:
 def decode(tokenizer, token_ids) -> str:
     """The new tokens as text, without special tokens (Ovis2 wraps no thinking in them)."""
     return tokenizer.decode(token_ids, skip_special_tokens=True).strip()
+
+
+def _sampling(prompt: Prompt) -> dict:
+    """Greedy, except a sampled look's (agreement.samples)."""
+    if prompt.temperature is None:
+        return {"do_sample": False}
+    return {"do_sample": True, "temperature": prompt.temperature}
