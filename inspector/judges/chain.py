@@ -122,7 +122,7 @@ class JudgeChain:
                 if marked is not None:  # what is not clean goes on, suspects marked
                     image, hint = marked, SUSPECTS_MARKED
                     boxes = tuple(d.box for d in last.defects if d.box is not None)
-                    suspects = Suspects(original, boxes)
+                    suspects = Suspects(original, boxes, judge.aligned_references(original))
                     continue
             if failure is None and last.outcome is not Outcome.UNSURE:
                 if screened is not None and last.outcome is Outcome.PASS:

@@ -15,6 +15,7 @@ the same as asking "is there a region of `min_area` pixels beyond t sigmas?".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -86,6 +87,7 @@ class GoldenModel:
     features: _Features | None
     anchor: np.ndarray = field(repr=False)  # the first image, grey uint8, for ECC
     count: int = 1
+    anchor_index: int = 0  # which of the images given is the anchor (its pixels, the model's)
 
 
 class GoldenSet:
@@ -104,7 +106,8 @@ class GoldenSet:
         opts = self.options
         groups: list[list[np.ndarray]] = []
         anchors: list[tuple[np.ndarray, np.ndarray, _Features | None]] = []  # grey, thumb, feats
-        for grey in greys:
+        first: list[int] = []  # each group's anchor, as an index into `greys`
+        for index, grey in enumerate(greys):
             thumb = _thumb(grey)
             placed = False
             for members, (anchor, anchor_thumb, feats) in zip(groups, anchors, strict=True):
@@ -129,10 +132,14 @@ class GoldenSet:
                     placed = True
                     break
             if not placed:
+                first.append(index)
                 groups.append([grey])
                 feats = self._features(grey) if opts.align != "none" else None
                 anchors.append((grey, thumb, feats))
-        return [self._model(members) for members in groups]
+        return [
+            dataclasses.replace(self._model(members), anchor_index=index)
+            for members, index in zip(groups, first, strict=True)
+        ]
 
     def _model(self, members: list[np.ndarray]) -> GoldenModel:
         opts = self.options

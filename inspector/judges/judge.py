@@ -84,6 +84,7 @@ class _View:
     hint: str = ""
     temperature: float | None = None  # a sampled look (agreement); None: the engine's own
     sample: int = 1  # which of the view's samples
+    references: list[Reference] | None = None  # None: the judge's own good references
 
 
 class Judge:
@@ -167,6 +168,11 @@ class Judge:
     def set_references(self, images: list[np.ndarray]) -> None:
         self._references = [Reference.of(image) for image in images]
 
+    def aligned_references(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Good parts warped onto `image`'s pixels, where this judge (a screen) aligned them to
+        it last; () where it does not align: zoomed crops then cut the references as they are."""
+        return ()
+
     def _defect_examples(self) -> list[Example]:
         """The recipe's defect examples, read on first use (none for engines that compare
         pixels: they are no good part)."""
@@ -200,9 +206,14 @@ class Judge:
                 area = crop_to(suspects.image, roi)[1]
                 family = family_of(self.model_id)
                 crops = zoom_regions(suspects.boxes, area, self.recipe.zoom, family)
+                # The screen's good part aligned to this one, where it aligned them; else the
+                # references as they are, cut at the same place.
+                aligned = [Reference.of(r) for r in suspects.references] if crops else []
                 for i, region in enumerate(crops, 1):
                     label = zoom_label(i, len(crops), region)
-                    views.append(_View(label, region, suspects.image, ""))
+                    views.append(
+                        _View(label, region, suspects.image, "", references=aligned or None)
+                    )
         samples = self._samples()
         looks = [
             dataclasses.replace(view, temperature=None if n == 1 else temperature, sample=n)
@@ -283,7 +294,7 @@ class Judge:
                 prompt = build_prompt(
                     self.recipe,
                     view.image,
-                    self._references or [],
+                    view.references if view.references is not None else self._references or [],
                     convention,
                     view.hint,
                     region=view.region,

@@ -28,11 +28,13 @@ from inspector.recipes import Zoom
 
 @dataclass(frozen=True)
 class Suspects:
-    """What a screen handed on: the camera's image before it outlined anything, and the boxes
-    it flagged (camera pixels)."""
+    """What a screen handed on: the camera's image before it outlined anything, the boxes it
+    flagged (camera pixels), and its good parts aligned to that image (none where it does not
+    align), so that a crop of them shows the same place."""
 
     image: np.ndarray = field(repr=False)
     boxes: tuple[Box, ...]
+    references: tuple[np.ndarray, ...] = field(default=(), repr=False)
 
 
 def zoom_budget(zoom: Zoom, family: Family = GENERIC) -> tuple[int, int]:

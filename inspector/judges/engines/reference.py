@@ -71,6 +71,7 @@ class ReferenceJudge(Judge):
         super().__init__(settings, recipe)
         self._lock = threading.Lock()
         self._golden: dict[tuple, GoldenSet] = {}
+        self._seen = threading.local()  # this thread's last match, for `aligned_references`
         self._own = bool(settings.references)
         if self._own:  # read now: a wrong path stops the command before anything is recorded
             super().set_references(read_good_images(settings.references, "reference", "references"))
@@ -115,6 +116,8 @@ class ReferenceJudge(Judge):
             raise RuntimeError("no images of good parts to compare with")
         golden = self._golden_for([p.sha256 for p in refs], [p.image for p in refs])
         comparison = golden.compare(part, self.settings.threshold)
+        anchor = golden.models[comparison.model].anchor_index
+        self._seen.last = (refs[anchor].image, comparison.alignment)
         answer = self._answer(golden, comparison)
         return Generation(
             text=json.dumps(answer), model_width=part.shape[1], model_height=part.shape[0]
@@ -140,6 +143,25 @@ class ReferenceJudge(Judge):
             color = _MARK if marked.shape[2] == 3 else (*_MARK, 255)
             cv2.rectangle(marked, top_left, bottom_right, color, thickness)
         return marked
+
+    def aligned_references(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The good part this thread's last comparison matched, warped onto `image`'s pixels
+        (black outside the ROI): a zoomed crop of it shows the very place of the part's crop."""
+        last = getattr(self._seen, "last", None)
+        if last is None or not last[1].ok or last[1].homography is None:
+            return ()
+        good, alignment = last
+        area = crop_to(image, self.recipe.roi.as_region() if self.recipe.roi else None)[1]
+        # The homography maps the part's (ROI) pixels to the good image's: an inverse map.
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        warped = cv2.warpPerspective(
+            good, alignment.homography, (area.width, area.height), flags=flags
+        )
+        aligned = np.zeros(image.shape, image.dtype)
+        aligned[area.y : area.y + area.height, area.x : area.x + area.width] = _channels_like(
+            warped, image
+        ).astype(image.dtype)
+        return (aligned,)
 
     # ------------------------------------------------------------------------------------------
     def _answer(self, golden: GoldenSet, comparison: Comparison) -> dict:
@@ -206,3 +228,20 @@ class ReferenceJudge(Judge):
         for reference in self._references or []:
             digest.update(reference.sha256.encode())
         self.model_revision = digest.hexdigest()[:16]
+
+
+def _channels_like(image: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """`image` with as many channels as `like` (grey, BGR or BGRA)."""
+    want = 1 if like.ndim == 2 else like.shape[2]
+    have = 1 if image.ndim == 2 else image.shape[2]
+    if want == have:
+        return image
+    codes = {
+        (1, 3): cv2.COLOR_GRAY2BGR,
+        (1, 4): cv2.COLOR_GRAY2BGRA,
+        (3, 1): cv2.COLOR_BGR2GRAY,
+        (3, 4): cv2.COLOR_BGR2BGRA,
+        (4, 1): cv2.COLOR_BGRA2GRAY,
+        (4, 3): cv2.COLOR_BGRA2BGR,
+    }
+    return cv2.cvtColor(image, codes[(have, want)])
