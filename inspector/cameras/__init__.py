@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from inspector.cameras.addresses import shown_address
+from inspector.addresses import shown_address
 from inspector.cameras.base import EventSink, Source, SourceEvent, SourceState, ignore_event
 from inspector.errors import InputError
 

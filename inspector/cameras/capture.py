@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import cv2
 
-from inspector.cameras.addresses import shown_address
+from inspector.addresses import shown_address
 from inspector.cameras.base import (
     Backoff,
     EventSink,

@@ -286,7 +286,7 @@ def _run(args, settings) -> int:
 
 
 def _parts(args, settings) -> int:
-    from inspector.cameras.addresses import shown_address
+    from inspector.addresses import shown_address
     from inspector.cli import console
     from inspector.station import PartInspected
     from inspector.station.runner import ViewPlan

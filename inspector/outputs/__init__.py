@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from urllib.parse import urlsplit
 
+from inspector.addresses import shown_address
 from inspector.errors import InputError
 from inspector.outputs.base import Output, OutputError, OutputStatus
 
@@ -46,12 +47,5 @@ def open_output(url: str) -> Output:
 
 
 def mask(url: str) -> str:
-    """The URL with its password replaced by ***, for names, logs and the record."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    netloc = f"{parts.username}:***@{host}" if parts.username else f"***@{host}"
-    return parts._replace(netloc=netloc).geturl()
+    """The URL as it may be shown and recorded: its password and secret parameters masked."""
+    return shown_address(url)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 import zipfile
 
-from inspector.cameras.addresses import shown_address
+from inspector.addresses import shown_address
 from inspector.config import Settings
 from inspector.store import Store
 from tests.support.mjpeg_camera import MjpegServer, pcb_jpegs

@@ -194,6 +194,7 @@ def test_commands_are_refused_without_an_authenticated_connection_when_required(
         ("mqtt://127.0.0.1/p?colour=red", "unknown option(s) colour"),
         ("ftp://127.0.0.1/x", "unknown kind 'ftp'"),
         ("mqtt://me:secret@127.0.0.1/p?x=1", "mqtt://me:***@127.0.0.1/p?x=1"),
+        ("ftp://127.0.0.1/x?token=secret", "ftp://127.0.0.1/x?token=***"),
     ],
 )
 def test_a_bad_output_url_is_named_without_its_password(url, says) -> None:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from inspector.outputs import OutputError
+from inspector.outputs import OutputError, open_output
 from inspector.outputs.webhook import WebhookPublisher
 from inspector.station import publishing as publishing_module
 from inspector.station.publishing import Publishing
@@ -75,3 +75,16 @@ def test_a_refused_connection_raises_and_is_counted() -> None:
     status = publisher.status()
     assert (status.sent, status.failed, status.connected) == (0, 1, False)
     assert "refused" in status.last_error.lower()
+
+
+def test_a_webhook_is_named_without_the_secrets_of_its_url() -> None:
+    """A token in the query (`?token=`, `?api_key=`) is a secret like a password: the name the
+    console, the window and the record show carries it masked."""
+    url = "http://hook:pw@127.0.0.1:9/in?api_key=secret-1&line=3&access_token=secret-2"
+    publisher = open_output(url)
+    try:
+        assert (
+            publisher.name == "http://hook:***@127.0.0.1:9/in?api_key=***&line=3&access_token=***"
+        )
+    finally:
+        publisher.close()

@@ -1,9 +1,10 @@
-"""A camera's address as it may be shown and recorded: its secrets masked.
+"""An address (a camera's, a line output's) as it may be shown and recorded: secrets masked.
 
 `shown_address` is the one masker. `open_source` applies it before a source exists, so a
 source's `uri` and `camera_id` (and with them every frame, record, export, log line, console
 line and window label) carry only the masked form; the real address stays in the opener that
-connects. Masked, as `***`:
+connects. Line outputs (MQTT brokers, webhooks, PLC servers) are named by it likewise.
+Masked, as `***`:
 - the password of the userinfo (`rtsp://user:pass@host` -> `rtsp://user:***@host`);
 - the value of every query parameter whose name holds pass, pwd, token, key, secret, auth,
   credential or signature, in any case and however percent-encoded (`?password=`, `?pwd=`,

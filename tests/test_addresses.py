@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
+from inspector.addresses import shown_address
 from inspector.cameras import open_source
-from inspector.cameras.addresses import shown_address
 from inspector.cameras.capture import CaptureSource, rtsp_settings
 from inspector.errors import InputError
 from tests.support.mjpeg_camera import MjpegServer, pcb_jpegs
