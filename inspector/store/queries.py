@@ -62,30 +62,38 @@ _FOR_REVIEW = (Outcome.FAIL.value, Outcome.UNSURE.value)
 
 
 def review_queue(
-    engine: Engine, evidence: EvidenceStore | None = None, limit: int = 200
+    engine: Engine,
+    evidence: EvidenceStore | None = None,
+    limit: int = 200,
+    after_id: int | None = None,
 ) -> list[InspectionRecord]:
-    """FAIL and UNSURE inspections no person has decided yet, oldest first (first in, first out)."""
+    """FAIL and UNSURE inspections no person has decided yet, oldest first (first in, first out);
+    pass the last id of a page as `after_id` for the next one."""
     where = InspectionFilter()
     query = (
         base(where)
         .where(_i.c.outcome.in_(_FOR_REVIEW))
         .where(~exists().where(_o.c.inspection_id == _i.c.id))
-        .order_by(_i.c.id)
-        .limit(limit)
     )
+    if after_id is not None:
+        query = query.where(_i.c.id > after_id)
+    query = query.order_by(_i.c.id).limit(limit)
     with engine.connect() as connection:
         rows = connection.execute(query).mappings().all()
         return list(load(connection, rows, where, evidence))
 
 
-def review_count(engine: Engine) -> int:
-    """How many wait in the review queue, all of them (the queue's page is capped)."""
+def review_count(engine: Engine, after_id: int | None = None) -> int:
+    """How many wait in the review queue, all of them (the queue's page is capped); with
+    `after_id`, only those recorded after that inspection (a list's "N new")."""
     query = (
         select(func.count())
         .select_from(_i)
         .where(_i.c.outcome.in_(_FOR_REVIEW))
         .where(~exists().where(_o.c.inspection_id == _i.c.id))
     )
+    if after_id is not None:
+        query = query.where(_i.c.id > after_id)
     with engine.connect() as connection:
         return int(connection.execute(query).scalar_one())
 

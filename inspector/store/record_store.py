@@ -456,13 +456,15 @@ class Store:
     def defect_pareto(self, where: InspectionFilter) -> list[tuple[str, int]]:
         return queries.defect_pareto(self._engine, where)
 
-    def review_queue(self, limit: int = 200) -> list[InspectionRecord]:
-        """FAIL and UNSURE inspections no person has decided yet, oldest first."""
-        return queries.review_queue(self._engine, self.evidence, limit)
+    def review_queue(self, limit: int = 200, after_id: int | None = None) -> list[InspectionRecord]:
+        """FAIL and UNSURE inspections no person has decided yet, oldest first; pass the last
+        id of a page as `after_id` for the next one."""
+        return queries.review_queue(self._engine, self.evidence, limit, after_id)
 
-    def review_count(self) -> int:
-        """How many FAIL and UNSURE inspections wait for a person, all of them."""
-        return queries.review_count(self._engine)
+    def review_count(self, after_id: int | None = None) -> int:
+        """How many FAIL and UNSURE inspections wait for a person, all of them (with
+        `after_id`: those recorded after it)."""
+        return queries.review_count(self._engine, after_id)
 
     def effective_outcome(self, inspection_id: int) -> Outcome | None:
         """The latest override's outcome, else the model's; None: no such inspection."""

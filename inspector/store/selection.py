@@ -11,6 +11,7 @@ this one filter, so an export holds exactly the rows the table shows:
 - `contains`: a piece of the part id, lot or serial, anywhere in it, case-insensitive (the History
   search box); digits alone also find the inspection with that id;
 - `engine`: some judge attempt of the inspection used this engine;
+- `after_id`: only inspections recorded after this one (a list's "N new" count);
 - `through`: (last inspection id, last override id) bounds the records and overrides to those
   that existed at one moment (`Store.as_of`), so an export that takes minutes does not drift
   while stations keep recording.
@@ -44,6 +45,7 @@ class InspectionFilter:
     engine: str | None = None
     through: tuple[int, int] | None = None  # (last inspection id, last override id)
     contains: str | None = None  # a piece of the part id, lot or serial (any case), or an id
+    after_id: int | None = None  # only inspections with a greater id (recorded later)
 
     def final_outcome(self) -> ColumnElement:
         """The outcome as decided: the latest override's (up to `through`), else the model's."""
@@ -91,6 +93,8 @@ class InspectionFilter:
             query = query.where(
                 exists().where(_a.c.inspection_id == _i.c.id, _a.c.engine == self.engine)
             )
+        if self.after_id is not None:
+            query = query.where(_i.c.id > self.after_id)
         if self.through is not None:
             query = query.where(_i.c.id <= self.through[0])
         return query

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -36,6 +37,7 @@ from inspector.store import InspectionFilter, InspectionRecord, Store
 from inspector.store.audit.users import Identity
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.messages import show_error
+from inspector.ui.new_records_bar import NewRecordsBar
 from inspector.ui.workers import Task
 
 PAGE = 200
@@ -82,20 +84,58 @@ def utc_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+# What a text box would obey rather than show: controls, bidirectional overrides and isolates,
+# line separators, lone surrogates (the set `cli/escapes.py` makes visible on a terminal).
+_HIDDEN = [
+    *(c for c in range(0x00, 0x20) if c not in (0x09, 0x0A)),
+    0x7F,
+    *range(0x80, 0xA0),
+    0x061C,
+    0x200E,
+    0x200F,
+    0x2028,
+    0x2029,
+    *range(0x202A, 0x202F),
+    *range(0x2066, 0x206A),
+    *range(0xD800, 0xE000),
+]
+_VISIBLE = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _HIDDEN} | {0x0D: "\\r"}
+_JSON_VISIBLE = {c: f"\\u{c:04x}" for c in _HIDDEN if c >= 0x7F}
+
+
+def visible(text: str) -> str:
+    """`text` with every control and reordering character shown as an escape (line breaks and
+    tabs kept), so a model's answer is read as it came, never obeyed (Qt-free)."""
+    return text.translate(_VISIBLE)
+
+
 def pretty_answer(raw: str) -> str:
     """A model's raw answer for a person: its JSON indented (also inside a ```json fence, or
-    with words around it, which are kept), else as it came (Qt-free, tested on its own)."""
+    with words around it, which are kept), else as it came; either way every control character
+    shown as an escape, never interpreted (Qt-free, tested on its own)."""
     start = raw.find("{")
     if start < 0:
-        return raw
+        return visible(raw)
     try:
-        value, end = json.JSONDecoder().raw_decode(raw, start)
+        value, end = json.JSONDecoder(strict=False).raw_decode(raw, start)
     except ValueError:
-        return raw
+        return visible(raw)
     before = raw[:start].strip().removeprefix("```json").removeprefix("```").strip()
     after = raw[end:].strip().removeprefix("```").strip()
-    parts = [before, json.dumps(value, indent=2, ensure_ascii=False), after]
+    indented = json.dumps(value, indent=2, ensure_ascii=False).translate(_JSON_VISIBLE)
+    parts = [visible(before), indented, visible(after)]
     return "\n".join(part for part in parts if part)
+
+
+def outcome_text(row: InspectionRecord) -> str:
+    """The final outcome, marked where a person decided it: "PASS (was UNSURE)", "FAIL
+    (confirmed)"; a part never judged reads "NOT INSPECTED" (Qt-free)."""
+    final = OUTCOME_TEXT.get(row.final_outcome, row.final_outcome.value)
+    if not row.decisions:
+        return final
+    if row.final_outcome is row.outcome:
+        return f"{final} (confirmed)"
+    return f"{final} (was {row.outcome.value})"
 
 
 class HistoryModel(QAbstractTableModel):
@@ -156,7 +196,7 @@ class HistoryModel(QAbstractTableModel):
             return (
                 row.id,
                 local_time(row.captured_at),
-                OUTCOME_TEXT.get(row.final_outcome, row.final_outcome.value),
+                outcome_text(row),
                 f"{row.recipe} v{row.recipe_version}",
                 row.part_id or "",
                 row.lot or "",
@@ -185,6 +225,7 @@ class HistoryView(QWidget):
         self.store = store
         self.identity = identity
         self.export_task: Task | None = None
+        self.export_progress: QProgressDialog | None = None
         self.model = HistoryModel(store, self)
         self._build()
         self.apply_filters()
@@ -222,6 +263,10 @@ class HistoryView(QWidget):
         filters.addWidget(self.export_button)
         self.count_label = QLabel("")
         filters.addWidget(self.count_label, 1)
+        # Records that arrive while a person works on the table wait behind this bar.
+        self.new_bar = NewRecordsBar()
+        self.new_bar.clicked.connect(self.show_new)
+        self._newest_seen: int | None = None  # the last inspection id when the table loaded
         # The last export's outcome: its own line, so the live refresh never overwrites it.
         self.export_message = QLabel("")
         self.export_message.setWordWrap(True)
@@ -246,6 +291,7 @@ class HistoryView(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.export_message)
+        layout.addWidget(self.new_bar)
         layout.addWidget(splitter, 1)
 
     def current_filter(self) -> InspectionFilter:
@@ -266,7 +312,12 @@ class HistoryView(QWidget):
         self._debounce.stop()
         selected = self.detail.shown_id
         self._refresh_recipes()
+        # Read before the rows, so a record that lands in between is counted as new, not lost.
+        newest = self.store.as_of()[1].through[0]
         self.model.set_filter(self.current_filter())
+        shown_newest = self.model.rows[0].id if self.model.rows else 0
+        self._newest_seen = max(newest, shown_newest)
+        self.new_bar.set_count(0)
         self.count_label.setText(f"{self.model.total} inspections")
         self.table.resizeColumnsToContents()
         model = self.model
@@ -280,6 +331,25 @@ class HistoryView(QWidget):
             self.table.selectionModel().blockSignals(False)
         elif selected is not None:
             self.detail.clear()
+
+    # -- records arriving ------------------------------------------------------------------
+    def working(self) -> bool:
+        """A person is at work on the table: a row selected, or scrolled away from the top."""
+        return self.detail.shown_id is not None or self.table.verticalScrollBar().value() > 0
+
+    def records_arrived(self) -> None:
+        """The live refresh: while a person works on the table it holds still and the bar
+        counts what arrived ("12 new — show"); otherwise the new records simply appear."""
+        if not self.working() or self._newest_seen is None:
+            self.apply_filters()
+            return
+        since_load = replace(self.model.filter, after_id=self._newest_seen)
+        self.new_bar.set_count(self.store.count(since_load))
+
+    def show_new(self) -> None:
+        """The bar's click: load what arrived, keep the selection, show the newest at the top."""
+        self.apply_filters()
+        self.table.scrollToTop()
 
     # -- export ----------------------------------------------------------------------------
     def export_filter(self) -> InspectionFilter:
@@ -303,26 +373,36 @@ class HistoryView(QWidget):
                 error=True,
             )
             return None
+        # Shown once the export has taken 300 ms: a short one does not flash a dialog.
         dialog = QProgressDialog(f"Exporting to {path.name}…", "Cancel", 0, 0, self)
         dialog.setWindowTitle("Export")
         dialog.setMinimumDuration(300)
+        self.export_progress = dialog
         where = self.export_filter()
 
         def work(progress):
             def report(count: int, total: int | None) -> None:
                 if task.cancelled:
                     raise ExportCancelled()
-                progress(f"{count} / {total if total is not None else '?'}")
+                progress(f"{count}/{total if total is not None else 0}")
 
             return export_records(self.store, actor, fmt, path, where, report)
 
         task = Task(work, self)
         dialog.canceled.connect(task.cancel)
-        task.progress.connect(lambda text: dialog.setLabelText(f"Exported {text} records"))
+        task.progress.connect(lambda text: self._export_progressed(dialog, text))
         task.finished.connect(lambda result: self._exported(dialog, result))
         task.failed.connect(lambda exc: self._export_failed(dialog, exc))
         self.export_task = task
         return task.start() if start else task
+
+    def _export_progressed(self, dialog: QProgressDialog, text: str) -> None:
+        count, total = (int(n) for n in text.split("/"))
+        if total:  # a known total: a bar that fills, not a busy indicator
+            dialog.setMaximum(total)
+            dialog.setValue(min(count, total))
+        dialog.setLabelText(f"Exported {count:,} of {total:,} records" if total else
+                            f"Exported {count:,} records")  # fmt: skip
 
     def _exported(self, dialog, result) -> None:
         dialog.reset()
@@ -397,6 +477,8 @@ class InspectionDetailView(QWidget):
         detail = self.store.detail(inspection_id)
         if detail is None:
             return
+        if inspection_id != self.shown_id:
+            self.image.fit()  # another part: its whole picture first
         self.shown_id = inspection_id
         path = detail.evidence_path
         boxes = tuple((d.box, d.class_name) for d in detail.defects if d.box is not None)
@@ -411,7 +493,7 @@ class InspectionDetailView(QWidget):
         kinds = Counter(f"{d.class_name} ({d.severity or 'not in recipe'})" for d in detail.defects)
         defects = ", ".join(f"{k} ×{n}" if n > 1 else k for k, n in kinds.most_common())
         self.summary.setText(
-            f"<b>#{row.id} {row.outcome.value}</b> — {escape(row.reason)}<br>"
+            f"<b>#{row.id} {escape(outcome_text(row))}</b> — {escape(row.reason)}<br>"
             f"{local_time(row.captured_at)} (local; {utc_time(row.captured_at)}) · "
             f"{escape(row.recipe)} "
             f"v{row.recipe_version} · camera {escape(row.camera_id)} · "

@@ -169,8 +169,11 @@ class MainWindow(QMainWindow):
 
     def _mark_stale(self) -> None:
         self._stale = True
-        if self.tabs.currentWidget() in (self.history, self.stats, self.review):
-            self._tab_changed(self.tabs.currentIndex())
+        shown = self.tabs.currentWidget()
+        if shown in (self.history, self.review):  # held still while a person works on it
+            shown.records_arrived()
+        elif shown is self.stats:
+            self.stats.refresh()
 
     def _tab_changed(self, index: int) -> None:
         widget = self.tabs.widget(index)

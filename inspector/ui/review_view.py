@@ -25,6 +25,9 @@ from inspector.store import InspectionRecord, Store
 from inspector.store.audit.users import Identity
 from inspector.ui.history_view import InspectionDetailView
 from inspector.ui.login_dialog import LoginDialog, SignatureDialog
+from inspector.ui.new_records_bar import NewRecordsBar
+
+PAGE = 200  # parts listed at a time; "Show more" lists the next page
 
 
 def waiting_text(shown: int, waiting: int) -> str:
@@ -42,6 +45,13 @@ def login_hint(has_people: bool) -> str:
         "Reviewing needs a person's account, and this site has none yet. Create the first "
         "administrator on the station's command line: inspector user add NAME --role admin "
         "(it asks for the password), then press Log in…"
+    )
+
+
+def _item_text(row: InspectionRecord) -> str:
+    return (
+        f"#{row.id}  {row.outcome.value:<6}  {row.captured_at:%Y-%m-%d %H:%M:%S}  "
+        f"{row.part_id or ''}"
     )
 
 
@@ -79,9 +89,18 @@ class ReviewView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.count, 1)
         top.addWidget(self.login_button)
+        # Parts that arrive while the person works wait behind this bar, never move the list.
+        self.new_bar = NewRecordsBar()
+        self.new_bar.clicked.connect(self.show_new)
+        self.more_button = QPushButton("Show more")
+        self.more_button.setToolTip("List the next parts of the queue (oldest first)")
+        self.more_button.clicked.connect(self.show_more)
+        self.more_button.hide()
         left = QVBoxLayout()
         left.addLayout(top)
+        left.addWidget(self.new_bar)
         left.addWidget(self.items, 1)
+        left.addWidget(self.more_button)
         left_widget = QWidget()
         left_widget.setLayout(left)
         splitter = QSplitter()
@@ -91,6 +110,8 @@ class ReviewView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self.rows: list[InspectionRecord] = []
+        self._newest_seen: int | None = None  # the last inspection id when the queue loaded
+        self._waiting_at_load = 0  # the queue's length then, to notice parts decided elsewhere
         self.dialog_factory = SignatureDialog  # tests fill the dialog the way a person would
         self.login_factory = LoginDialog
         # Where a login made here goes (the main window keeps who is logged in).
@@ -105,17 +126,59 @@ class ReviewView(QWidget):
         """
         self._reload(self.selected_id())
 
+    def records_arrived(self) -> None:
+        """The live refresh: the list holds still and the bar counts the parts that arrived
+        ("12 new — show"). Only a part leaving the queue (decided elsewhere) reloads it, so
+        no one can sign a part already decided; the selection is kept by id even then."""
+        if not self.rows or self._newest_seen is None:
+            self.refresh()
+            return
+        waiting = self.store.review_count()
+        new = self.store.review_count(after_id=self._newest_seen)
+        if waiting - new != self._waiting_at_load:
+            self.refresh()
+            return
+        self.count.setText(waiting_text(len(self.rows), waiting))
+        # A queue listed in part ("Show more") gets the new parts at its far end, past the
+        # pages not listed yet: the count says how many wait, the bar would list nothing.
+        self.new_bar.set_count(0 if self.more_button.isVisible() else new)
+
+    def show_new(self) -> None:
+        """The bar's click: list what arrived (at the end: the queue is oldest first), keeping
+        the selection, and show the first of them."""
+        before = len(self.rows)
+        self.refresh()
+        if self.more_button.isHidden() and len(self.rows) > before:
+            self.items.scrollToItem(self.items.item(before))
+
+    def show_more(self) -> None:
+        """The next page of the queue, below the parts listed: nothing listed moves."""
+        if not self.rows:
+            return
+        page = self.store.review_queue(limit=PAGE, after_id=self.rows[-1].id)
+        page = [row for row in page if row.id <= self._newest_seen]  # newer: the bar's
+        self.rows.extend(page)
+        for row in page:
+            self.items.addItem(QListWidgetItem(_item_text(row)))
+        self.more_button.setVisible(len(page) == PAGE)
+        self.count.setText(waiting_text(len(self.rows), self.store.review_count()))
+
     def _reload(self, selected: int | None, fallback_row: int = 0) -> None:
         first_fill = not self.rows
-        self.rows = self.store.review_queue()
+        shown = max(PAGE, len(self.rows))  # a reload lists as many as were listed
+        # Read before the rows, so a part that lands in between is counted as new, not lost.
+        newest = self.store.as_of()[1].through[0]
+        self.rows = self.store.review_queue(limit=shown)
+        self._newest_seen = max(newest, self.rows[-1].id if self.rows else 0)
+        waiting = self.store.review_count()
+        self._waiting_at_load = waiting - self.store.review_count(after_id=self._newest_seen)
+        self.new_bar.set_count(0)
+        self.more_button.setVisible(len(self.rows) == shown)
+        scroll = self.items.verticalScrollBar().value()
         self.items.blockSignals(True)
         self.items.clear()
         for row in self.rows:
-            text = (
-                f"#{row.id}  {row.outcome.value:<6}  {row.captured_at:%Y-%m-%d %H:%M:%S}  "
-                f"{row.part_id or ''}"
-            )
-            self.items.addItem(QListWidgetItem(text))
+            self.items.addItem(QListWidgetItem(_item_text(row)))
         row_of = {row.id: index for index, row in enumerate(self.rows)}
         if selected in row_of:
             current = row_of[selected]
@@ -124,8 +187,9 @@ class ReviewView(QWidget):
         else:
             current = -1  # the selected part left the queue: the person chooses the next
         self.items.setCurrentRow(current)
+        self.items.verticalScrollBar().setValue(scroll)  # the list stays where the person was
         self.items.blockSignals(False)
-        self.count.setText(waiting_text(len(self.rows), self.store.review_count()))
+        self.count.setText(waiting_text(len(self.rows), waiting))
         if current >= 0 and self.detail.shown_id != self.rows[current].id:
             self.detail.show_inspection(self.rows[current].id)
         elif current < 0:

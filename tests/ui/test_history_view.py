@@ -5,6 +5,7 @@ is indented JSON, and an export's message stays while records arrive. Offscreen,
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from inspector.config import Settings
 from inspector.domain import Outcome
 from inspector.store import InspectionFilter, Store
-from tests.support.records_data import make_users, populate, record
+from tests.support.records_data import PASSWORDS, make_users, populate, record
 
 pytest.importorskip("PySide6")
 
@@ -108,3 +109,66 @@ def test_an_export_message_outlives_the_live_refresh(store, qtbot, tmp_path):
         history.apply_filters()
     assert f"Exported 3 records to {out}" in history.export_message.text()
     assert history.count_label.text() == "8 inspections"
+
+
+def test_the_table_shows_the_final_outcome_marked_where_a_person_decided(store, qtbot):
+    from PySide6.QtCore import Qt
+
+    from inspector.ui.history_view import HistoryView
+
+    people = make_users(store)
+    _, ids = populate(store, 3)  # PASS, UNSURE, FAIL
+    passed, unsure, failed = ids
+    store.override_verdict(people["olly"], PASSWORDS["olly"], unsure, "PASS", "film", "approved")
+    store.override_verdict(people["olly"], PASSWORDS["olly"], failed, "FAIL", "dent", "rejected")
+    history = HistoryView(store)
+    qtbot.addWidget(history)
+    row_of = {row.id: i for i, row in enumerate(history.model.rows)}
+
+    def cell(inspection_id, role=Qt.ItemDataRole.DisplayRole):
+        return history.model.index(row_of[inspection_id], 2).data(role)
+
+    assert cell(unsure) == "PASS (was UNSURE)"
+    assert cell(failed) == "FAIL (confirmed)"
+    assert cell(passed) == "PASS"
+    tip = cell(unsure, Qt.ItemDataRole.ToolTipRole)
+    assert tip == "the model said UNSURE; a person decided PASS"
+    history.outcome.setCurrentText("PASS")  # the filter is on the final outcome too
+    qtbot.waitUntil(lambda: set(_shown(history)) == {passed, unsure}, timeout=3_000)
+    history.table.selectRow(_shown(history).index(unsure))
+    assert "PASS (was UNSURE)" in history.detail.summary.text()
+
+
+def test_the_raw_answer_shows_control_characters_and_never_obeys_them():
+    from inspector.ui.history_view import pretty_answer
+
+    assert pretty_answer("FAIL\x1b[2K\rPASS") == "FAIL\\x1b[2K\\rPASS"
+    assert pretty_answer("scratch \u202eSSAP") == "scratch \\u202eSSAP"
+    shown = pretty_answer('{"reason": "ok\u202e\x1b[2K"}')
+    assert shown == '{\n  "reason": "ok\\u202e\\u001b[2K"\n}'
+    assert json.loads(shown) == {"reason": "ok\u202e\x1b[2K"}  # still the same JSON
+    assert pretty_answer("two\nlines\tand a tab") == "two\nlines\tand a tab"
+
+
+def test_an_export_runs_off_the_window_with_a_progress_bar_and_its_message_stays(
+    store, qtbot, tmp_path
+):
+    from inspector.ui.history_view import HistoryView
+
+    people = make_users(store)
+    version_id, _ = populate(store, 12)
+    history = HistoryView(store, lambda: people["olly"])
+    qtbot.addWidget(history)
+    history.export(tmp_path / "shift.jsonl", "jsonl", start=False)
+    task = history.export_task
+    task.start()
+    qtbot.waitUntil(lambda: "Exported 12 records" in history.export_message.text(), timeout=30_000)
+    dialog = history.export_progress
+    assert dialog.maximum() == 12 and "of 12 records" in dialog.labelText()
+    assert task._thread is not threading.main_thread()  # written off the window's thread
+    qtbot.waitUntil(lambda: not task._thread.is_alive(), timeout=10_000)
+    for number in range(13, 16):
+        record(store, version_id, number)
+        history.records_arrived()  # the window's live refresh
+        history.apply_filters()
+    assert "Exported 12 records" in history.export_message.text()

@@ -397,10 +397,10 @@ def test_the_history_export_holds_exactly_the_rows_the_table_shows(window_factor
     assert sorted(exported) == sorted(shown)
     del task
 
-    # The table's outcome column shows the final outcome: record 5 as decided, PASS.
+    # The table's outcome column shows the final outcome: record 5 as decided, PASS, marked.
     history.outcome.setCurrentText("All outcomes")
     history.judge_engine.setCurrentText("All engines")
     history.lot.setText("L-7A")
     history.apply_filters()
     [row] = [i for i in range(history.model.rowCount()) if history.model.rows[i].id == ids[4]]
-    assert history.model.index(row, 2).data() == "PASS"
+    assert history.model.index(row, 2).data() == "PASS (was UNSURE)"
