@@ -191,7 +191,7 @@ def draw(
         picture = cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
     else:
         picture = picture.copy()
-    thickness = max(1, round(max(picture.shape[:2]) / 240))
+    thickness = max(2, round(max(picture.shape[:2]) / 240))  # 1 px blurs away in a JPEG
     if mask is not None:
         small = cv2.resize(mask, picture.shape[1::-1], interpolation=cv2.INTER_NEAREST)
         contours, _ = cv2.findContours(
