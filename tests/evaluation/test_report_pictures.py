@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from inspector.config import Settings
+from inspector.evaluation import metrics
 from inspector.store import Store
 from tests.support import textures
 from tests.support.command_line import inspector
@@ -172,3 +173,46 @@ def test_reference_pictures_carry_the_verdicts_boxes_in_pdf_and_html(tmp_path):
     assert len(shown) == 8
     picture = cv2.imdecode(np.frombuffer(base64.b64decode(shown[0]), np.uint8), cv2.IMREAD_COLOR)
     assert picture is not None and picture.shape[:2] == (192, 192)
+
+
+def test_the_worst_come_first_and_a_lost_image_is_said_not_drawn(tmp_path):
+    from inspector.evaluation import report, worst
+    from inspector.evaluation.datasets import read_dataset
+    from inspector.store.evaluations.runs import EvaluationResult, EvaluationRun
+
+    made = textures.tiles(tmp_path / "set", good=3, defective=3, kind="noise")
+    dataset = read_dataset(tmp_path / "set")
+    names = {tile.path.name: f"{tile.path.parent.name}/{tile.path.name}" for tile in made}
+
+    def result(name, outcome, score):
+        label = names[name].split("/")[0]
+        expected = "good" if label == "good" else "defect"
+        return EvaluationResult(names[name], label, expected, outcome, 1.0, score=score,
+                                boxes=[["deviation", 10, 10, 40, 40]])  # fmt: skip
+
+    results = [
+        result("0000.jpg", "PASS", 0.5), result("0001.jpg", "FAIL", 4.0),
+        result("0002.jpg", "FAIL", 2.0), result("0003.jpg", "FAIL", 9.0),
+        result("0004.jpg", "PASS", 1.5), result("0005.jpg", "UNSURE", None),
+    ]  # fmt: skip
+    # Misses: the PASSed defect, then the one for a person, then the caught one.
+    assert [r.image.split("/")[1] for r in worst.worst_misses(results)] == [
+        "0004.jpg", "0005.jpg", "0003.jpg"]  # fmt: skip
+    # Overkills: the FAILed good tiles, highest score first, then the PASSed one.
+    assert [r.image.split("/")[1] for r in worst.worst_overkills(results)] == [
+        "0001.jpg", "0002.jpg", "0000.jpg"]  # fmt: skip
+    (tmp_path / "set" / names["0004.jpg"]).unlink()  # lost since the run
+    examples = worst.pick(dataset, results)
+    lost = next(e for e in examples if e.result.image == names["0004.jpg"])
+    assert lost.picture is None and "no such file" in lost.note
+    drawn = next(e for e in examples if e.result.image == names["0003.jpg"])
+    assert drawn.picture.shape == (192, 192, 3) and not drawn.heat
+    assert (drawn.picture[10:40, 10] == (255, 0, 255)).all()  # the box, in magenta
+    run = EvaluationRun(1, "0" * 32, None, None, "complete", str(tmp_path), "folders", {}, 6, 1,
+                        "tiles", 1, "reference:golden")  # fmt: skip
+    pdf = tmp_path / "report.pdf"
+    report.pdf_report(pdf, run, metrics.compute(results), examples)
+    text = _pdf_text(pdf)
+    assert "no picture: cannot read the image: no such file" in text
+    assert "MISS (judged PASS)" in text and "UNSURE: to a person" in text
+    assert sum(len(p) for p in _pictures(pdf)) == 5

@@ -212,3 +212,12 @@ def test_the_window_has_the_evaluation_tab(qtbot, tmp_path, store, people):
     window.tabs.setCurrentIndex(0)
     window.tabs.setCurrentWidget(tab)
     assert tab.run_button.isEnabled()
+
+
+def test_a_wrong_folder_is_said_plainly(view, qtbot, tmp_path):
+    view.dataset_edit.setText(str(tmp_path / "nowhere"))
+    view.recipe_edit.setText(str(tmp_path / "none.yaml"))
+    assert view.run() is not None
+    qtbot.waitUntil(lambda: "did not run" in view.status.text(), timeout=60_000)
+    assert f"{tmp_path / 'nowhere'}: not found" in view.status.text()
+    assert view.run_button.isEnabled() and not view.save_report_button.isEnabled()
