@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from inspector.errors import InputError
+from inspector.evaluation import target
 from inspector.evaluation.worst import Example, jpeg
 from inspector.store.evaluations.runs import EvaluationRun
 
@@ -74,6 +75,13 @@ def _figure_lines(run: EvaluationRun, figures: dict) -> list[str]:
         calls = ", ".join(f"{engine} {n}" for engine, n in f["engine_calls"].items())
         lines.append(f"engine calls: {calls}")
     return lines
+
+
+def _target_lines(figures: dict) -> list[str]:
+    """The operating point a target miss rate chose (`--target-miss`), where one was asked."""
+    if not figures.get("target"):
+        return []
+    return ["", *target.describe(figures["target"])]
 
 
 def _confusion_rows(figures: dict) -> list[tuple[str, int, int, int]]:
@@ -138,7 +146,7 @@ def write(path: Path, run: EvaluationRun, figures: dict, examples: Sequence[Exam
 
 def html_report(run: EvaluationRun, figures: dict, examples: Sequence[Example] = ()) -> str:
     e = html.escape
-    summary = "\n".join(summary_lines(run, figures))
+    summary = "\n".join([*summary_lines(run, figures), *_target_lines(figures)])
     classes = "".join(
         f"<tr><td>{e(c['label'])}</td><td>{c['expected']}</td><td>{c['count']}</td>"
         f"<td>{c['PASS']}</td><td>{c['FAIL']}</td><td>{c['UNSURE']}</td>"
@@ -250,7 +258,7 @@ def pdf_report(
     pdf.set_font(FONT, "B", 15)
     pdf.cell(0, 9, pdf_text(f"Evaluation run {run.short}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=9)
-    for line in [title(run), *_figure_lines(run, figures)]:
+    for line in [title(run), *_figure_lines(run, figures), *_target_lines(figures)]:
         pdf.multi_cell(0, 5, pdf_text(line), align="L", new_x="LMARGIN", new_y="NEXT")
     heading = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
     tables = (

@@ -125,13 +125,17 @@ def test_eval_target_miss_writes_a_reference_version_that_judges_as_the_point_sa
     tested = textures.tiles(tmp_path / "images", good=8, defective=8, kind="woven")
     table = textures.table(tmp_path / "tiles.csv", tested)
     recipe = _recipe_with(tmp_path, "tiles-ref", [_REFERENCE], ["deviation"])
+    page = tmp_path / "report.html"
     done = inspector(
         "eval", str(table), "--recipe", str(recipe), "--target-miss", "0.01",
-        "--write-version", "--json", data_dir=data,
+        "--write-version", "--json", "--report", str(page), data_dir=data,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     point = json.loads(done.stdout)["figures"]["target"]
     assert point["misses"] == 0 and (point["defects"], point["good"]) == (8, 8)
+    # The report names the operating point and how sure 8 defects can make it.
+    assert f"target miss rate 1.00%: threshold {point['threshold']:.4g}" in page.read_text()
+    assert "too small to promise 1.00%" in page.read_text()
     written = tmp_path / "tiles-ref-v2.yaml"
     new = load_recipe(written)
     assert (new.version, new.engines[0]["engine"]) == (2, "reference")

@@ -133,6 +133,8 @@ def test_a_run_from_the_tab_shows_what_evaluate_gives_and_the_window_keeps_ticki
     assert pdf.read_bytes().startswith(b"%PDF")
     pypdf = pytest.importorskip("pypdf")
     assert sum(len(page.images) for page in pypdf.PdfReader(pdf).pages) == 8
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    assert f"target miss rate 1.00%: threshold {point['threshold']:.4g}" in text
 
     with qtbot.waitSignal(view.version_written, timeout=60_000) as written:
         view.save_version()
