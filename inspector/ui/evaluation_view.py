@@ -17,6 +17,7 @@ the view, on the GUI thread, never by a worker dropping the last reference.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,13 +81,25 @@ class Job(QObject):
         """Started and not yet ended (a job made but not started counts: it is about to)."""
         return self._thread.is_alive() or self._thread.ident is None
 
+    def step(self, done: int, total: int, what: str) -> None:
+        """Progress from the worker; once the view is gone (the window closed mid-run), the
+        run stops at the next image, recorded as interrupted."""
+        try:
+            self.stepped.emit(done, total, what)
+        except RuntimeError:  # the Qt object was deleted with its view
+            self.cancelled.set()
+
     def _run(self) -> None:
         try:
             result = self._work(self)
         except BaseException as exc:  # shown to the person, in words
-            self.failed.emit(exc)
+            self._report(self.failed, exc)
             return
-        self.done.emit(result)
+        self._report(self.done, result)
+
+    def _report(self, signal, value: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the view is gone: nobody to tell
+            signal.emit(value)
 
 
 @dataclass
@@ -253,11 +266,11 @@ class EvaluationView(QWidget):
 
         def work(job: Job) -> Finished:
             data = read_dataset(dataset, good)
-            job.stepped.emit(0, len(data.samples), f"loading {Path(recipe).name}")
-            prepared = load_judge(recipe, lambda message: job.stepped.emit(0, 0, message))
+            job.step(0, len(data.samples), f"loading {Path(recipe).name}")
+            prepared = load_judge(recipe, lambda message: job.step(0, 0, message))
 
             def step(s: Step) -> None:
-                job.stepped.emit(s.done, s.total, f"{s.sample.name}: {s.result.outcome}")
+                job.step(s.done, s.total, f"{s.sample.name}: {s.result.outcome}")
 
             try:
                 run = evaluate(store, data, recipe, progress=step, prepared=prepared,
