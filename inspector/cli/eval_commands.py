@@ -74,14 +74,14 @@ def main(args, settings) -> int:
             return _list(store, args)
         if args.compare:
             return _compare(store, args)
-        return _evaluate(store, args)
+        return _evaluate(store, args, settings)
 
 
-def _evaluate(store: Store, args) -> int:
+def _evaluate(store: Store, args, settings) -> int:
     from inspector.errors import InputError
     from inspector.evaluation import metrics, report
     from inspector.evaluation.datasets import read_dataset
-    from inspector.evaluation.evaluate import Interrupted, evaluate, parse_prices
+    from inspector.evaluation.evaluate import Interrupted, evaluate, load_judge, parse_prices
 
     if args.dataset is None or args.recipe is None:
         raise InputError(
@@ -95,6 +95,7 @@ def _evaluate(store: Store, args) -> int:
     dataset = read_dataset(args.dataset, args.good_label, args.image_column, args.label_column)
     prices = parse_prices(args.price)
     display = _Display()
+    prepared = load_judge(args.recipe, _say)
     try:
         run = evaluate(
             store,
@@ -104,6 +105,7 @@ def _evaluate(store: Store, args) -> int:
             prices=prices,
             progress=display.step,
             say=_say,
+            prepared=prepared,
         )
     except Interrupted as stop:
         display.finish()
@@ -129,10 +131,13 @@ def _evaluate(store: Store, args) -> int:
         for line in target.describe(point):
             _say(line)
         if args.write_version:
-            path = _write_version(store, args, point)
+            path = _write_version(store, args, settings, point)
             _say(f"recipe saved as a new version with threshold {point['threshold']:.4g}: {path}")
     if args.report:
-        kind = report.write(Path(args.report), run, figures)
+        from inspector.evaluation import worst
+
+        examples = worst.pick(dataset, results, worst.COUNT, prepared.chain)
+        kind = report.write(Path(args.report), run, figures, examples)
         _say(f"{kind} report written to {args.report}")
     if args.json:
         print(json.dumps({"run": _run_dict(run), "figures": figures}, indent=2, default=str))
@@ -142,68 +147,18 @@ def _evaluate(store: Store, args) -> int:
     return 0
 
 
-def _write_version(store: Store, args, point: dict) -> Path:
-    """The recipe as its next version, the scoring engines' threshold set to the point's; the
-    evaluation run that justifies it is named in the file and printed."""
-    from inspector.cli.acting import login
-    from inspector.errors import InputError
-    from inspector.recipes import load_recipe, parse_recipe
-    from inspector.station.runner import read_image_or_explain
-
-    source = Path(args.recipe)
-    recipe = load_recipe(source)
-    engines = []
-    for entry in recipe.engines:
-        entry = dict(entry)
-        if entry.get("engine") in ("reference", "texture"):
-            entry["threshold"] = float(f"{point['threshold']:.6g}")
-            if entry["engine"] == "texture" and not entry.get("learned"):
-                entry["learned"] = str(_learned_for(recipe))  # the model that was evaluated
-        engines.append(entry)
-    if engines == list(recipe.engines):
-        raise InputError(f"recipe {source}: no `reference` or `texture` engine to set a threshold")
+def _write_version(store: Store, args, settings, point: dict) -> Path:
+    """The recipe as its next version with the point's threshold, the run that chose it as the
+    justification in the file and the audit trail (evaluation/versions.py)."""
     import os
+
+    from inspector.cli.acting import login
+    from inspector.evaluation.versions import write_version
 
     # As the named user; else as the store's account, as the evaluation put its recipe on record.
     named = args.user or os.environ.get("INSPECTOR_USER")
     actor = login(args, store) if named else None
-    version = max(store.latest_version(recipe.name) or 0, recipe.version) + 1
-    data = recipe.model_copy(update={"version": version, "engines": tuple(engines)})
-    target = source.with_name(f"{source.stem}-v{version}.yaml")
-    if target.exists():
-        raise InputError(f"recipe {target}: exists already; versions are never overwritten")
-    new = parse_recipe(yaml_data(data), str(target))
-    references = [read_image_or_explain(p, f"recipe {target}: reference") for p in new.references]
-    header = (
-        f"# version {version}: threshold {point['threshold']:.6g} chosen by evaluation run "
-        f"{point['run']} for a miss rate of at most {point['target_miss']:.2%}\n"
-    )
-    target.write_text(header + new.to_yaml(), encoding="utf-8")
-    try:
-        store.recipe_version_id(new, references, actor=actor)
-    except BaseException:
-        target.unlink(missing_ok=True)  # no file for a version the record does not have
-        raise
-    return target
-
-
-def yaml_data(recipe) -> dict:
-    import yaml
-
-    return yaml.safe_load(recipe.to_yaml())
-
-
-def _learned_for(recipe) -> Path:
-    import os
-
-    from inspector.errors import InputError
-    from inspector.judges.engines.texture import find_learned
-
-    folder = Path(os.environ["INSPECTOR_DATA_DIR"]) / "learned"
-    found = find_learned(recipe, folder)
-    if found is None:
-        raise InputError(f"recipe {recipe.name} v{recipe.version}: no learned model in {folder}")
-    return found.resolve()
+    return write_version(store, args.recipe, point, settings.data_dir, actor)
 
 
 def _compare(store: Store, args) -> int:

@@ -19,7 +19,7 @@ from inspector.domain import Verdict, unsure
 from inspector.errors import InputError
 from inspector.evaluation.datasets import Dataset, Sample
 from inspector.judges.judge import Progress
-from inspector.station.runner import prepare_judge
+from inspector.station.runner import PreparedJudge, prepare_judge
 from inspector.store import Store
 from inspector.store.evaluations import runs
 from inspector.store.evaluations.runs import EvaluationResult, EvaluationRun
@@ -57,13 +57,18 @@ def evaluate(
     prices: Prices | None = None,
     progress: Callable[[Step], None] | None = None,
     say: Progress | None = None,
+    prepared: PreparedJudge | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> EvaluationRun:
     """Judge every image not yet judged in the run; returns the run as recorded.
 
-    KeyboardInterrupt leaves the run marked interrupted, every finished image recorded.
+    `prepared`: the recipe's judge, already loaded (`load_judge`), so the caller can use the
+    same judge afterwards (the report's heat maps); else loaded here. KeyboardInterrupt, or
+    `cancelled()` turning true between two images (a window's Cancel), leaves the run marked
+    interrupted, every finished image recorded.
     """
-    prepared = prepare_judge(recipe_path)
-    prepared.chain.load(say)
+    if prepared is None:
+        prepared = load_judge(recipe_path, say)
     version_id = store.recipe_version_id(prepared.recipe, prepared.references)
     if resume:
         run = store.find_run(resume)
@@ -89,6 +94,8 @@ def evaluate(
         for position, sample in enumerate(dataset.samples):
             if sample.name in done:
                 continue
+            if cancelled is not None and cancelled():
+                raise KeyboardInterrupt
             result = judge_sample(prepared.chain, sample, position, prices or {})
             store.add_result(run.id, result)
             done.add(sample.name)
@@ -101,6 +108,13 @@ def evaluate(
         raise Interrupted(store.get_run(run.id)) from None
     store.set_run_status(run.id, runs.COMPLETE)
     return store.get_run(run.id)
+
+
+def load_judge(recipe_path: str | Path, say: Progress | None = None) -> PreparedJudge:
+    """The recipe's judge chain, loaded, as an evaluation judges with it."""
+    prepared = prepare_judge(recipe_path)
+    prepared.chain.load(say)
+    return prepared
 
 
 def judge_sample(chain, sample: Sample, position: int, prices: Prices) -> EvaluationResult:

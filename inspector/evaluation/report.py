@@ -7,11 +7,16 @@ set-up), so every script a data set's or a class's name holds prints, never as `
 
 from __future__ import annotations
 
+import base64
 import html
+import io
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 from inspector.errors import InputError
+from inspector.evaluation import target
+from inspector.evaluation.worst import Example, jpeg
 from inspector.store.evaluations.runs import EvaluationRun
 
 _W, _H, _PAD = 560, 320, 48  # the curve's SVG canvas and margin
@@ -72,6 +77,13 @@ def _figure_lines(run: EvaluationRun, figures: dict) -> list[str]:
     return lines
 
 
+def _target_lines(figures: dict) -> list[str]:
+    """The operating point a target miss rate chose (`--target-miss`), where one was asked."""
+    if not figures.get("target"):
+        return []
+    return ["", *target.describe(figures["target"])]
+
+
 def _confusion_rows(figures: dict) -> list[tuple[str, int, int, int]]:
     return [
         (expected, row["PASS"], row["FAIL"], row["UNSURE"])
@@ -119,21 +131,22 @@ def compare_lines(
     return lines
 
 
-def write(path: Path, run: EvaluationRun, figures: dict) -> str:
-    """Write the report as the suffix says (.html or .pdf); returns what was written."""
+def write(path: Path, run: EvaluationRun, figures: dict, examples: Sequence[Example] = ()) -> str:
+    """Write the report as the suffix says (.html or .pdf), with the pictures of the worst misses
+    and overkills (`worst.pick`); returns what was written."""
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):
-        path.write_text(html_report(run, figures), encoding="utf-8")
+        path.write_text(html_report(run, figures, examples), encoding="utf-8")
         return "HTML"
     if suffix == ".pdf":
-        pdf_report(path, run, figures)
+        pdf_report(path, run, figures, examples)
         return "PDF"
     raise InputError(f"--report {path}: give a file ending in .html or .pdf")
 
 
-def html_report(run: EvaluationRun, figures: dict) -> str:
+def html_report(run: EvaluationRun, figures: dict, examples: Sequence[Example] = ()) -> str:
     e = html.escape
-    summary = "\n".join(summary_lines(run, figures))
+    summary = "\n".join([*summary_lines(run, figures), *_target_lines(figures)])
     classes = "".join(
         f"<tr><td>{e(c['label'])}</td><td>{c['expected']}</td><td>{c['count']}</td>"
         f"<td>{c['PASS']}</td><td>{c['FAIL']}</td><td>{c['UNSURE']}</td>"
@@ -157,6 +170,9 @@ pre {{ background: #f6f6f6; padding: 1em; overflow-x: auto; }}
 table {{ border-collapse: collapse; }}
 td, th {{ border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: right; }}
 td:first-child {{ text-align: left; }}
+figure {{ display: inline-block; margin: 0 1em 1em 0; max-width: 22em; vertical-align: top; }}
+figure img {{ max-width: 100%; }}
+figcaption {{ font-size: 0.85em; white-space: pre-wrap; overflow-wrap: anywhere; }}
 </style></head><body>
 <h1>Evaluation run {e(run.short)}</h1>
 <pre>{e(summary)}</pre>
@@ -164,6 +180,7 @@ td:first-child {{ text-align: left; }}
 <table><tr><th>class</th><th>truth</th><th>images</th><th>PASS</th><th>FAIL</th>
 <th>UNSURE</th><th>recall</th></tr>{classes}</table>
 {curve}
+{_html_examples(examples)}
 </body></html>
 """
 
@@ -222,7 +239,9 @@ def curve_svg(curve: list[dict]) -> str:
     return "\n".join(parts)
 
 
-def pdf_report(path: Path, run: EvaluationRun, figures: dict) -> None:
+def pdf_report(
+    path: Path, run: EvaluationRun, figures: dict, examples: Sequence[Example] = ()
+) -> None:
     """The report as a PDF (fpdf2), set in the shipped Unicode fonts of the export PDF, so a
     data set's or a class's name prints in any script the store holds."""
     from fpdf import FPDF
@@ -239,7 +258,7 @@ def pdf_report(path: Path, run: EvaluationRun, figures: dict) -> None:
     pdf.set_font(FONT, "B", 15)
     pdf.cell(0, 9, pdf_text(f"Evaluation run {run.short}"), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, size=9)
-    for line in [title(run), *_figure_lines(run, figures)]:
+    for line in [title(run), *_figure_lines(run, figures), *_target_lines(figures)]:
         pdf.multi_cell(0, 5, pdf_text(line), align="L", new_x="LMARGIN", new_y="NEXT")
     heading = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
     tables = (
@@ -263,6 +282,8 @@ def pdf_report(path: Path, run: EvaluationRun, figures: dict) -> None:
         pdf.ln(3)
         pdf.multi_cell(0, 5, pdf_text(screen), align="L", new_x="LMARGIN", new_y="NEXT")
         _pdf_curve(pdf, run, figures["screen"]["curve"], FONT)
+    for kind in ("miss", "overkill"):
+        _pdf_examples(pdf, run, [e for e in examples if e.kind == kind], kind, figures, FONT)
     pdf.output(str(path))
 
 
@@ -311,6 +332,83 @@ def _pdf_curve(pdf, run: EvaluationRun, curve: list[dict], font: str) -> None:
         pdf.text(left + 55 * i, top - 4, label)
     pdf.set_text_color(0, 0, 0)
     pdf.set_draw_color(0, 0, 0)
+
+
+_SECTIONS = {
+    "miss": (
+        "Worst misses",
+        "Defective images judged PASS, lowest score first; then those closest to passing.",
+        "defect",
+    ),
+    "overkill": (
+        "Worst overkills",
+        "Good images judged FAIL, highest score first; then those closest to failing.",
+        "good",
+    ),
+}
+_LEGEND = (
+    "Heat map (where the judge draws one): blue where the image is as usual for itself, red "
+    "where it stands out most (by at least one threshold). "
+    "Magenta: the regions the verdict reported. Green: the defect as labelled (mask)."
+)
+
+
+def _pdf_examples(pdf, run: EvaluationRun, examples, kind: str, figures: dict, font: str) -> None:
+    """A page of pictures, two by two, each captioned with its file, label, score and outcome."""
+    heading, what, expected = _SECTIONS[kind]
+    pdf.add_page()
+    pdf.set_font(font, "B", 11)
+    pdf.cell(0, 7, f"Evaluation run {run.short}: {heading.lower()}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(font, size=8)
+    if not examples:
+        none = "no defective images in the set" if expected == "defect" else "no good images"
+        pdf.multi_cell(0, 5, f"{what} None: {none}.", new_x="LMARGIN", new_y="NEXT")
+        return
+    pdf.multi_cell(0, 4, f"{what} {_LEGEND}", new_x="LMARGIN", new_y="NEXT")
+    from inspector.export.pdf_report import pdf_text
+
+    left, top, column, gap = pdf.l_margin, pdf.get_y() + 3, 88.0, 6.0
+    box_height, caption_height = 92.0, 22.0
+    for index, example in enumerate(examples):
+        if index and index % 4 == 0:
+            pdf.add_page()
+            top = pdf.t_margin
+        x = left + (index % 2) * (column + gap)
+        y = top + ((index % 4) // 2) * (box_height + caption_height)
+        if example.picture is not None:
+            height, width = example.picture.shape[:2]
+            scale = min(column / width, box_height / height)
+            pdf.image(
+                io.BytesIO(jpeg(example.picture)), x=x, y=y, w=width * scale, h=height * scale
+            )
+        else:
+            pdf.set_xy(x, y)
+            pdf.multi_cell(column, 4, pdf_text(f"(no picture: {example.note})"))
+        pdf.set_xy(x, y + box_height + 1)
+        caption = example.caption + (
+            f"\n{example.note}" if example.note and example.picture is not None else ""
+        )
+        pdf.multi_cell(column, 4, pdf_text(caption), align="L")
+    pdf.set_xy(left, top + 2 * (box_height + caption_height))
+
+
+def _html_examples(examples: Sequence[Example]) -> str:
+    e = html.escape
+    parts = []
+    for kind in ("miss", "overkill"):
+        heading, what, _ = _SECTIONS[kind]
+        chosen = [x for x in examples if x.kind == kind]
+        if not chosen:
+            continue
+        parts.append(f"<h2>{heading}</h2><p>{e(what)} {e(_LEGEND)}</p>")
+        for example in chosen:
+            if example.picture is not None:
+                data = base64.b64encode(jpeg(example.picture)).decode()
+                image = f'<img src="data:image/jpeg;base64,{data}" alt="{e(example.result.image)}">'
+            else:
+                image = f"<p>(no picture: {e(example.note)})</p>"
+            parts.append(f"<figure>{image}<figcaption>{e(example.caption)}</figcaption></figure>")
+    return "\n".join(parts)
 
 
 def _cost(figures: dict) -> float | None:

@@ -21,6 +21,7 @@ from inspector.station.runner import StationRunner
 from inspector.store import Store
 from inspector.store.audit.users import Identity
 from inspector.ui.bridge import StationBridge
+from inspector.ui.evaluation_view import EvaluationView
 from inspector.ui.header import Header, RunState
 from inspector.ui.history_view import HistoryView
 from inspector.ui.password_dialog import add_account_menu
@@ -67,6 +68,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.review, "Review")
         self.tabs.addTab(self.recipes, "Recipe")
         self.tabs.addTab(self.stats, "Statistics")
+        self.evaluation = EvaluationView(store, settings.data_dir, lambda: self.identity, recipe)
+        self.tabs.addTab(self.evaluation, "Evaluation")
         # Settings scroll: the window fits a 1024 x 768 panel PC.
         self.settings_tab = QScrollArea()
         self.settings_tab.setWidgetResizable(True)

@@ -52,4 +52,5 @@ def test_the_pdf_report_prints_cyrillic_and_japanese_names(tmp_path):
     assert any("DejaVuSans" in name for name in fonts), fonts
     assert any("DroidSansFallback" in name for name in fonts), fonts  # the Japanese glyphs
     assert not any(name.endswith(("Helvetica", "Courier", "Times-Roman")) for name in fonts)
-    assert len(reader.pages) == 2  # the figures, then the screen's threshold curve
+    # The figures, the screen's threshold curve, the worst misses and the worst overkills.
+    assert len(reader.pages) == 4

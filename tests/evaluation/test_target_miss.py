@@ -96,3 +96,103 @@ def test_eval_target_miss_writes_a_new_version_with_the_threshold(tmp_path):
     refused = inspector("eval", str(table), "--recipe", str(recipe), "--write-version",
                         data_dir=data)  # fmt: skip
     assert refused.returncode != 0 and "needs --target-miss" in refused.stderr
+
+
+def _recipe_with(folder: Path, name: str, engines: list[dict], defects: list[str]) -> Path:
+    references = textures.references(folder / "references", 12, kind="woven")
+    recipe = folder / f"{name}.yaml"
+    recipe.write_text(yaml.safe_dump({
+        "name": name, "version": 1, "prompt": "Tiles.",
+        "defects": [{"name": d} for d in defects],
+        "references": [str(p) for p in references],
+        "engines": engines,
+    }))  # fmt: skip
+    return recipe
+
+
+def _justified(data: Path, point: dict) -> str:
+    """The reason the audit trail gives for version 2 of the recipe."""
+    with Store.open(Settings.from_env(data_dir=data)) as store:
+        saved = [e for e in store.audit_entries(limit=20) if e.action == "recipe.saved"]
+    return saved[0].reason  # the newest first
+
+
+_REFERENCE = {"engine": "reference", "align": "none", "highpass_sigma": 16}
+
+
+def test_eval_target_miss_writes_a_reference_version_that_judges_as_the_point_says(tmp_path):
+    data = tmp_path / "data"
+    tested = textures.tiles(tmp_path / "images", good=8, defective=8, kind="woven")
+    table = textures.table(tmp_path / "tiles.csv", tested)
+    recipe = _recipe_with(tmp_path, "tiles-ref", [_REFERENCE], ["deviation"])
+    page = tmp_path / "report.html"
+    done = inspector(
+        "eval", str(table), "--recipe", str(recipe), "--target-miss", "0.01",
+        "--write-version", "--json", "--report", str(page), data_dir=data,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    point = json.loads(done.stdout)["figures"]["target"]
+    assert point["misses"] == 0 and (point["defects"], point["good"]) == (8, 8)
+    # The report names the operating point and how sure 8 defects can make it.
+    assert f"target miss rate 1.00%: threshold {point['threshold']:.4g}" in page.read_text()
+    assert "too small to promise 1.00%" in page.read_text()
+    written = tmp_path / "tiles-ref-v2.yaml"
+    new = load_recipe(written)
+    assert (new.version, new.engines[0]["engine"]) == (2, "reference")
+    assert new.engines[0]["threshold"] == pytest.approx(point["threshold"], rel=1e-5)
+    assert new.engines[0]["highpass_sigma"] == 16  # the rest of the engine as it was
+    reason = _justified(data, point)
+    assert f"evaluation run {point['run']}" in reason and "at most 1.00%" in reason
+    # The new version, judged on the same set, misses and overkills as the point promised.
+    again = inspector("eval", str(table), "--recipe", str(written), "--json", data_dir=data)
+    assert again.returncode == 0, again.stderr
+    figures = json.loads(again.stdout)["figures"]
+    assert figures["miss_rate"] == point["miss_rate"] == 0
+    assert figures["overkill"] == pytest.approx(point["overkill"])
+
+
+def test_eval_target_miss_tunes_a_screen_in_front_of_a_model(tmp_path):
+    from tests.support.scripted_judge import FAIL_ANSWER, run_scripted
+
+    data = tmp_path / "data"
+    tested = textures.tiles(tmp_path / "images", good=8, defective=8, kind="woven")
+    table = textures.table(tmp_path / "tiles.csv", tested)
+    # The model fails everything it is shown: what it is spared is what the screen passes.
+    # A screen set too tight at first: most good tiles go on to the model.
+    screen = _REFERENCE | {"screen": True, "threshold": 1.0}
+    engines = [screen, {"engine": "scripted", "answers": [FAIL_ANSWER]}]
+    recipe = _recipe_with(tmp_path, "tiles-screen", engines, ["scratch"])
+    done = run_scripted(
+        "eval", str(table), "--recipe", str(recipe), "--target-miss", "0.01",
+        "--write-version", "--json", data_dir=data,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    output = json.loads(done.stdout)
+    point = output["figures"]["target"]
+    assert output["figures"]["engine_calls"]["reference"] == 16
+    tight = _asked(data, output["run"]["id"])
+    assert point["misses"] == 0 and point["unscored"] == 0
+    new = load_recipe(tmp_path / "tiles-screen-v2.yaml")
+    screen, model = new.engines
+    assert screen["screen"] is True
+    assert screen["threshold"] == pytest.approx(point["threshold"], rel=1e-5)
+    assert model == {"engine": "scripted", "answers": [FAIL_ANSWER]}  # the model untouched
+    assert f"evaluation run {point['run']}" in _justified(data, point)
+    # With the chosen threshold the model is called for exactly the frames above it.
+    again = run_scripted("eval", str(table), "--recipe", str(tmp_path / "tiles-screen-v2.yaml"),
+                         "--json", data_dir=data)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    output = json.loads(again.stdout)
+    assert output["figures"]["miss_rate"] == 0
+    asked = _asked(data, output["run"]["id"])
+    assert len(asked) == round((1 - point["passed"]) * 16) == 8  # the defects, no good tile
+    assert all(r.score > point["threshold"] for r in asked)
+    assert len(tight) > len(asked)  # the tuned version spares the model calls
+
+
+def _asked(data: Path, run: str) -> list:
+    """The results of a run whose part the model was asked about (a flagged part is shown to
+    it whole and zoomed: two calls, one part)."""
+    with Store.open(Settings.from_env(data_dir=data)) as store:
+        results = store.run_results(store.find_run(run).id)
+    return [r for r in results if "scripted" in r.engines]
