@@ -10,6 +10,7 @@ an exception into the station.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib.util
 import logging
@@ -159,6 +160,20 @@ class Judge:
 
     def set_references(self, images: list[np.ndarray]) -> None:
         self._references = [Reference.of(image) for image in images]
+
+    def for_recipe(self, recipe: Recipe) -> Judge:
+        """This loaded engine judging under another recipe (an edit tried in the window): the
+        model, its lock and its caches are shared, not copied, so no second copy of the weights
+        is made; what comes from the recipe (prompt, schema, examples) is the new recipe's, and
+        its references are set next, as for a new judge. Engines whose loaded state depends on
+        the recipe override it."""
+        twin = copy.copy(self)
+        twin.recipe = recipe
+        twin._references = None
+        twin._examples = None
+        structured = twin.supports_schema and twin.structured_output() != "none"
+        twin._schema = verdict_schema(recipe, twin.schema_box_key) if structured else None
+        return twin
 
     def _defect_examples(self) -> list[Example]:
         """The recipe's defect examples, read on first use (none for engines that compare
