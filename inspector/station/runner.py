@@ -136,8 +136,8 @@ class StationRunner:
         line_selects_recipes: bool = False,
     ) -> None:
         """`line_selects_recipes`: the line's commands (MQTT `recipe`, OPC UA SelectRecipe) may
-        switch the running recipe (the headless station); off, they are refused (the window,
-        whose recipe and ROI on screen must follow the operator's choice, not the line's)."""
+        switch the running recipe (the headless station, and the window, which follows each
+        switch through the station's `RecipeSwapped`); off, they are refused."""
         self.store = store
         self.recipes_dir = Path(recipes_dir).expanduser() if recipes_dir else None
         self.line_selects_recipes = line_selects_recipes

@@ -10,6 +10,7 @@ is written only once learning is complete).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -62,11 +63,15 @@ class _Learning(QObject):
 class LearnBox(QWidget):
     learned = Signal(object)  # list[LearnedModel], once written
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(
+        self, target: Callable[[], tuple[Path | None, str]], folder: Path | None = None
+    ) -> None:
+        """`target` gives, when Learn is pressed, the saved recipe file to learn for and why
+        learning cannot start now ("" when it can)."""
         super().__init__()
+        self.target = target
         self.folder = folder  # None: where the station looks (<data>/learned)
         self.recipe: Path | None = None
-        self.why_not = ""
         self._learning: _Learning | None = None
         self.button = QPushButton("Learn good texture")
         self.button.setToolTip(
@@ -95,18 +100,14 @@ class LearnBox(QWidget):
     def running(self) -> bool:
         return self._learning is not None
 
-    def set_recipe(self, recipe: Path | None, why_not: str = "") -> None:
-        """The saved recipe file to learn for; `why_not`: why learning cannot start now."""
-        self.recipe = recipe
-        self.why_not = why_not
-        self.button.setEnabled(not self.running)
-
     def start(self) -> None:
         if self.running:
             return
-        if self.recipe is None or self.why_not:
-            self._say(self.why_not or "Open or save a recipe first.", error=True)
+        recipe, why_not = self.target()
+        if recipe is None or why_not:
+            self._say(why_not or "Open or save a recipe first.", error=True)
             return
+        self.recipe = recipe
         self._learning = learning = _Learning(self.recipe, self.folder, self)
         learning.step.connect(self._step)
         learning.finished.connect(self._finished)

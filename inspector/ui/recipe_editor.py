@@ -211,7 +211,7 @@ class RecipeEditor(QWidget):
         self.chain.setToolTip("The judge chain: engines tried in order")
         self.chain.changed.connect(self._chain_changed)
         form.addRow("Engines", self.chain)
-        self.learn = LearnBox()
+        self.learn = LearnBox(self._learn_target)
         self.learn.hide()  # shown for a chain with an engine that learns
         form.addRow("", self.learn)
 
@@ -498,18 +498,19 @@ class RecipeEditor(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def _chain_changed(self) -> None:
-        """The Learn button is there for a chain that learns, usable on a saved version."""
-        engines = [{"engine": name} for name in self.chain.engine_names()]
-        self.learn.setVisible(learns(engines))
-        why_not = ""
+        """The Learn button is there for a chain with an engine that learns."""
+        self.learn.setVisible(learns([{"engine": name} for name in self.chain.engine_names()]))
+
+    def _learn_target(self) -> tuple[Path | None, str]:
+        """The recipe file Learn learns for, and why it cannot now ("" when it can)."""
         if self.path is None:
-            why_not = "Open the recipe first."
-        elif self.unsaved:
-            why_not = (
+            return None, "Open the recipe first."
+        if self.unsaved:
+            return self.path, (
                 "Save the edits as a new version first: the learned model is kept for one "
                 "saved version of the recipe."
             )
-        self.learn.set_recipe(self.path, why_not)
+        return self.path, ""
 
     def try_on_frame(self) -> None:
         if self.frame is None:

@@ -82,9 +82,7 @@ def _try(editor, qtbot) -> str:
     return editor.result.text()
 
 
-def test_try_uses_the_stations_loaded_judge_and_loads_only_what_it_lacks(
-    window, qtbot, loads
-):
+def test_try_uses_the_stations_loaded_judge_and_loads_only_what_it_lacks(window, qtbot, loads):
     _start(window, qtbot)
     assert len(loads) == 1  # the station's
     station_judge = loads[0]
@@ -129,7 +127,8 @@ def test_a_saved_version_is_offered_and_the_station_switches_to_it(window, qtbot
         lambda: window.header.recipe_label.text() == "Recipe: demo-pcb-reference v2",
         timeout=10_000,
     )
-    assert window.station.recipe_box.currentText() == str(path)
+    # The station tab follows (its own signal; the header also refreshes by its timer).
+    qtbot.waitUntil(lambda: window.station.recipe_box.currentText() == str(path), timeout=10_000)
     assert "v2" in window.station.status.text()
     qtbot.waitUntil(lambda: "runs it from the next part" in editor.result.text(), timeout=10_000)
     # Parts recorded from now on are the new version's.
@@ -155,8 +154,10 @@ def test_declining_the_switch_says_the_station_keeps_the_old_version(window, qtb
 
 def test_the_window_follows_a_recipe_selected_from_the_line(window, qtbot, tmp_path):
     demo = tmp_path / "demo"
-    other = (demo / "recipe-reference.yaml").read_text().replace(
-        "name: demo-pcb-reference", "name: other-board"
+    other = (
+        (demo / "recipe-reference.yaml")
+        .read_text()
+        .replace("name: demo-pcb-reference", "name: other-board")
     )
     (demo / "other-board.yaml").write_text(other)
     _start(window, qtbot)
@@ -171,5 +172,8 @@ def test_the_window_follows_a_recipe_selected_from_the_line(window, qtbot, tmp_p
     qtbot.waitUntil(
         lambda: window.header.recipe_label.text() == "Recipe: other-board v1", timeout=10_000
     )
-    assert window.station.recipe_box.currentText() == str(demo / "other-board.yaml")
+    qtbot.waitUntil(
+        lambda: window.station.recipe_box.currentText() == str(demo / "other-board.yaml"),
+        timeout=10_000,
+    )
     assert "other-board v1" in window.station.status.text()
