@@ -282,13 +282,17 @@ class EngineChainForm(QWidget):
         add.clicked.connect(lambda: self.add_engine(self.kind.currentText()))
         self.remove_button = QPushButton("Remove")
         self.remove_button.clicked.connect(lambda: self.remove_engine(self.list.currentRow()))
-        self.up_button = QPushButton("Up")
+        self.up_button = QPushButton("▲")
+        self.up_button.setToolTip("Try this engine earlier")
         self.up_button.clicked.connect(lambda: self.move_engine(self.list.currentRow(), -1))
-        self.down_button = QPushButton("Down")
+        self.down_button = QPushButton("▼")
+        self.down_button.setToolTip("Try this engine later")
         self.down_button.clicked.connect(lambda: self.move_engine(self.list.currentRow(), 1))
         buttons = QHBoxLayout()
         for widget in (self.kind, add, self.remove_button, self.up_button, self.down_button):
             buttons.addWidget(widget)
+        for arrow in (self.up_button, self.down_button):
+            arrow.setMaximumWidth(36)
         self.stack = QStackedWidget()
         self.screen = QComboBox()
         self.screen.addItems(SCREEN_MODES)
@@ -308,9 +312,9 @@ class EngineChainForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
+        layout.addLayout(screen_row)
         layout.addWidget(self.chain_problem)
         layout.addWidget(self.stack)
-        layout.addLayout(screen_row)
         self.changed.connect(self._relabel)
 
     # -- contents --------------------------------------------------------------------------

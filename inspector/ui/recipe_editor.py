@@ -271,7 +271,7 @@ class RecipeEditor(QWidget):
         splitter = QSplitter()
         splitter.addWidget(left_scroll)
         splitter.addWidget(right_widget)
-        splitter.setSizes([560, 640])
+        splitter.setSizes([660, 540])  # the form is the job here; the image draws the ROI
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
