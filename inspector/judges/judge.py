@@ -161,11 +161,12 @@ class Judge:
     def set_references(self, images: list[np.ndarray]) -> None:
         self._references = [Reference.of(image) for image in images]
 
-    def for_recipe(self, recipe: Recipe) -> Judge:
+    def for_recipe(self, recipe: Recipe) -> Judge | None:
         """This loaded engine judging under another recipe (an edit tried in the window): the
         model, its lock and its caches are shared, not copied, so no second copy of the weights
         is made; what comes from the recipe (prompt, schema, examples) is the new recipe's, and
-        its references are set next, as for a new judge. Engines whose loaded state depends on
+        its references are set next, as for a new judge. None where what was loaded does not
+        hold for that recipe (the caller loads its own); engines whose loaded state depends on
         the recipe override it."""
         twin = copy.copy(self)
         twin.recipe = recipe

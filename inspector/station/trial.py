@@ -42,8 +42,9 @@ def trial_chain(
         fresh = make_judge(entry, recipe, f"recipe {source}: engines.{i}")
         running = loaded_judge(fresh.settings) if loaded_judge is not None else None
         name = f"{fresh.engine} {fresh.model_id}"
-        if running is not None and type(running) is type(fresh):
-            judge = running.for_recipe(recipe)
+        twin = running.for_recipe(recipe) if type(running) is type(fresh) else None
+        if twin is not None:
+            judge = twin
             judge.set_references(references)
             shared.append(name)
             if progress:

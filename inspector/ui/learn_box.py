@@ -138,8 +138,9 @@ class LearnBox(QWidget):
         for model in learned:
             loads = loads_for(self.recipe, self.folder) if self.recipe else None
             kept = (
-                f"recipe {model.recipe} v{model.version} now loads it; every part it judges "
-                "records this hash as the model revision"
+                f"recipe {model.recipe} v{model.version} loads it from the station's next "
+                "start (or switch to it); every part it judges records this hash as the model "
+                "revision"
                 if loads == model.path
                 else f"recipe {model.recipe} v{model.version} loads another artefact: {loads}"
             )

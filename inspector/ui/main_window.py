@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
         self.store = store
         self.identity = identity  # the person logged in; None while the site has no accounts
         # The line may switch the recipe (MQTT, OPC UA SelectRecipe): the window follows it.
-        self.runner = StationRunner(store, line_selects_recipes=True)
+        self.runner = StationRunner(store, profile.recipes_dir or None, line_selects_recipes=True)
         self.bridge = StationBridge(self)
         self.station = StationView(self.runner, self.bridge, source, recipe, profile.trigger)
         self.station.outputs = profile.outputs

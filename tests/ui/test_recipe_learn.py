@@ -100,7 +100,7 @@ def test_learn_runs_off_the_gui_thread_and_shows_the_artefacts_hash(editor, qtbo
     artefact = tmp_path / "data" / "learned" / f"tiles-v1-{sha256[:12]}.npz"
     assert hashlib.sha256(artefact.read_bytes()).hexdigest() == sha256
     assert loads_for(editor.path) == artefact  # the recipe version loads this one
-    assert "recipe tiles v1 now loads it" in box.message.text()
+    assert "recipe tiles v1 loads it from the station's next start" in box.message.text()
     assert "from 12 good images" in box.message.text()
     assert values and values[-1] == 15  # 12 images and 3 steps, shown as they came
     assert threading.main_thread() not in held["threads"]
