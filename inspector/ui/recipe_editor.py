@@ -49,64 +49,16 @@ from inspector.station.learning import learns
 from inspector.station.runner import StationRunner, read_image_or_explain
 from inspector.station.trial import trial_chain
 from inspector.store import Store
-from inspector.store.audit.users import Identity, Permission
+from inspector.store.audit.users import Permission
 from inspector.ui.engine_chain_form import EngineChainForm
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.learn_box import LearnBox
 from inspector.ui.messages import plain, show_error
+from inspector.ui.recipe_versions import save_new_version, shown_path
+from inspector.ui.station_switch import StationSwitch
 from inspector.ui.workers import Task
 
 SEVERITIES = [s.value for s in Severity]
-
-
-def shown_path(path: str | Path, recipe_dir: Path | None) -> str:
-    """A reference as the form shows it: relative to the recipe's folder where it lies under
-    it (as a recipe file writes it), else absolute. The recipe is parsed with that folder as
-    its base, so each path is resolved exactly once (Qt-free, tested on its own)."""
-    absolute = Path(path).resolve()
-    if recipe_dir is not None:
-        try:
-            return absolute.relative_to(recipe_dir.resolve()).as_posix()
-        except ValueError:
-            pass
-    return str(absolute)
-
-
-def save_new_version(
-    recipe: Recipe,
-    recipes_dir: Path,
-    store: Store,
-    actor: Identity | None = None,
-    reason: str = "",
-) -> tuple[Recipe, Path]:
-    """Write the recipe as the next version of its name, references copied beside it; `reason`
-    (why this version) goes into the audit trail with it."""
-    # Always above both the version it was based on and any recorded: an edit never reuses one.
-    version = max(store.latest_version(recipe.name) or 0, recipe.version) + 1
-    folder = recipes_dir / recipe.name
-    references_dir = folder / "references"
-    references_dir.mkdir(parents=True, exist_ok=True)
-    copied = []
-    for path in recipe.references:
-        data = Path(path).read_bytes()
-        target = references_dir / f"{hashlib.sha256(data).hexdigest()[:16]}{Path(path).suffix}"
-        if not target.exists():
-            target.write_bytes(data)
-        copied.append(Path("references") / target.name)
-    saved = recipe.model_copy(update={"version": version, "references": tuple(copied)})
-    target = folder / f"v{version}.yaml"
-    if target.exists():
-        raise InputError(f"recipe {target}: this version already exists; it is never overwritten")
-    (actor or store.actor).require(Permission.SAVE_RECIPE)  # before anything is written
-    target.write_text(saved.to_yaml(), encoding="utf-8")
-    try:
-        recorded = load_recipe(target)  # what the station will read, references resolved
-        images = [read_image_or_explain(p, "reference") for p in recorded.references]
-        store.recipe_version_id(recorded, images, actor=actor, reason=reason)
-    except BaseException:
-        target.unlink(missing_ok=True)  # no file for a version the record does not have
-        raise
-    return recorded, target
 
 
 class RecipeEditor(QWidget):
@@ -132,7 +84,6 @@ class RecipeEditor(QWidget):
         self.path: Path | None = None
         self.frame: np.ndarray | None = None
         self._task: Task | None = None
-        self._switch_task: Task | None = None
         self._base: Recipe | None = None  # as opened: what the form does not show is kept
         self._opened: dict | None = None  # the form as opened or saved: edits since are unsaved
         # Asked before unsaved edits are dropped (True: drop them), for a new version's reason
@@ -140,7 +91,10 @@ class RecipeEditor(QWidget):
         # person would.
         self.confirm_discard = self._ask_discard
         self.ask_reason = self._ask_reason
-        self.confirm_switch = self._ask_switch
+        self.switch = StationSwitch(runner, self)
+        self.switch.said.connect(self._tell)
+        self.switch.switched.connect(self.station_switched)
+        self.confirm_switch = self.switch.ask
         self._build()
 
     # -- layout ----------------------------------------------------------------------------
@@ -445,57 +399,15 @@ class RecipeEditor(QWidget):
     # -- the station -----------------------------------------------------------------------
     def offer_switch(self, path: Path) -> bool:
         """Where the station runs an older version of this recipe, ask whether to switch it to
-        the version at `path` now (loaded first, swapped between parts); True if it switches."""
-        station = self.runner.station if self.runner is not None else None
-        recipe = self._base
-        if station is None or recipe is None:
+        the version at `path` now; True if it switches (see `station_switch`)."""
+        if self.runner is None or self._base is None:
             return False
-        older = [
-            v
-            for v in station.views
-            if v.recipe.name == recipe.name and v.recipe.version < recipe.version
-        ]
-        if not older:
-            return False
-        running = ", ".join(sorted({f"v{v.recipe.version}" for v in older}))
-        if not self.confirm_switch(recipe.name, running, recipe.version):
-            self.result.setText(
-                self.result.text() + f"\nThe station keeps running {recipe.name} {running}."
-            )
-            return False
-        runner, views = self.runner, [v.name for v in older]
+        return self.switch.offer(self._base, path, self.confirm_switch)
 
-        def work(progress):
-            return [runner.select_recipe_file(path, view, progress) for view in views]
-
-        self.result.setText(self.result.text() + f"\nSwitching the station to v{recipe.version}…")
-        self._switch_task = Task(work, self)
-        self._switch_task.finished.connect(self._switched)
-        self._switch_task.failed.connect(self._switch_failed)
-        self._switch_task.start()
-        return True
-
-    def _switched(self, said: list[str]) -> None:
-        self._switch_task = None
-        text = "; ".join(said)
-        self.result.setText(f"{self.result.text()}\nThe station runs it from the next part: {text}")
-        self.station_switched.emit(text)
-
-    def _switch_failed(self, exc: BaseException) -> None:
-        self._switch_task = None
-        self.result.setText(f"{self.result.text()}\nThe station was not switched: {plain(exc)}")
-        self.result.setStyleSheet("color:#ff8a80;")
-
-    def _ask_switch(self, name: str, running: str, version: int) -> bool:
-        answer = QMessageBox.question(
-            self,
-            "Switch the station",
-            f"The station runs {name} {running}. Switch the station to v{version} now? "
-            "(It changes between two parts.)",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        return answer == QMessageBox.StandardButton.Yes
+    def _tell(self, text: str, error: bool) -> None:
+        self.result.setText(f"{self.result.text()}\n{text}")
+        if error:
+            self.result.setStyleSheet("color:#ff8a80;")
 
     def _chain_changed(self) -> None:
         """The Learn button is there for a chain with an engine that learns."""
