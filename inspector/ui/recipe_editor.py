@@ -343,8 +343,8 @@ class RecipeEditor(QWidget):
         data = kept | {
             "name": self.name.text().strip(),
             "version": int(self.version.text()) if self.version.text().isdigit() else 1,
-            "product": self.product.text().strip(),
-            "prompt": self.prompt.toPlainText().strip(),
+            "product": self._as_opened("product", self.product.text(), str.strip),
+            "prompt": self._as_opened("prompt", self.prompt.toPlainText(), str.strip),
             "defects": defects,
             "roi": {"x": x, "y": y, "width": w, "height": h} if w and h else None,
             "references": [self.references.item(i).text() for i in range(self.references.count())],
@@ -361,6 +361,13 @@ class RecipeEditor(QWidget):
         recipe = parse_recipe(data, "editor", base_dir=folder)
         build_chain(recipe, "editor")  # engine settings are checked by their engines
         return recipe
+
+    def _as_opened(self, key: str, text: str, clean) -> str:
+        """A text field's value: as the recipe had it while untouched (a prompt's last newline
+        kept), else the text cleaned."""
+        if self._base is not None and self._opened and text == self._opened[key]:
+            return getattr(self._base, key)
+        return clean(text)
 
     # -- actions ---------------------------------------------------------------------------
     def save(self) -> Path | None:

@@ -187,3 +187,12 @@ def test_an_engine_not_installed_is_kept_as_yaml(qtbot):
     assert form.entries() == [entry]
     assert yaml.safe_load(form.editors[0].raw.toPlainText()) == entry
     assert form.validate() == ["field `engines.0.engine`: unknown engine 'acme-vision'"]
+
+
+@pytest.mark.parametrize("name", ["recipe.yaml", "recipe-reference.yaml"])
+def test_the_demo_recipes_round_trip_through_the_form(editor, name):
+    path = ROOT / "assets" / "demo" / name
+    editor.open(path)
+    original = load_recipe(path)
+    assert editor.recipe_from_form() == original
+    assert editor.recipe_from_form().to_yaml() == original.to_yaml()
