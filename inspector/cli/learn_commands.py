@@ -10,7 +10,6 @@ version at load. Only argparse is imported at the top, so `inspector --help` sta
 from __future__ import annotations
 
 import sys
-import time
 
 
 def register(commands) -> None:
@@ -25,38 +24,14 @@ def register(commands) -> None:
 
 
 def main(args, settings) -> int:
-    from inspector.errors import InputError
-    from inspector.judges.engines import texture
-    from inspector.judges.prompt import crop_to
-    from inspector.station.runner import prepare_judge
+    from inspector.station.learning import learn_recipe
 
-    prepared = prepare_judge(args.recipe)
-    learners = [j for j in prepared.chain.judges if isinstance(j, texture.TextureJudge)]
-    if not learners:
-        raise InputError(
-            f"recipe {args.recipe}: no engine learns (add `- engine: texture` to its `engines:`)"
-        )
-    recipe = prepared.recipe
-    roi = recipe.roi.as_region() if recipe.roi else None
-    folder = settings.data_dir / "learned"
-    for judge in learners:
-        images = [crop_to(image, roi)[0] for image in judge.good_images()]
-        bar = _Bar()
-        started = time.perf_counter()
-        learned = texture.learn(
-            images,
-            judge.settings,
-            meta={"recipe": recipe.name, "version": recipe.version},
-            progress=bar.step,
-        )
-        bar.finish()
-        path, sha256 = texture.save(learned, folder, recipe)
-        print(
-            f"learned {recipe.name} v{recipe.version} from {len(images)} good images in "
-            f"{time.perf_counter() - started:.1f} s: {path} ({path.stat().st_size / 1e6:.2f} MB, "
-            f"{learned.meta['memory']} good patches)"
-        )
-        print(f"sha256 {sha256}")
+    bar = _Bar()
+    done = learn_recipe(args.recipe, settings.data_dir / "learned", progress=bar.step)
+    bar.finish()
+    for learned in done:
+        print(learned.describe())
+        print(f"sha256 {learned.sha256}")
     return 0
 
 

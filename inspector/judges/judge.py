@@ -10,6 +10,7 @@ an exception into the station.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib.util
 import logging
@@ -172,6 +173,21 @@ class Judge:
         """Good parts warped onto `image`'s pixels, where this judge (a screen) aligned them to
         it last; () where it does not align: zoomed crops then cut the references as they are."""
         return ()
+
+    def for_recipe(self, recipe: Recipe) -> Judge | None:
+        """This loaded engine judging under another recipe (an edit tried in the window): the
+        model, its lock and its caches are shared, not copied, so no second copy of the weights
+        is made; what comes from the recipe (prompt, schema, examples) is the new recipe's, and
+        its references are set next, as for a new judge. None where what was loaded does not
+        hold for that recipe (the caller loads its own); engines whose loaded state depends on
+        the recipe override it."""
+        twin = copy.copy(self)
+        twin.recipe = recipe
+        twin._references = None
+        twin._examples = None
+        structured = twin.supports_schema and twin.structured_output() != "none"
+        twin._schema = verdict_schema(recipe, twin.schema_box_key) if structured else None
+        return twin
 
     def _defect_examples(self) -> list[Example]:
         """The recipe's defect examples, read on first use (none for engines that compare

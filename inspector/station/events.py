@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from inspector.cameras import SourceEvent
 from inspector.domain import Frame, Outcome, Verdict
+from inspector.recipes import Recipe
 from inspector.store import Timings
 
 
@@ -134,6 +135,16 @@ class StationStopped:
     stats: StationStats
 
 
+@dataclass(frozen=True)
+class RecipeSwapped:
+    """A view judges by another recipe from its next part on (selected from the line, or by
+    a person); `source` is its file where one is known."""
+
+    view: str
+    recipe: Recipe
+    source: str = ""
+
+
 StationEvent = (
     FrameCaptured
     | FrameDropped
@@ -143,5 +154,6 @@ StationEvent = (
     | PartInspected
     | SourceEvent
     | StationStopped
+    | RecipeSwapped
 )
 Listener = Callable[[StationEvent], None]

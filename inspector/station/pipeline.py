@@ -55,6 +55,7 @@ from inspector.station.events import (
     InspectionRecorded,
     Listener,
     PartInspected,
+    RecipeSwapped,
     RecordFailed,
     StationEvent,
     StationFaulted,
@@ -199,11 +200,17 @@ class Station:
         return self.select_recipe(name)
 
     def swap_recipe(
-        self, view_name: str, recipe: Recipe, recipe_version_id: int, chain: JudgeChain
+        self,
+        view_name: str,
+        recipe: Recipe,
+        recipe_version_id: int,
+        chain: JudgeChain,
+        source: str = "",
     ) -> View:
         """From the next part on, the view is judged by `chain` and recorded under `recipe`
-        (version row `recipe_version_id`). The chain must be loaded already: the judge thread
-        only picks the new view up, between parts. Returns the view it replaced."""
+        (version row `recipe_version_id`; `source`: its file). The chain must be loaded already:
+        the judge thread only picks the new view up, between parts. Returns the view it
+        replaced; listeners are told (`RecipeSwapped`)."""
         with self._swap_lock:
             names = [v.name for v in self.views]
             if view_name not in names:
@@ -220,6 +227,7 @@ class Station:
             recipe.name,
             recipe.version,
         )
+        self._emit(RecipeSwapped(view_name, recipe, source))
         return old
 
     def stop(self) -> None:

@@ -34,7 +34,7 @@ from inspector.cameras.images import UnreadableImage, read_image
 from inspector.cameras.settings import configure
 from inspector.errors import InputError, InspectorError
 from inspector.judges import JudgeChain, build_chain
-from inspector.judges.judge import Progress
+from inspector.judges.judge import EngineSettings, Judge, Progress
 from inspector.recipes import Recipe, check_roi_fits, load_recipe
 from inspector.station.events import Listener, StationStopped, TriggerPolicy
 from inspector.station.inspection import SINGLE_VIEW, View
@@ -136,8 +136,8 @@ class StationRunner:
         line_selects_recipes: bool = False,
     ) -> None:
         """`line_selects_recipes`: the line's commands (MQTT `recipe`, OPC UA SelectRecipe) may
-        switch the running recipe (the headless station); off, they are refused (the window,
-        whose recipe and ROI on screen must follow the operator's choice, not the line's)."""
+        switch the running recipe (the headless station, and the window, which follows each
+        switch through the station's `RecipeSwapped`); off, they are refused."""
         self.store = store
         self.recipes_dir = Path(recipes_dir).expanduser() if recipes_dir else None
         self.line_selects_recipes = line_selects_recipes
@@ -285,25 +285,60 @@ class StationRunner:
             if running is None:
                 raise InputError(f"no view {view!r} runs here")
             path = find_recipe(self.recipes_dir or running.parent, name)
-            try:
-                prepared = self.load(path, progress)  # the models load here, not on the judge's
-            except InspectorError:
-                raise
-            except Exception as exc:  # an engine's own error: the reason, not a traceback
-                log.warning("loading recipe %s failed", path, exc_info=True)
-                raise InputError(f"recipe {path} cannot be loaded: {exc}") from None
-            recipe = prepared.recipe
-            version_id = self.store.recipe_version_id(recipe, prepared.references)
-            station.swap_recipe(view, recipe, version_id, prepared.chain)
-            self._recipe_paths[view] = path
-            line = self.line_outputs.line if self.line_outputs is not None else None
-            if line is not None:
-                line.set_recipe(recipe)
-            said = f"recipe {recipe.name} version {recipe.version} selected ({path.name})"
-            log.info("view %s: %s", view, said)
-            return said
+            return self._switch(station, view, path, progress)
         finally:
             self._selecting.release()
+
+    def select_recipe_file(
+        self, path: str | Path, view: str | None = None, progress: Progress | None = None
+    ) -> str:
+        """`select_recipe` for a recipe file named by the person at the window (a version the
+        recipe editor just saved), not by the line: loaded first, swapped between parts."""
+        station = self.station
+        if station is None:
+            raise InputError("no station is running")
+        if not self._selecting.acquire(blocking=False):
+            raise InputError("another recipe is being selected; try again once it is done")
+        try:
+            if view is None:
+                if len(station.views) != 1:
+                    names = ", ".join(v.name for v in station.views)
+                    raise InputError(f"this station has several views ({names}): name one")
+                view = station.views[0].name
+            if view not in self._recipe_paths:
+                raise InputError(f"no view {view!r} runs here")
+            return self._switch(station, view, Path(path), progress)
+        finally:
+            self._selecting.release()
+
+    def loaded_judge(self, settings: EngineSettings) -> Judge | None:
+        """A judge this runner holds loaded (a running recipe's, or one kept for the next
+        start) whose settings are exactly these; None where it holds none."""
+        for prepared in list(self._prepared.values()):
+            for judge in prepared.chain.judges:
+                if judge.settings == settings:
+                    return judge
+        return None
+
+    def _switch(self, station: Station, view: str, path: Path, progress: Progress | None) -> str:
+        """Load the recipe at `path`, record its version, swap it into `view`."""
+        try:
+            prepared = self.load(path, progress)  # the models load here, not on the judge's
+        except InspectorError:
+            raise
+        except Exception as exc:  # an engine's own error: the reason, not a traceback
+            log.warning("loading recipe %s failed", path, exc_info=True)
+            raise InputError(f"recipe {path} cannot be loaded: {exc}") from None
+        recipe = prepared.recipe
+        version_id = self.store.recipe_version_id(recipe, prepared.references)
+        self._recipe_paths[view] = path
+        station.swap_recipe(view, recipe, version_id, prepared.chain, source=str(path))
+        line = self.line_outputs.line if self.line_outputs is not None else None
+        if line is not None:
+            line.set_recipe(recipe)
+        said = f"recipe {recipe.name} version {recipe.version} selected ({path.name})"
+        log.info("view %s: %s", view, said)
+        return said
 
     def replay_journal(self, progress: Progress | None = None) -> None:
         """Write what the journal holds to the store, saying so; StoreError where it cannot."""

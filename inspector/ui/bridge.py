@@ -18,6 +18,7 @@ from inspector.station import (
     FrameDropped,
     InspectionRecorded,
     PartInspected,
+    RecipeSwapped,
     RecordFailed,
     StationEvent,
     StationFaulted,
@@ -33,6 +34,7 @@ class StationBridge(QObject):
     faulted = Signal(str)  # StationFaulted: the cause
     dropped = Signal(int)  # frames dropped so far (free-run)
     stopped = Signal(object)  # StationStopped
+    recipe_swapped = Signal(object)  # RecipeSwapped: a view runs another recipe (line, person)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -57,6 +59,8 @@ class StationBridge(QObject):
             self.faulted.emit(event.cause)
         elif isinstance(event, StationStopped):
             self.stopped.emit(event)
+        elif isinstance(event, RecipeSwapped):
+            self.recipe_swapped.emit(event)
 
     def take_frames(self) -> dict[str, Frame]:
         """The newest frame of each view not yet taken (by view name); empty if none."""

@@ -48,7 +48,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Inspector")
         self.store = store
         self.identity = identity  # the person logged in; None while the site has no accounts
-        self.runner = StationRunner(store)
+        # The line may switch the recipe (MQTT, OPC UA SelectRecipe): the window follows it.
+        self.runner = StationRunner(store, profile.recipes_dir or None, line_selects_recipes=True)
         self.bridge = StationBridge(self)
         self.station = StationView(self.runner, self.bridge, source, recipe, profile.trigger)
         self.station.outputs = profile.outputs
@@ -56,7 +57,11 @@ class MainWindow(QMainWindow):
         self.review = ReviewView(store, lambda: self.identity)
         self.review.logged_in = self.log_in
         self.recipes = RecipeEditor(
-            store, settings.data_dir / "recipes", self._live_frame, lambda: self.identity
+            store,
+            settings.data_dir / "recipes",
+            self._live_frame,
+            lambda: self.identity,
+            runner=self.runner,
         )
         self.stats = StatsView(store)
         self.settings_view = SettingsView(
@@ -102,6 +107,7 @@ class MainWindow(QMainWindow):
         )
         self.settings_view.saved.connect(self._settings_saved)
         self.recipes.saved.connect(self._recipe_saved)
+        self.bridge.recipe_swapped.connect(self._recipe_swapped)
         self.bridge.recorded.connect(lambda _: self._mark_stale())
         self._stale = True
         self.settings = settings
@@ -198,6 +204,10 @@ class MainWindow(QMainWindow):
         self.station.recipe_box.addItem(path)
         if self.runner.station is None:
             self.station.recipe_box.setEditText(path)
+
+    def _recipe_swapped(self, event) -> None:
+        self.station.follow_recipe(event)
+        self.update_header()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.statusBar().showMessage("Stopping the station…")

@@ -1,7 +1,13 @@
 """The recipe editor: prompt, defect classes, ROI drawn on a frame, references, engines, pass rule.
 
-"Try on this frame" judges the shown image with the recipe as edited. "Save as new version"
-writes the next version beside the old ones and records it; an old version is never changed.
+The engine chain is a form (`engine_chain_form`); what the form does not show (defect examples,
+privacy, tiles, zoom, the chain's other settings...) is kept from the recipe as opened, so a
+recipe opened and saved unchanged is the same recipe. "Try on this frame" judges the shown
+image with the recipe as edited, sharing the models the station holds loaded
+(`station.trial`). "Save as new version" writes the next version beside the old ones and
+records it with the reason asked; an old version is never changed; where the station runs an
+older version of it, it offers to switch the station to the new one (between parts). A recipe
+with a `texture` engine can be learnt from here (`learn_box`).
 """
 
 from __future__ import annotations
@@ -11,7 +17,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import yaml
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -40,83 +45,56 @@ from inspector.domain import Severity
 from inspector.errors import InputError
 from inspector.judges import build_chain
 from inspector.recipes import Recipe, load_recipe, parse_recipe
-from inspector.station.runner import read_image_or_explain
+from inspector.station.learning import learns
+from inspector.station.runner import StationRunner, read_image_or_explain
+from inspector.station.trial import trial_chain
 from inspector.store import Store
-from inspector.store.audit.users import Identity, Permission
+from inspector.store.audit.users import Permission
+from inspector.ui.engine_chain_form import EngineChainForm
 from inspector.ui.image_view import ImageView, Overlay
+from inspector.ui.learn_box import LearnBox
 from inspector.ui.messages import plain, show_error
+from inspector.ui.recipe_versions import save_new_version, shown_path
+from inspector.ui.station_switch import StationSwitch
 from inspector.ui.workers import Task
 
 SEVERITIES = [s.value for s in Severity]
 
 
-def shown_path(path: str | Path, recipe_dir: Path | None) -> str:
-    """A reference as the form shows it: relative to the recipe's folder where it lies under
-    it (as a recipe file writes it), else absolute. The recipe is parsed with that folder as
-    its base, so each path is resolved exactly once (Qt-free, tested on its own)."""
-    absolute = Path(path).resolve()
-    if recipe_dir is not None:
-        try:
-            return absolute.relative_to(recipe_dir.resolve()).as_posix()
-        except ValueError:
-            pass
-    return str(absolute)
-
-
-def save_new_version(
-    recipe: Recipe,
-    recipes_dir: Path,
-    store: Store,
-    actor: Identity | None = None,
-    reason: str = "",
-) -> tuple[Recipe, Path]:
-    """Write the recipe as the next version of its name, references copied beside it; `reason`
-    (why this version) goes into the audit trail with it."""
-    # Always above both the version it was based on and any recorded: an edit never reuses one.
-    version = max(store.latest_version(recipe.name) or 0, recipe.version) + 1
-    folder = recipes_dir / recipe.name
-    references_dir = folder / "references"
-    references_dir.mkdir(parents=True, exist_ok=True)
-    copied = []
-    for path in recipe.references:
-        data = Path(path).read_bytes()
-        target = references_dir / f"{hashlib.sha256(data).hexdigest()[:16]}{Path(path).suffix}"
-        if not target.exists():
-            target.write_bytes(data)
-        copied.append(Path("references") / target.name)
-    saved = recipe.model_copy(update={"version": version, "references": tuple(copied)})
-    target = folder / f"v{version}.yaml"
-    if target.exists():
-        raise InputError(f"recipe {target}: this version already exists; it is never overwritten")
-    (actor or store.actor).require(Permission.SAVE_RECIPE)  # before anything is written
-    target.write_text(saved.to_yaml(), encoding="utf-8")
-    try:
-        recorded = load_recipe(target)  # what the station will read, references resolved
-        images = [read_image_or_explain(p, "reference") for p in recorded.references]
-        store.recipe_version_id(recorded, images, actor=actor, reason=reason)
-    except BaseException:
-        target.unlink(missing_ok=True)  # no file for a version the record does not have
-        raise
-    return recorded, target
-
-
 class RecipeEditor(QWidget):
     saved = Signal(str)  # path of the new version
+    station_switched = Signal(str)  # what the station now runs, once switched from here
 
-    def __init__(self, store: Store, recipes_dir: Path, frame_source=None, identity=None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        recipes_dir: Path,
+        frame_source=None,
+        identity=None,
+        runner: StationRunner | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
         self.identity = identity or (lambda: None)  # who saves; None: the store's account
         self.recipes_dir = recipes_dir
         self.frame_source = frame_source  # a callable giving the latest live frame, or None
+        # The station's runner: Try shares its loaded models (`loaded_judge`), a saved version
+        # may be switched in (`select_recipe_file`). None: an editor on its own.
+        self.runner = runner
         self.path: Path | None = None
         self.frame: np.ndarray | None = None
         self._task: Task | None = None
+        self._base: Recipe | None = None  # as opened: what the form does not show is kept
         self._opened: dict | None = None  # the form as opened or saved: edits since are unsaved
-        # Asked before unsaved edits are dropped (True: drop them), and for a new version's
-        # reason (None: cancelled). Tests answer the way a person would.
+        # Asked before unsaved edits are dropped (True: drop them), for a new version's reason
+        # (None: cancelled), and whether to switch the station to it. Tests answer the way a
+        # person would.
         self.confirm_discard = self._ask_discard
         self.ask_reason = self._ask_reason
+        self.switch = StationSwitch(runner, self)
+        self.switch.said.connect(self._tell)
+        self.switch.switched.connect(self.station_switched)
+        self.confirm_switch = self.switch.ask
         self._build()
 
     # -- layout ----------------------------------------------------------------------------
@@ -183,10 +161,13 @@ class RecipeEditor(QWidget):
         ref_box.addLayout(ref_buttons)
         form.addRow("Good parts", ref_box)
 
-        self.engines = QPlainTextEdit()
-        self.engines.setMaximumHeight(110)
-        self.engines.setToolTip("The judge chain, as YAML: a list of engines tried in order")
-        form.addRow("Engines", self.engines)
+        self.chain = EngineChainForm()
+        self.chain.setToolTip("The judge chain: engines tried in order")
+        self.chain.changed.connect(self._chain_changed)
+        form.addRow("Engines", self.chain)
+        self.learn = LearnBox(self._learn_target)
+        self.learn.hide()  # shown for a chain with an engine that learns
+        form.addRow("", self.learn)
 
         self.fail_checks = {s: QCheckBox(s) for s in SEVERITIES}
         fails = QHBoxLayout()
@@ -195,6 +176,7 @@ class RecipeEditor(QWidget):
         self.min_confidence = QDoubleSpinBox()
         self.min_confidence.setRange(0.0, 1.0)
         self.min_confidence.setSingleStep(0.05)
+        self.min_confidence.setDecimals(3)
         self.unknown = QComboBox()
         self.unknown.addItems(["unsure", "fail"])
         form.addRow("Fail on", fails)
@@ -243,7 +225,7 @@ class RecipeEditor(QWidget):
         splitter = QSplitter()
         splitter.addWidget(left_scroll)
         splitter.addWidget(right_widget)
-        splitter.setSizes([560, 640])
+        splitter.setSizes([660, 540])  # the form is the job here; the image draws the ROI
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 
@@ -273,13 +255,16 @@ class RecipeEditor(QWidget):
         self.references.clear()
         for ref in recipe.references:
             self.references.addItem(shown_path(ref, self.path.parent))
-        self.engines.setPlainText(yaml.safe_dump(list(recipe.engines), sort_keys=False))
+        self.chain.set_chain(recipe.engines, recipe.chain.screen)
         for severity, check in self.fail_checks.items():
             check.setChecked(Severity(severity) in recipe.pass_rule.fail_severities)
         self.min_confidence.setValue(recipe.pass_rule.min_confidence)
         self.unknown.setCurrentText(recipe.pass_rule.unknown_defect)
         self.result.setText("")
+        self.result.setStyleSheet("")
+        self._base = recipe
         self._opened = self.form_data()
+        self._chain_changed()
 
     @property
     def unsaved(self) -> bool:
@@ -298,7 +283,7 @@ class RecipeEditor(QWidget):
 
     # -- reading the form ------------------------------------------------------------------
     def form_data(self) -> dict:
-        """The form as it stands, unchecked (engines as their text)."""
+        """The form as it stands, unchecked (engines as their fields' text)."""
         defects = []
         for row in range(self.defects.rowCount()):
             cells = [self.defects.item(row, column) for column in (0, 2)]
@@ -316,7 +301,7 @@ class RecipeEditor(QWidget):
             "defects": defects,
             "roi": [b.value() for b in self.roi],
             "references": [self.references.item(i).text() for i in range(self.references.count())],
-            "engines": self.engines.toPlainText(),
+            "engines": self.chain.texts(),
             "fail": [s for s, c in self.fail_checks.items() if c.isChecked()],
             "min_confidence": self.min_confidence.value(),
             "unknown": self.unknown.currentText(),
@@ -324,10 +309,12 @@ class RecipeEditor(QWidget):
 
     def recipe_from_form(self) -> Recipe:
         """The recipe as edited; InputError names the field that is wrong."""
-        try:
-            engines = yaml.safe_load(self.engines.toPlainText()) or []
-        except yaml.YAMLError:
-            raise InputError("recipe editor: field `engines`: not valid YAML") from None
+        problems = self.chain.validate()  # each shown beside its field
+        if problems:
+            raise InputError("recipe editor: " + "; ".join(problems))
+        engines = self.chain.entries()
+        base = self._base
+        examples = {d.name.lower(): d.examples for d in base.defects} if base else {}
         defects = []
         for row in range(self.defects.rowCount()):
             name = (self.defects.item(row, 0) or QTableWidgetItem("")).text().strip()
@@ -335,33 +322,52 @@ class RecipeEditor(QWidget):
                 raise InputError(
                     f"recipe editor: field `defects.{row}.name`: give the class a name"
                 )
-            defects.append(
-                {
-                    "name": name,
-                    "severity": self.defects.cellWidget(row, 1).currentText(),
-                    "description": (self.defects.item(row, 2) or QTableWidgetItem("")).text(),
-                }
-            )
+            defect = {
+                "name": name,
+                "severity": self.defects.cellWidget(row, 1).currentText(),
+                "description": (self.defects.item(row, 2) or QTableWidgetItem("")).text(),
+            }
+            if examples.get(name.lower()):  # not in the form: kept with the class's name
+                defect["examples"] = examples[name.lower()]
+            defects.append(defect)
         x, y, w, h = (b.value() for b in self.roi)
-        data = {
+        # What the form does not show (privacy, camera, tiles, zoom, budget, the chain's other
+        # settings...) is the recipe's as opened, as it was written.
+        kept = base.model_dump(exclude_unset=True) if base is not None else {}
+        chain = dict(kept.get("chain", {}))
+        if self.chain.screen_mode() != (base.chain.screen if base else "veto"):
+            chain["screen"] = self.chain.screen_mode()
+        confidence = self.min_confidence.value()
+        if base is not None and self._opened and confidence == self._opened["min_confidence"]:
+            confidence = base.pass_rule.min_confidence  # untouched: not rounded by the box
+        data = kept | {
             "name": self.name.text().strip(),
             "version": int(self.version.text()) if self.version.text().isdigit() else 1,
-            "product": self.product.text().strip(),
-            "prompt": self.prompt.toPlainText().strip(),
+            "product": self._as_opened("product", self.product.text(), str.strip),
+            "prompt": self._as_opened("prompt", self.prompt.toPlainText(), str.strip),
             "defects": defects,
             "roi": {"x": x, "y": y, "width": w, "height": h} if w and h else None,
             "references": [self.references.item(i).text() for i in range(self.references.count())],
             "engines": engines,
             "pass_rule": {
                 "fail_severities": [s for s, c in self.fail_checks.items() if c.isChecked()],
-                "min_confidence": self.min_confidence.value(),
+                "min_confidence": confidence,
                 "unknown_defect": self.unknown.currentText(),
             },
         }
-        base = self.path.parent if self.path else None
-        recipe = parse_recipe(data, "editor", base_dir=base)
+        if chain:
+            data["chain"] = chain
+        folder = self.path.parent if self.path else None
+        recipe = parse_recipe(data, "editor", base_dir=folder)
         build_chain(recipe, "editor")  # engine settings are checked by their engines
         return recipe
+
+    def _as_opened(self, key: str, text: str, clean) -> str:
+        """A text field's value: as the recipe had it while untouched (a prompt's last newline
+        kept), else the text cleaned."""
+        if self._base is not None and self._opened and text == self._opened[key]:
+            return getattr(self._base, key)
+        return clean(text)
 
     # -- actions ---------------------------------------------------------------------------
     def save(self) -> Path | None:
@@ -394,7 +400,36 @@ class RecipeEditor(QWidget):
         self.result.setText(f"Saved as version {self.version.text()}: {path}")
         self.result.setStyleSheet("color:#7bd88f;")
         self.saved.emit(str(path))
+        self.offer_switch(path)
         return path
+
+    # -- the station -----------------------------------------------------------------------
+    def offer_switch(self, path: Path) -> bool:
+        """Where the station runs an older version of this recipe, ask whether to switch it to
+        the version at `path` now; True if it switches (see `station_switch`)."""
+        if self.runner is None or self._base is None:
+            return False
+        return self.switch.offer(self._base, path, self.confirm_switch)
+
+    def _tell(self, text: str, error: bool) -> None:
+        self.result.setText(f"{self.result.text()}\n{text}")
+        if error:
+            self.result.setStyleSheet("color:#ff8a80;")
+
+    def _chain_changed(self) -> None:
+        """The Learn button is there for a chain with an engine that learns."""
+        self.learn.setVisible(learns([{"engine": name} for name in self.chain.engine_names()]))
+
+    def _learn_target(self) -> tuple[Path | None, str]:
+        """The recipe file Learn learns for, and why it cannot now ("" when it can)."""
+        if self.path is None:
+            return None, "Open the recipe first."
+        if self.unsaved:
+            return self.path, (
+                "Save the edits as a new version first: the learned model is kept for one "
+                "saved version of the recipe."
+            )
+        return self.path, ""
 
     def try_on_frame(self) -> None:
         if self.frame is None:
@@ -406,15 +441,14 @@ class RecipeEditor(QWidget):
             self.result.setText(plain(exc))
             return
         frame = self.frame
+        loaded = self.runner.loaded_judge if self.runner is not None else None
         self.try_button.setEnabled(False)
         self.result.setStyleSheet("")
-        self.result.setText("Loading the model and judging…")
+        self.result.setText("Judging…")
 
         def work(progress):
-            chain = build_chain(recipe, "editor")
-            chain.set_references([read_image_or_explain(p, "reference") for p in recipe.references])
-            chain.load(progress)
-            return chain.judge(frame)
+            trial = trial_chain(recipe, "editor", loaded, progress)
+            return trial, trial.chain.judge(frame)
 
         self._task = Task(work, self)
         self._task.progress.connect(self.result.setText)
@@ -422,10 +456,19 @@ class RecipeEditor(QWidget):
         self._task.failed.connect(self._try_failed)
         self._task.start()
 
-    def _tried(self, verdict) -> None:
+    def _tried(self, tried) -> None:
+        trial, verdict = tried
         self.try_button.setEnabled(True)
         defects = ", ".join(d.class_name for d in verdict.defects) or "none"
-        self.result.setText(f"{verdict.outcome.value}: {verdict.reason}\nDefects: {defects}")
+        how = []
+        if trial.shared:
+            how.append("the station's loaded " + ", ".join(trial.shared))
+        if trial.loaded:
+            how.append("loaded for this try (the station holds none): " + ", ".join(trial.loaded))
+        self.result.setText(
+            f"{verdict.outcome.value}: {verdict.reason}\nDefects: {defects}\n"
+            f"Judged with {'; '.join(how)}."
+        )
         boxes = tuple(
             ((d.box.x0, d.box.y0, d.box.x1, d.box.y1), d.class_name)
             for d in verdict.defects

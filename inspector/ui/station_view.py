@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from inspector.cameras import SourceEvent, SourceState
 from inspector.domain import Outcome
-from inspector.station import PartInspected, StationStopped, ViewResult
+from inspector.station import PartInspected, RecipeSwapped, StationStopped, ViewResult
 from inspector.station.inspection import SINGLE_VIEW
 from inspector.station.publishing import OutputReport
 from inspector.station.runner import StationRunner, ViewPlan
@@ -450,6 +450,20 @@ class StationView(QWidget):
             else "Not needed: this camera gives every part by itself (it runs free)"
         )
         self.state_changed.emit()
+
+    def follow_recipe(self, event: RecipeSwapped) -> None:
+        """A view runs another recipe (from the line, or a version saved in the editor): its
+        ROI, engines, recipe box and status follow."""
+        recipe = event.recipe
+        roi = recipe.roi
+        self._rois[event.view] = (roi.x, roi.y, roi.width, roi.height) if roi else None
+        station = self.runner.station
+        views = station.views if station is not None else ()
+        if len(views) == 1:
+            self.engine_label.setText(views[0].chain.description)
+            if event.source:
+                self.recipe_box.setEditText(event.source)
+        self._set_status(f"Running {recipe.name} v{recipe.version} (switched: {event.view}).")
 
     def _start_failed(self, exc: BaseException) -> None:
         self._task = None

@@ -137,12 +137,12 @@ def test_bad_recipe_input_gets_a_message_not_an_exception(window_factory, tiny_m
     assert editor.save() is None
     assert "field `defects.4.name`" in editor.result.text()
     editor.defects.removeRow(4)
-    editor.engines.setPlainText("- engine: transformers\n  model: x\n  max_new_tokens: -3\n")
+    editor.chain.editors[0].field("max_new_tokens").set_text("-3")
     assert editor.save() is None
-    assert "max_new_tokens" in editor.result.text()
-    editor.engines.setPlainText("- engine: [unclosed\n")
+    assert "field `engines.0.max_new_tokens`" in editor.result.text()
+    editor.chain.editors[0].field("max_new_tokens").set_text("many")
     assert editor.save() is None
-    assert "field `engines`: not valid YAML" in editor.result.text()
+    assert "`engines.0.max_new_tokens`: should be a whole number" in editor.result.text()
 
 
 def test_try_on_this_frame_judges_the_shown_image(window_factory, tiny_models, tmp_path, qtbot):

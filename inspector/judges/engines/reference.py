@@ -85,6 +85,17 @@ class ReferenceJudge(Judge):
             self._golden.clear()
         self._revise()
 
+    def for_recipe(self, recipe) -> ReferenceJudge:
+        """The golden sets built so far are shared (keyed by their images), but the twin keeps
+        its own table of them: its references never clear the station's."""
+        twin = super().for_recipe(recipe)
+        with self._lock:
+            twin._golden = dict(self._golden)
+        twin._lock = threading.Lock()
+        if self._own:
+            twin._references = self._references
+        return twin
+
     def box_convention(self) -> BoxConvention:
         return BoxConvention.PIXELS
 

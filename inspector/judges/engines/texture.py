@@ -413,6 +413,16 @@ class TextureJudge(Judge):
     def box_convention(self) -> BoxConvention:
         return BoxConvention.PIXELS
 
+    def for_recipe(self, recipe: Recipe) -> TextureJudge | None:
+        """Shared only for the same recipe version (or a named artefact): the learned model
+        found at load belongs to one version."""
+        if not self.settings.learned and (recipe.name, recipe.version) != (
+            self.recipe.name,
+            self.recipe.version,
+        ):
+            return None
+        return super().for_recipe(recipe)
+
     def set_references(self, images: list[np.ndarray]) -> None:
         """The images of good parts are learnt from (`inspector learn`), not shown per part."""
         self.good_references = images
