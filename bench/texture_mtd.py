@@ -19,14 +19,20 @@ The issue's goals not yet met: AUROC >= 0.90, 50 frames/s per core at 640x480.
 
 from __future__ import annotations
 
-import csv
 import os
-import sys
-import time
-from pathlib import Path
 
-import cv2
-import numpy as np
+# One core for judging figures: set before numpy loads its BLAS (learning runs on it too, so its
+# time is an upper bound for a 2-core station).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import csv  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -105,6 +111,9 @@ def main() -> None:
     # texture
     settings = texture.TextureSettings()
     start = time.perf_counter()
+    texture.learn(train[:100], settings)
+    learn_100 = time.perf_counter() - start
+    start = time.perf_counter()
     learned = texture.learn(train, settings)
     learn_s = time.perf_counter() - start
     size = len(learned.to_bytes())
@@ -115,14 +124,27 @@ def main() -> None:
     s_bad = [float(judge.score_map(i).max()) for i, _ in tested_bad]
     judge_ms = 1000 * (time.process_time() - start) / (len(s_good) + len(s_bad))
     report("texture", s_good, s_bad, learn_s, judge_ms)
+    # The odd-numbered defects were never looked at while choosing the method (choices were
+    # made on the even ones against half the learning images, learnt from the other half).
+    held = metrics.auroc(s_bad[1::2], s_good)
+    print(
+        f"          image AUROC on the defects held out from every choice: {held:.3f} (goal 0.90)"
+    )
+    print(
+        f"          learn 100 good images: {learn_100:.1f} s on one core (goal <= 300 s on 2: "
+        f"{300 / learn_100:.0f}x inside)"
+    )
     print(f"          artefact {size / 1e6:.2f} MB ({learned.meta['memory']} good patches); "
           f"pixel AUROC {pixel_auroc(judge, tested_bad):.3f}")  # fmt: skip
     frame = cv2.resize(tested_good[0], (640, 480))
+    judge.judge(frame)
     start = time.process_time()
-    for _ in range(10):
+    for _ in range(30):
         judge.judge(frame)
-    per = (time.process_time() - start) / 10
-    print(f"          whole judge at 640x480: {1 / per:.1f} frames/s per core (goal 50)")
+    fps = 30 / (time.process_time() - start)
+    print(
+        f"          whole judge at 640x480: {fps:.1f} frames/s per core (goal 50: {fps / 50:.2f}x)"
+    )
 
     # reference, as bench/reference_judge.py sets it for tiles
     start = time.perf_counter()

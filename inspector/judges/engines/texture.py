@@ -52,9 +52,10 @@ from inspector.judges.answers import BoxConvention
 from inspector.judges.good_images import read_good_images
 from inspector.judges.judge import EngineSettings, Generation, Judge, Progress
 from inspector.judges.prompt import Prompt
+from inspector.judges.texture_features import cell_box, describe, grey
 from inspector.recipes import Recipe
 
-FORMAT = 1  # of the artefact; a change of features makes older artefacts unreadable, said so
+FORMAT = 2  # of the artefact; a change of features makes older artefacts unreadable, said so
 MIN_GOOD = 10  # fewer good images leave the memory and its calibration to chance
 _MARK = (255, 0, 255)  # as reference's: magenta outlines for the next engine
 _MARK_PAD = 6
@@ -82,92 +83,14 @@ class TextureSettings(EngineSettings):
     max_defects: int = Field(default=20, ge=1)
 
 
-# -- features ------------------------------------------------------------------------------------
-def grey(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return image
-    code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
-    return cv2.cvtColor(image, code)
-
-
-def _responses(g: np.ndarray) -> dict:
-    """The filter bank's responses, computed once per image and pooled at each patch size."""
-    detail = g - cv2.GaussianBlur(g, (0, 0), 12)
-    oriented = []
-    for sigma in (1.0, 2.0, 4.0):
-        smooth = cv2.GaussianBlur(g, (0, 0), sigma)
-        gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0)
-        gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1)
-        blob = cv2.Laplacian(smooth, cv2.CV_32F) * sigma * sigma
-        oriented.append((gx * gx, gy * gy, gx * gy, blob))
-    return {
-        "g": g,
-        "shading": cv2.GaussianBlur(g, (0, 0), 24),
-        "detail": detail,
-        "detail2": detail * detail,
-        "oriented": oriented,
-    }
-
-
-def _bank(r: dict, patch: int) -> list[np.ndarray]:
-    """The responses pooled over `patch`-sided squares, one map each."""
-    k = (patch, patch)
-    square = np.ones(k, np.uint8)
-    mean = cv2.blur(r["g"], k)
-    spread = cv2.blur(r["detail2"], k) - cv2.blur(r["detail"], k) ** 2
-    maps = [
-        mean,
-        mean - r["shading"],
-        np.sqrt(np.maximum(spread, 0)),
-        cv2.dilate(r["detail"], square),
-        -cv2.erode(r["detail"], square),
-    ]
-    for gxx, gyy, gxy, blob in r["oriented"]:
-        # Box filters of squares can dip a rounding error below zero on flat ground.
-        xx, yy = np.maximum(cv2.blur(gxx, k), 0), np.maximum(cv2.blur(gyy, k), 0)
-        maps += [np.sqrt(xx), np.sqrt(yy), cv2.blur(gxy, k) / (xx + yy + 1e-3)]
-        maps += [cv2.dilate(blob, square), -cv2.erode(blob, square)]
-    return maps
-
-
-def scaled_size(image: np.ndarray, scale: float) -> tuple[int, int]:
-    """(width, height) of the image as described, at `scale`."""
-    height, width = image.shape[:2]
-    return max(1, int(width * scale + 0.5)), max(1, int(height * scale + 0.5))
-
-
-def grid_start(side: int, margin: int) -> int:
-    """Where the grid starts from an edge of `side` pixels (at scale): `margin` in, or less on
-    an image too narrow for it, so every image has patches."""
-    return max(0, min(margin, (side - 1) // 2))
-
-
-def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: int) -> np.ndarray:
-    """The patch descriptors of an image: (rows, cols, features), float32, on a grid of
-    `stride` pixels at `scale` kept `margin` pixels off the edges (where they can be), each
-    patch pooled over `patch` and twice that."""
-    g = grey(image).astype(np.float32)
-    width, height = scaled_size(image, scale)
-    if (width, height) != (g.shape[1], g.shape[0]):
-        g = cv2.resize(g, (width, height), interpolation=cv2.INTER_AREA)
-    g *= 128.0 / (float(np.median(g)) + 1.0)  # exposure drifts; texture does not
-    # Mirrored beyond the edges, for the pools of patches near them. The grid keeps off the
-    # edge: a crop's border (a part's edge, the lens's falloff) varies more than any texture.
-    g = cv2.copyMakeBorder(g, patch, patch, patch, patch, cv2.BORDER_REFLECT)
-    top, left = grid_start(height, margin), grid_start(width, margin)
-    rows = slice(patch + top, patch + height - top, stride)
-    cols = slice(patch + left, patch + width - left, stride)
-    responses = _responses(g)
-    pooled = [m[rows, cols] for m in (*_bank(responses, patch), *_bank(responses, 2 * patch))]
-    return np.stack(pooled, axis=-1).astype(np.float32)
-
-
-_FEATURES = 5 + 3 * 5
-
-
+# -- features (inspector/judges/texture_features.py) ------------------------------------------
 def min_side(settings: TextureSettings) -> int:
     """The least width and height, in source pixels, of an image: one patch."""
     return int(np.ceil(settings.patch / settings.scale))
+
+
+def _describe(image: np.ndarray, s: TextureSettings) -> np.ndarray:
+    return describe(image, s.scale, s.patch, s.stride, _margin(s))
 
 
 # -- the learned model ---------------------------------------------------------------------------
@@ -314,7 +237,7 @@ def learn(
         problem = check_image(image, s, f"good image {i + 1}")
         if problem:
             raise InputError(f"texture engine: {problem}")
-        features = describe(image, s.scale, s.patch, s.stride, _margin(s))
+        features = _describe(image, s)
         grids.append(features)
         described.append(features.reshape(-1, features.shape[-1]))
         hashes.append(hashlib.sha256(np.ascontiguousarray(image).data).hexdigest())
@@ -467,7 +390,7 @@ class TextureJudge(Judge):
         if self._memory is None or self.learned is None:
             raise RuntimeError("the texture model is not loaded (load() first)")
         s = self.settings
-        features = describe(image, s.scale, s.patch, s.stride, _margin(s))
+        features = _describe(image, s)
         return _score_map(self._memory.distances(features)) / self.learned.unit
 
     def heat_map(self, image: np.ndarray) -> np.ndarray:
@@ -487,18 +410,8 @@ class TextureJudge(Judge):
     def _cell_box(
         self, shape: tuple[int, ...], c0: int, r0: int, c1: int, r1: int
     ) -> tuple[int, int, int, int]:
-        """Grid cells (inclusive) to a box in source pixels: their strides around their centres."""
         s = self.settings
-        width, height = scaled_size(np.empty(shape[:2], np.uint8), s.scale)
-        top, left = grid_start(height, _margin(s)), grid_start(width, _margin(s))
-        half = s.stride / 2
-        to = 1 / s.scale
-        return (
-            max(0, round((left + c0 * s.stride - half) * to)),
-            max(0, round((top + r0 * s.stride - half) * to)),
-            min(shape[1], round((left + c1 * s.stride + half) * to)),
-            min(shape[0], round((top + r1 * s.stride + half) * to)),
-        )
+        return cell_box(shape, s.scale, s.stride, _margin(s), c0, r0, c1, r1)
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         part = prompt.images[-1].image
