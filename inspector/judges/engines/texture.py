@@ -187,12 +187,15 @@ def _coreset(z: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
         z = z[rng.choice(len(z), _SAMPLE, replace=False)]
     if len(z) <= size:
         return z
+    z = np.ascontiguousarray(z, np.float32)
+    norms = (z * z).sum(1)
     chosen = [int(rng.integers(len(z)))]
-    nearest = ((z - z[chosen[0]]) ** 2).sum(1)
+    # Squared distances by |a|^2 - 2ab + |b|^2: one matrix-vector product a step.
+    nearest = norms - 2 * (z @ z[chosen[0]]) + norms[chosen[0]]
     for _ in range(size - 1):
         pick = int(nearest.argmax())
         chosen.append(pick)
-        np.minimum(nearest, ((z - z[pick]) ** 2).sum(1), out=nearest)
+        np.minimum(nearest, norms - 2 * (z @ z[pick]) + norms[pick], out=nearest)
     return z[chosen]
 
 
