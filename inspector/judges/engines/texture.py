@@ -62,7 +62,8 @@ _MARK_PAD = 6
 _FLAT = 1.0  # grey levels: an image whose spread is below this is all one colour
 _CHUNK = 4096  # patches scored per matrix product: bounded memory for large frames
 _SAMPLE = 60_000  # good patches the coreset is chosen from
-_SMOOTH = 2.0  # grid cells: the Gaussian that smooths the distances
+_SMOOTH = 1.0  # grid cells: the Gaussian that smooths the distances
+_DENSITY = 0.5  # of a good patch's own spacing, taken off the distances to it (see Memory)
 
 
 class TextureSettings(EngineSettings):
@@ -151,12 +152,26 @@ class Learned:
 
 class Memory:
     """Nearest-good-patch distances, by chunked matrix products (numpy, CPU); `memory` holds
-    standardised good patches, frames' patches are standardised here."""
+    standardised good patches, frames' patches are standardised here.
+
+    A distance is less half the nearest good patch's own spacing (its distance to the next good
+    patch): rare good texture lies where good patches are sparse, and would otherwise score as
+    odd as a defect (the density correction of PatchCore's reweighting, and of LOF). Chosen on
+    a validation split of magnetic-tile's learning half: AUROC 0.726 without, 0.736 with."""
 
     def __init__(self, mean: np.ndarray, std: np.ndarray, memory: np.ndarray) -> None:
         self.mean, self.std = mean.astype(np.float32), std.astype(np.float32)
         self.memory = np.ascontiguousarray(memory, np.float32)
         self.norms = (self.memory**2).sum(1)
+        self.spacing = np.empty(len(self.memory), np.float32)
+        for start in range(0, len(self.memory), _CHUNK):
+            part = self.memory[start : start + _CHUNK]
+            d = self.norms[start : start + _CHUNK, None] - 2 * part @ self.memory.T
+            d += self.norms[None]
+            d[np.arange(len(part)), np.arange(start, start + len(part))] = np.inf
+            self.spacing[start : start + _CHUNK] = np.sqrt(np.maximum(d.min(1), 0))
+        if len(self.memory) < 2:
+            self.spacing[:] = 0
 
     def distances(self, features: np.ndarray) -> np.ndarray:
         """The distance of each patch (rows, cols, features) to its nearest good patch."""
@@ -166,15 +181,18 @@ class Memory:
         for start in range(0, len(z), _CHUNK):
             part = z[start : start + _CHUNK]
             d = (part**2).sum(1)[:, None] - 2 * part @ self.memory.T + self.norms[None]
-            out[start : start + _CHUNK] = d.min(1)
-        return np.sqrt(np.maximum(out, 0)).reshape(rows, cols)
+            nearest = d.argmin(1)
+            near = np.sqrt(np.maximum(d[np.arange(len(part)), nearest], 0))
+            out[start : start + _CHUNK] = near - _DENSITY * self.spacing[nearest]
+        return np.maximum(out, 0).reshape(rows, cols)
 
 
 def _score_map(distances: np.ndarray) -> np.ndarray:
     """Each patch's distance, smoothed over its neighbours (one odd patch can be noise, a
     cluster is a defect), plus the image's mean distance (a surface odd all over, such as an
     uneven one, raises every patch). Measured on magnetic-tile: AUROC 0.83 with the smoothed
-    maximum alone, 0.86 with the mean added."""
+    maximum alone, 0.86 with the mean added; a smoothing of one cell rather than two was chosen
+    on the validation split (0.726 against 0.712)."""
     if not distances.size:
         return distances
     return cv2.GaussianBlur(distances, (0, 0), _SMOOTH) + float(distances.mean())
