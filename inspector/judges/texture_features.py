@@ -3,10 +3,12 @@ pooled over square patches on a grid. Pooling is done once per `stride`-sided bl
 highest, lowest), then over k x k blocks, so the cost is one pass over the pixels plus work on
 the small block grid; that is what makes 640x480 frames cheap on one core.
 
-A patch's descriptor (per pooling size: `patch`, and about twice it, so a patch also knows its
-surroundings): local brightness and shading, local contrast, the brightest and darkest detail,
-and at three scales the oriented gradient energy, its coherence, and the brightest and darkest
-blob (extremes of a scale-normalised Laplacian).
+A patch's descriptor, per pooling size (`patch`, and `patch` with one block more on every side,
+so a patch also knows its surroundings): local brightness and shading, local contrast, the
+brightest and darkest detail, and at three scales the oriented gradient energy, its coherence,
+and the brightest and darkest blob (extremes of a scale-normalised Laplacian). The coarsest
+scale is taken from the image at half size and the background from a quarter: the same sizes,
+a fraction of the work.
 """
 
 from __future__ import annotations

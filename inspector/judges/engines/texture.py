@@ -3,18 +3,23 @@ the station. No model weights, no download, any CPU.
 
 Method (PatchCore, Roth et al. 2022, with a hand-built filter bank in place of the pretrained
 network, which cannot be downloaded here): every image is described on a grid of patches by
-pooled responses of a fixed filter bank (local brightness and shading, local contrast, the
-brightest and darkest detail, oriented gradient energy and coherence at three scales, dark and
-bright blobs as extremes of a scale-normalised Laplacian), each pooled over two patch sizes so a
-patch also knows its surroundings. Learning keeps a memory of good patches (a greedy k-centre
-coreset of all good patches, so rare good texture stays represented); a patch's score is its
-distance to the nearest good patch, smoothed, plus the image's mean distance; an image's score
-is its highest patch score. Why this and not a network trained from scratch (DRAEM, CutPaste):
-it learns in seconds to minutes on two cores, has no training instability to tune, needs only
-good images, and localises by construction (the score map is the heat map; regions above the
-threshold are the boxes). Patches do not depend on where they lie, so good images and frames may
-differ in size. The grid keeps `margin` off the image's edge (a crop's border varies more than
-any texture: on magnetic-tile, describing the edge too cut AUROC from 0.83 to 0.63).
+pooled responses of a fixed filter bank (`judges/texture_features.py`: local brightness and
+shading, local contrast, the brightest and darkest detail, oriented gradient energy and coherence
+at three scales, dark and bright blobs as extremes of a scale-normalised Laplacian), each pooled
+over two patch sizes so a patch also knows its surroundings. Learning keeps a memory of good
+patches (a greedy k-centre coreset of all good patches, so rare good texture stays represented);
+a patch's score is its distance to the nearest good patch less half that good patch's own
+spacing (rare good texture sits where good patches are sparse), smoothed, plus the image's mean
+distance; an image's score is its highest patch score. Why this and not a network trained from
+scratch (DRAEM, CutPaste): it learns in seconds on two cores, has no training instability to
+tune, needs only good images, and localises by construction (the score map is the heat map;
+regions above the threshold are the boxes). Patches do not depend on where they lie, so good
+images and frames may differ in size. The grid keeps `margin` off the image's edge (a crop's
+border varies more than any texture: on magnetic-tile, describing the edge too cut AUROC from
+0.83 to 0.63).
+
+Measured by bench/texture_mtd.py on magnetic-tile (2026-11-30): image AUROC 0.87 (the goal of
+0.90 is not reached), 100 good images learnt in about 4 s, about 60 frames/s per core at 640x480.
 
 Scores are in units of the good images' own spread: learning scores each half of the good
 images against a memory of the other half, and 1.0 is the highest score a held-out good image
