@@ -9,24 +9,38 @@ operating point (threshold at <= 5% misses on this set), i.e. that never reach a
 
     .venv/bin/python bench/texture_mtd.py        (BENCH_DATA=/path/to/shared/data elsewhere)
 
-Measured 2026-11-30 on the 2-core development machine (shared with other jobs), one run:
-    texture   image AUROC 0.856; overkill at 0% miss 71.4%, at <=5% miss 54.6% (screen saves
-              43.3% of model calls there); learn 15-30 s for 119 images, judge 25-30 ms/image;
-              artefact 0.30 MB (4000 good patches); pixel AUROC 0.590; 18 frames/s at 640x480
+Method choices (filter bank pooling, smoothing, the density correction) were made on a
+validation split of the learning half only: half the learning tiles learnt, the other half and
+the even-numbered defective tiles judged, both ways round. The odd-numbered defective tiles were
+never looked at; their AUROC is printed apart.
+
+Measured 2026-11-30 on the 2-core development machine (shared with other jobs), one run, BLAS
+and OpenCV on one thread:
+    texture   image AUROC 0.868 (0.862 on the held-out defects); overkill at 0% miss 70.6%, at
+              <=5% miss 56.3% (screen saves 41.7% of model calls there); learn 100 good images
+              3.3 s (goal 300 s: 90x inside); judge 3.7 ms/image; artefact 0.30 MB (4000 good
+              patches); pixel AUROC 0.602; 59 frames/s per core at 640x480 (goal 50: 1.18x)
     reference image AUROC 0.730; overkill at 0% miss 92.4%, at <=5% miss 77.3% (saves 21.8%)
-The issue's goals not yet met: AUROC >= 0.90, 50 frames/s per core at 640x480.
+    Before this run's changes: texture AUROC 0.856, 13 frames/s at 640x480, learn 14 s.
+The issue's goal not yet met: image AUROC >= 0.90.
 """
 
 from __future__ import annotations
 
-import csv
 import os
-import sys
-import time
-from pathlib import Path
 
-import cv2
-import numpy as np
+# One core for judging figures: set before numpy loads its BLAS (learning runs on it too, so its
+# time is an upper bound for a 2-core station).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import csv  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -105,6 +119,9 @@ def main() -> None:
     # texture
     settings = texture.TextureSettings()
     start = time.perf_counter()
+    texture.learn(train[:100], settings)
+    learn_100 = time.perf_counter() - start
+    start = time.perf_counter()
     learned = texture.learn(train, settings)
     learn_s = time.perf_counter() - start
     size = len(learned.to_bytes())
@@ -115,14 +132,27 @@ def main() -> None:
     s_bad = [float(judge.score_map(i).max()) for i, _ in tested_bad]
     judge_ms = 1000 * (time.process_time() - start) / (len(s_good) + len(s_bad))
     report("texture", s_good, s_bad, learn_s, judge_ms)
+    # The odd-numbered defects were never looked at while choosing the method (choices were
+    # made on the even ones against half the learning images, learnt from the other half).
+    held = metrics.auroc(s_bad[1::2], s_good)
+    print(
+        f"          image AUROC on the defects held out from every choice: {held:.3f} (goal 0.90)"
+    )
+    print(
+        f"          learn 100 good images: {learn_100:.1f} s on one core (goal <= 300 s on 2: "
+        f"{300 / learn_100:.0f}x inside)"
+    )
     print(f"          artefact {size / 1e6:.2f} MB ({learned.meta['memory']} good patches); "
           f"pixel AUROC {pixel_auroc(judge, tested_bad):.3f}")  # fmt: skip
     frame = cv2.resize(tested_good[0], (640, 480))
+    judge.judge(frame)
     start = time.process_time()
-    for _ in range(10):
+    for _ in range(30):
         judge.judge(frame)
-    per = (time.process_time() - start) / 10
-    print(f"          whole judge at 640x480: {1 / per:.1f} frames/s per core (goal 50)")
+    fps = 30 / (time.process_time() - start)
+    print(
+        f"          whole judge at 640x480: {fps:.1f} frames/s per core (goal 50: {fps / 50:.2f}x)"
+    )
 
     # reference, as bench/reference_judge.py sets it for tiles
     start = time.perf_counter()
