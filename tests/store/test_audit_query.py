@@ -12,7 +12,7 @@ from inspector.domain import utc_now
 from inspector.errors import InputError
 from inspector.store import Store
 from inspector.store.audit.trail_query import AuditFilter
-from tests.support.records_data import PASSWORDS, inspector, make_users, populate, plain_sql
+from tests.support.records_data import PASSWORDS, inspector, make_users, plain_sql, populate
 
 
 @pytest.fixture
@@ -101,3 +101,18 @@ def test_role_changes_and_reactivation_are_audited_and_the_chain_verifies(trail)
     assert store.password_problem("short", "olly", "operator").startswith("a password needs")
     assert store.password_problem("a long enough one", "olly", "operator") is None
     assert "administrator" in store.password_problem("a long enough one", "olly", "admin")
+
+
+def test_the_cli_filters_by_actor_action_and_date(trail, settings):
+    def log(*args: str) -> list[str]:
+        result = inspector(settings, "audit", "log", "--limit", "500", *args)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.splitlines()
+
+    lines = log("--actor", "olly", "--action", "log")
+    assert [line.split()[4] for line in lines] == ["user.logout", "user.login"]
+    today = utc_now().astimezone().date()
+    assert len(log("--since", str(today))) == trail[0].audit_count(AuditFilter())
+    assert log("--since", str(today + timedelta(days=1))) == []
+    refused = inspector(settings, "audit", "log", "--until", "last tuesday")
+    assert refused.returncode == 2 and "--until 'last tuesday': give a date" in refused.stderr

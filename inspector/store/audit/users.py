@@ -622,9 +622,7 @@ def set_role(engine: Engine, actor: Identity, name: str, role: str, reason: str 
             raise InputError(f"user {name} is {new_role.value} already")
         if old_role is Role.ADMIN and not row["disabled"] and not _other_admin(connection, name):
             raise InputError(f"user {name} is the last administrator; make another one first")
-        connection.execute(
-            update(_users).where(_users.c.name == name).values(role=new_role.value)
-        )
+        connection.execute(update(_users).where(_users.c.name == name).values(role=new_role.value))
         new = {"role": new_role.value, "sha256": digests.user({**row, "role": new_role.value})}
         audit.append(
             connection,
