@@ -143,7 +143,7 @@ class PersonGate:
         self.store = store
         self.who = who
         self._controls: list[tuple[QWidget, Permission, Identity | None, str]] = []
-        self._tabs: list[tuple[QTabWidget, QWidget, Callable[[Identity | None], bool]]] = []
+        self._tabs: list[tuple[QTabWidget, QWidget, Callable, Callable]] = []
 
     def require(
         self, control: QWidget, permission: Permission, fallback: Identity | None = None
@@ -154,10 +154,15 @@ class PersonGate:
         self.update()
 
     def tab(
-        self, tabs: QTabWidget, page: QWidget, allowed: Callable[[Identity | None], bool]
+        self,
+        tabs: QTabWidget,
+        page: QWidget,
+        allowed: Callable[[Identity | None], bool],
+        forget: Callable[[], object],
     ) -> None:
-        """`page` is a tab only while the person logged in is `allowed` it."""
-        self._tabs.append((tabs, page, allowed))
+        """`page` is a tab only while the person logged in is `allowed` it; once hidden,
+        `forget` empties it, so nothing stays readable behind it."""
+        self._tabs.append((tabs, page, allowed, forget))
         self.update()
 
     def update(self) -> None:
@@ -168,13 +173,15 @@ class PersonGate:
             allowed = acting is not None and acting.can(permission)
             control.setEnabled(allowed)
             control.setToolTip(tip if allowed else why_disabled(who, permission))
-        for tabs, page, allowed in self._tabs:
+        for tabs, page, allowed, forget in self._tabs:
             index = tabs.indexOf(page)
             shown = allowed(who)
             if not shown and tabs.currentIndex() == index:
                 tabs.setCurrentIndex(0)
             tabs.setTabVisible(index, shown)
             page.setEnabled(shown)
+            if not shown:
+                forget()
 
 
 def why_disabled(who: Identity | None, permission: Permission) -> str:

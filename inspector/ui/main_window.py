@@ -117,8 +117,8 @@ class MainWindow(QMainWindow):
         self.gate = PersonGate(store, lambda: self.identity)
         self.gate.require(self.history.export_button, Permission.EXPORT)
         self.gate.require(self.recipes.save_button, Permission.SAVE_RECIPE, store.actor)
-        self.gate.tab(self.tabs, self.users_view, users_view.allowed)
-        self.gate.tab(self.tabs, self.audit_view, audit_view.allowed)
+        for page, module in ((self.users_view, users_view), (self.audit_view, audit_view)):
+            self.gate.tab(self.tabs, page, module.allowed, page.refresh)
         try:
             self.recipes.open(recipe)
         except Exception as exc:  # a broken recipe must not keep the window from opening
