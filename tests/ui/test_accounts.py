@@ -279,7 +279,8 @@ def test_an_admin_changes_role_deactivates_reactivates_and_sets_a_password(
 def test_an_admin_demoting_themselves_loses_the_admin_pages(window, store, monkeypatch):
     from inspector.ui import users_view
 
-    store.add_user(store.authenticate("ada", PASSWORDS["ada"]), "root", "admin", "Another-Admin-42!")
+    ada = store.authenticate("ada", PASSWORDS["ada"])
+    store.add_user(ada, "root", "admin", "Another-Admin-42!")
     log_in(window, "ada")
     users = window.users_view
     window.tabs.setCurrentWidget(users)
