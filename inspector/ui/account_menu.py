@@ -14,6 +14,7 @@ only to those allowed; it is updated whenever the identity changes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject
@@ -24,6 +25,8 @@ from inspector.store import Store
 from inspector.store.audit.users import Identity, Permission
 from inspector.ui.login_dialog import LoginDialog
 from inspector.ui.password_dialog import ChangePasswordDialog
+
+log = logging.getLogger(__name__)
 
 
 class AccountMenu(QObject):
@@ -118,6 +121,17 @@ class AccountMenu(QObject):
             return False
         self._say(f"Password of {identity.name} changed")
         return True
+
+    def window_closed(self) -> None:
+        """The window closes: the session of whoever is logged in ends with it, on record. A
+        store that cannot write it (the database gone) must not keep the window open."""
+        identity = self.who()
+        if identity is None:
+            return
+        try:
+            self.store.log_out(identity, "window closed")
+        except Exception as exc:  # closing goes on; the reason is logged
+            log.warning("logout of %s not recorded: %s", identity.name, exc)
 
     def account_changed(self, name: str) -> None:
         """An admin changed an account: if it is the one logged in, the window acts with its

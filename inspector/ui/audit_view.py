@@ -90,8 +90,11 @@ class AuditView(QWidget):
         self.offset = 0
         self.total = 0
         self.entries: list[AuditEntry] = []
+        # The last task of each job, kept (not dropped when it ends) so that the worker thread
+        # never holds the last reference to a Qt object; the next run deletes it on this thread.
         self.verify_task: Task | None = None
         self.export_task: Task | None = None
+        self.verifying = self.exporting = False
         self._verified_once = False
         # Filters, applied as typed (after a pause) or chosen.
         self.actor = QLineEdit()
@@ -285,7 +288,7 @@ class AuditView(QWidget):
     # -- verification ----------------------------------------------------------------------
     def verify(self, start: bool = True) -> Task | None:
         """Check the chain (`inspector audit verify`) on a worker thread."""
-        if self.verify_task is not None or not allowed(self.who()):
+        if self.verifying or not allowed(self.who()):
             return None
         store, evidence = self.store, self.with_evidence.isChecked()
 
@@ -298,14 +301,16 @@ class AuditView(QWidget):
         task.progress.connect(lambda text: self.verify_status.setText(f"Verifying… {text}"))
         task.finished.connect(self._verified)
         task.failed.connect(self._verify_failed)
-        self.verify_task = task
+        if self.verify_task is not None:
+            self.verify_task.deleteLater()
+        self.verify_task, self.verifying = task, True
         self.verify_button.setEnabled(False)
         self.verify_status.setStyleSheet("")
         self.verify_status.setText("Verifying the chain…")
         return task.start() if start else task
 
     def _verified(self, report) -> None:
-        self.verify_task = None
+        self.verifying = False
         self.verify_button.setEnabled(True)
         when = datetime.now().astimezone()
         files = (
@@ -329,7 +334,7 @@ class AuditView(QWidget):
         self.verify_status.setToolTip("\n".join(p.message for p in report.problems[:20]))
 
     def _verify_failed(self, exc: BaseException) -> None:
-        self.verify_task = None
+        self.verifying = False
         self.verify_button.setEnabled(True)
         self.verify_status.setStyleSheet(ERROR_STYLE)
         self.verify_status.setText(f"Verification could not run: {exc}")
@@ -343,7 +348,7 @@ class AuditView(QWidget):
     def export(self, path: Path, start: bool = True) -> Task | None:
         """Write the entries the filters select, as of now, to `path` on a worker thread."""
         actor = self.who()
-        if not allowed(actor) or self.export_task is not None:
+        if not allowed(actor) or self.exporting:
             return None
         self.apply_filters()  # the file holds what the table shows
         store, where = self.store, self.current_filter()
@@ -360,14 +365,16 @@ class AuditView(QWidget):
         )
         task.finished.connect(self._exported)
         task.failed.connect(self._export_failed)
-        self.export_task = task
+        if self.export_task is not None:
+            self.export_task.deleteLater()
+        self.export_task, self.exporting = task, True
         self.export_button.setEnabled(False)
         self.export_status.setStyleSheet("")
         self.export_status.setText(f"Exporting to {path.name}…")
         return task.start() if start else task
 
     def _exported(self, result: AuditExport) -> None:
-        self.export_task = None
+        self.exporting = False
         self.export_button.setEnabled(True)
         self.export_status.setStyleSheet(OK_STYLE)
         self.export_status.setText(
@@ -377,7 +384,7 @@ class AuditView(QWidget):
         self.show_page(self.offset)  # the export's own entry
 
     def _export_failed(self, exc: BaseException) -> None:
-        self.export_task = None
+        self.exporting = False
         self.export_button.setEnabled(True)
         self.export_status.setStyleSheet(ERROR_STYLE)
         self.export_status.setText(f"Export failed: {exc}")

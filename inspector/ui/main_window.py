@@ -217,4 +217,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.statusBar().showMessage("Stopping the station…")
         self.runner.stop(wait=True)
+        self.account.window_closed()
         super().closeEvent(event)

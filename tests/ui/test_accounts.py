@@ -289,3 +289,10 @@ def test_an_admin_demoting_themselves_loses_the_admin_pages(window, store, monke
     assert users.change_role()
     assert window.identity.role.value == "engineer"
     assert not _visible(window, users)
+
+
+def test_closing_the_window_ends_the_session_on_record(window, store):
+    log_in(window, "olly")
+    window.close()
+    [entry] = store.audit_entries(1, "user", "olly")
+    assert (entry.action, entry.user_name, entry.reason) == ("user.logout", "olly", "window closed")
