@@ -26,8 +26,7 @@ from tests.support.records_data import (
 
 
 def _entry_of(store: Store, entity_type: str, entity_id: object) -> int:
-    found = store.audit_entries(5, entity_type, entity_id)  # an inspection's: its overrides too
-    [entry] = [e for e in found if e.entity_type == entity_type]
+    [entry] = store.audit_entries(5, entity_type, entity_id)
     return entry.seq
 
 
