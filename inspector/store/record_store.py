@@ -514,10 +514,12 @@ class Store:
     def audit_entries(
         self, limit: int = 50, entity_type: str | None = None, entity_id: object = None
     ) -> list[audit.AuditEntry]:
-        """The newest entries first, optionally of one record (an inspection's include the
-        overrides decided on it)."""
+        """The newest entries first, optionally of exactly one record (`audit_search` with an
+        `AuditFilter` also lists an inspection's overrides, as `inspector audit log` does)."""
         where = trail_query.AuditFilter(
-            entity_type=entity_type or "", entity_id="" if entity_id is None else str(entity_id)
+            entity_type=entity_type or "",
+            entity_id="" if entity_id is None else str(entity_id),
+            with_overrides=False,
         )
         return trail_query.search(self._engine, where, limit)
 

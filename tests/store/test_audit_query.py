@@ -30,13 +30,16 @@ def trail(settings):
 
 def test_an_inspections_entries_include_its_override_in_the_store_and_the_cli(trail, settings):
     store, ids, _, decided = trail
-    found = store.audit_entries(10, "inspection", ids[2])
+    found = store.audit_search(AuditFilter.of_entity(f"inspection:{ids[2]}"), 10)
     assert [(e.action, e.entity_type, e.entity_id) for e in found] == [
         ("verdict.overridden", "override", str(decided.id)),
         ("inspection.recorded", "inspection", str(ids[2])),
     ]
     # Another inspection's entries hold no override (id 1 must not match 12, 13...).
-    assert [e.action for e in store.audit_entries(10, "inspection", ids[0])] == [
+    first = AuditFilter.of_entity(f"inspection:{ids[0]}")
+    assert [e.action for e in store.audit_search(first, 9)] == ["inspection.recorded"]
+    # `audit_entries` keeps to the one record named.
+    assert [e.action for e in store.audit_entries(10, "inspection", ids[2])] == [
         "inspection.recorded"
     ]
     result = inspector(settings, "audit", "log", "--entity", f"inspection:{ids[2]}")
@@ -45,10 +48,9 @@ def test_an_inspections_entries_include_its_override_in_the_store_and_the_cli(tr
     assert len(lines) == 2 and "verdict.overridden" in lines[0] and "olly" in lines[0]
     # The override row gone (as retention purges it): its entry still names the inspection.
     plain_sql(settings, f"DELETE FROM overrides WHERE id = {decided.id}")
-    assert [e.action for e in store.audit_entries(10, "inspection", ids[2])] == [
-        "verdict.overridden",
-        "inspection.recorded",
-    ]
+    assert [
+        e.action for e in store.audit_search(AuditFilter.of_entity(f"inspection:{ids[2]}"), 10)
+    ] == ["verdict.overridden", "inspection.recorded"]
 
 
 def test_filters_match_as_typed_and_pages_cover_the_trail_once(trail):

@@ -42,6 +42,7 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
     through_seq: int | None = None
+    with_overrides: bool = True  # an inspection's entries include its overrides'
 
     @classmethod
     def of_entity(cls, text: str, **others) -> AuditFilter:
@@ -84,6 +85,8 @@ class AuditFilter:
             return own
         own = and_(own, c.entity_id == self.entity_id)
         if self.entity_type != "inspection" or not self.entity_id.isdigit():
+            return own
+        if not self.with_overrides:
             return own
         inspection_id = int(self.entity_id)
         tied = select(cast(_overrides.c.id, String)).where(
