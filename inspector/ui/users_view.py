@@ -413,8 +413,14 @@ class UsersView(QWidget):
         return self._done(dialog, user.name, f"Role of {user.name} changed.")
 
     def deactivate(self) -> bool:
+        user = self.selected()
+        warning = (
+            f"Stations record as {user.name}: while it is deactivated they record nothing."
+            if user is not None and user.role.value not in PERSON_ROLES
+            else "The account stays on record; it can be reactivated."
+        )
         return self._with_reason(
-            "Deactivate", self.store.disable_user, "deactivated (kept on record)"
+            "Deactivate", self.store.disable_user, "deactivated (kept on record)", warning
         )
 
     def reactivate(self) -> bool:
@@ -423,12 +429,13 @@ class UsersView(QWidget):
     def unlock(self) -> bool:
         return self._with_reason("Unlock", self.store.unlock_user, "unlocked")
 
-    def _with_reason(self, verb: str, change: Callable, done: str) -> bool:
+    def _with_reason(self, verb: str, change: Callable, done: str, hint: str = "") -> bool:
         actor, user = self._actor(), self.selected()
         if actor is None or user is None:
             return False
         name = user.name
         dialog = ReasonDialog(f"{verb} {name}", lambda why: change(actor, name, why), self)
+        dialog.hint.setText(hint)
         return self._done(dialog, name, f"User {name} {done}.")
 
     def set_password(self) -> bool:

@@ -234,8 +234,9 @@ def test_an_admin_changes_role_deactivates_reactivates_and_sets_a_password(
     _answer(monkeypatch, users_view.ChangeRoleDialog, lambda d: d.role.setCurrentText("engineer"))
     assert users.change_role()
     assert users.selected().role.value == "engineer"
-    _answer(monkeypatch, users_view.ReasonDialog, reason("left the site"))
+    opened = _answer(monkeypatch, users_view.ReasonDialog, reason("left the site"))
     assert users.deactivate()
+    assert opened[-1].hint.text() == "The account stays on record; it can be reactivated."
     assert users.table.item(users.table.currentRow(), 3).text() == "deactivated"
     assert not users.deactivate_button.isEnabled() and users.reactivate_button.isEnabled()
     window.account.login_factory = typing("olly", PASSWORDS["olly"])
