@@ -41,7 +41,16 @@ def register(commands) -> None:
     add_user_option(key)
     log = audit_commands.add_parser("log", help="list audit entries, newest first")
     log.add_argument("--limit", type=int, default=30)
-    log.add_argument("--entity", metavar="TYPE:ID", help="only the entries of one record")
+    log.add_argument(
+        "--entity",
+        metavar="TYPE[:ID]",
+        help="only the entries of one record (an inspection's include its overrides), or of "
+        "one kind (`user`)",
+    )
+    log.add_argument("--actor", metavar="TEXT", help="only entries by users whose name holds TEXT")
+    log.add_argument("--action", metavar="TEXT", help="only actions holding TEXT (`login`)")
+    log.add_argument("--since", metavar="DATE", help="from this local date or time on")
+    log.add_argument("--until", metavar="DATE", help="before this local date or time")
     log.add_argument("--json", action="store_true")
     audit.set_defaults(handler=_audit)
 
@@ -53,10 +62,7 @@ def _audit(args, settings) -> int:
         if args.audit_command == "site-key":
             return _site_key(args, store)
         if args.audit_command == "log":
-            entity_type = entity_id = None
-            if args.entity:
-                entity_type, _, entity_id = args.entity.partition(":")
-            found = store.audit_entries(args.limit, entity_type, entity_id or None)
+            found = store.audit_search(_log_filter(args), args.limit)
             if args.json:
                 rows = [
                     {**e.__dict__, "at": e.at.isoformat().replace("+00:00", "Z")} for e in found
@@ -105,6 +111,35 @@ def _audit(args, settings) -> int:
     files = f" and {report.evidence_files} evidence files" if report.evidence_files else ""
     show(f"{report.problem_count} problem(s) in {report.entries} entries{files}")
     return 1
+
+
+def _log_filter(args):
+    from inspector.store import AuditFilter
+
+    return AuditFilter.of_entity(
+        args.entity or "",
+        actor=args.actor or "",
+        action=args.action or "",
+        since=_moment("--since", args.since),
+        until=_moment("--until", args.until),
+    )
+
+
+def _moment(flag: str, text: str | None):
+    """A local date (`2026-03-01`) or time (`2026-03-01 14:30`) as an aware datetime."""
+    from datetime import datetime
+
+    from inspector.errors import InputError
+
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"{flag} {text!r}: give a date or time, e.g. 2026-03-01 or '2026-03-01 14:30'"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.astimezone()
 
 
 def _site_key(args, store) -> int:

@@ -1,5 +1,5 @@
-"""`inspector user`: add, list, disable and unlock accounts, change passwords (the first
-administrator bootstraps)."""
+"""`inspector user`: add, list, disable, reactivate and unlock accounts, change roles and
+passwords (the first administrator bootstraps)."""
 
 from __future__ import annotations
 
@@ -43,6 +43,21 @@ def register(commands) -> None:
     disable.add_argument("name", metavar="NAME")
     disable.add_argument("--reason", default="")
     add_user_option(disable)
+    enable = user_commands.add_parser("enable", help="reactivate a disabled user (an admin)")
+    enable.add_argument("name", metavar="NAME")
+    enable.add_argument("--reason", default="")
+    add_user_option(enable)
+    role = user_commands.add_parser(
+        "role",
+        help="change a person's role (an admin)",
+        description="Change NAME's role to operator, engineer or admin. The last active "
+        "administrator stays one; a person's account and a service account do not change "
+        "into each other.",
+    )
+    role.add_argument("name", metavar="NAME")
+    role.add_argument("role", choices=("operator", "engineer", "admin"))
+    role.add_argument("--reason", default="")
+    add_user_option(role)
     unlock = user_commands.add_parser(
         "unlock",
         help="lift a lockout after too many wrong passwords (an admin)",
@@ -100,6 +115,14 @@ def _user(args, settings) -> int:
                 was = f"was not locked; {before.failed_logins} failed attempts cleared"
             show(f"user {args.name} unlocked ({was})")
             return 0
+        if args.user_command == "enable":
+            store.enable_user(actor, args.name, args.reason)
+            show(f"user {args.name} reactivated")
+            return 0
+        if args.user_command == "role":
+            before = store.set_user_role(actor, args.name, args.role, args.reason)
+            show(f"user {args.name} is now {args.role} (was {before.value})")
+            return 0
         store.disable_user(actor, args.name, args.reason)
         show(f"user {args.name} disabled")
         return 0
@@ -123,6 +146,7 @@ def _list(store, as_json: bool) -> int:
     import json
 
     found = store.list_users()
+    logins = store.last_logins()
     if as_json:
         rows = [
             {
@@ -133,6 +157,7 @@ def _list(store, as_json: bool) -> int:
                 "created_at": u.created_at.isoformat(),
                 "locked_until": u.locked_until.isoformat() if u.locked_until else None,
                 "failed_logins": u.failed_logins,
+                "last_login": logins[u.name].isoformat() if u.name in logins else None,
             }
             for u in found
         ]

@@ -5,6 +5,7 @@ and read `InspectionRecord`s (one shape for the history, the window and, as `exp
 exports).
 """
 
+from inspector.store.audit.trail_query import AuditFilter
 from inspector.store.inspection_records import (
     AttemptInfo,
     Decision,
@@ -21,6 +22,7 @@ from inspector.store.text import storable
 
 __all__ = [
     "AttemptInfo",
+    "AuditFilter",
     "Decision",
     "DefectInfo",
     "InspectionFilter",

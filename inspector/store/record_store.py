@@ -38,11 +38,13 @@ from inspector.store.audit import audit_tables as _audit_tables  # noqa: F401 (o
 from inspector.store.audit import (
     export_log,
     overrides,
+    password_policy,
     recipe_log,
     retention,
     signatures,
     site_key,
     site_settings,
+    trail_query,
     users,
     verify,
 )
@@ -514,8 +516,31 @@ class Store:
     def audit_entries(
         self, limit: int = 50, entity_type: str | None = None, entity_id: object = None
     ) -> list[audit.AuditEntry]:
-        """The newest entries first, optionally of one record."""
-        return audit.entries(self._engine, limit, entity_type, entity_id)
+        """The newest entries first, optionally of exactly one record (`audit_search` with an
+        `AuditFilter` also lists an inspection's overrides, as `inspector audit log` does)."""
+        where = trail_query.AuditFilter(
+            entity_type=entity_type or "",
+            entity_id="" if entity_id is None else str(entity_id),
+            with_overrides=False,
+        )
+        return trail_query.search(self._engine, where, limit)
+
+    def audit_search(
+        self, where: trail_query.AuditFilter, limit: int = 50, offset: int = 0
+    ) -> list[audit.AuditEntry]:
+        """One page of the entries `where` selects, newest first (the window's audit view)."""
+        return trail_query.search(self._engine, where, limit, offset)
+
+    def audit_count(self, where: trail_query.AuditFilter) -> int:
+        return trail_query.count(self._engine, where)
+
+    def iter_audit_entries(self, where: trail_query.AuditFilter) -> Iterator[audit.AuditEntry]:
+        """Every entry `where` selects, newest first, streamed in batches (exports)."""
+        return trail_query.iter_entries(self._engine, where)
+
+    def audit_actions(self) -> list[str]:
+        """The actions the trail holds, sorted."""
+        return trail_query.actions(self._engine)
 
     def audit_hash_of(self, seq: int) -> str | None:
         return audit.hash_of(self._engine, seq)
@@ -627,6 +652,29 @@ class Store:
         return users.reset_password(
             self._engine, actor, signature_password, name, new_password, reason
         )
+
+    def enable_user(self, actor: users.Identity, name: str, reason: str = "") -> None:
+        """Give a disabled account back its use (an admin)."""
+        users.enable_user(self._engine, actor, name, storable(reason))
+
+    def set_user_role(
+        self, actor: users.Identity, name: str, role: str, reason: str = ""
+    ) -> users.Role:
+        """Change a person's role (an admin); returns the role it had."""
+        return users.set_role(self._engine, actor, name, role, storable(reason))
+
+    def log_out(self, identity: users.Identity, reason: str = "") -> int:
+        """A person's session ends (logout, switch of user): an audit entry, like the login."""
+        return users.log_out(self._engine, identity, storable(reason))
+
+    def last_logins(self) -> dict[str, datetime]:
+        """When each user last logged in (from the audit trail)."""
+        return trail_query.last_logins(self._engine)
+
+    @staticmethod
+    def password_problem(password: str, name: str, role: str) -> str | None:
+        """The password rule a new password of `name` (with `role`) breaks, or None."""
+        return password_policy.problem(password, name, admin=role == users.Role.ADMIN.value)
 
     def signatures_of(self, subject_type: str, subject_id: object) -> list[signatures.Signature]:
         return signatures.of_subject(self._engine, subject_type, subject_id)

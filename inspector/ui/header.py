@@ -1,7 +1,8 @@
 """The strip above every tab: what a person must see from across the room, whatever tab is open.
 
 The run state (RUN / STARTING / STOPPED / FAULT) in big coloured letters, the recipe and version
-the station runs, who is logged in, and how many parts wait for review (a button to the queue).
+the station runs, who is logged in (a button that opens the Account menu), and how many parts
+wait for review (a button to the queue).
 It only shows what it is told: the main window decides the state from the station view.
 """
 
@@ -11,7 +12,16 @@ from enum import StrEnum
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from inspector.store.audit.users import Identity
 
@@ -29,6 +39,7 @@ STATE_STYLES = {
     RunState.STOPPED: "background:#4a4f57; color:#f0f0f0;",
     RunState.FAULT: "background:#6a1b9a; color:white;",  # the Station tab's FAULT colour
 }
+NOBODY_STYLE = "color:#e0a800; font-weight:bold;"
 REVIEW_WAITING_STYLE = "color:#202020; background:#e0a800; font-weight:bold;"
 
 
@@ -55,7 +66,12 @@ class Header(QFrame):
         self.state_label.setMinimumWidth(170)
         self.state_label.setMinimumHeight(44)
         self.recipe_label = QLabel("Recipe: -")
-        self.user_label = QLabel("User: no login")
+        # Who is logged in, as a button: its menu logs in, out, switches user (set_account_menu).
+        self.user_label = QToolButton()
+        self.user_label.setText("User: no login")
+        self.user_label.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.user_label.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.user_label.setToolTip("Log in, log out, switch user, change password")
         for label in (self.recipe_label, self.user_label):
             label_font = QFont(self.font())
             label_font.setPointSize(12)
@@ -72,6 +88,7 @@ class Header(QFrame):
         row.addWidget(self.user_label, 2)
         row.addWidget(self.review_button)
         self.set_state(RunState.STOPPED)
+        self.set_user(None)
         self.review_waiting: int | None = None
 
     def set_state(self, state: RunState, detail: str = "") -> None:
@@ -87,6 +104,11 @@ class Header(QFrame):
     def set_user(self, identity: Identity | None) -> None:
         who = f"{identity.full_name or identity.name} ({identity.role})" if identity else "no login"
         self.user_label.setText(f"User: {who}")
+        # Nobody logged in is a state to notice: nothing can be signed until someone does.
+        self.user_label.setStyleSheet("" if identity else NOBODY_STYLE)
+
+    def set_account_menu(self, menu: QMenu) -> None:
+        self.user_label.setMenu(menu)
 
     def set_review_count(self, waiting: int) -> None:
         self.review_waiting = waiting

@@ -19,12 +19,13 @@ from PySide6.QtWidgets import (
 from inspector.config import Settings, StationProfile
 from inspector.station.runner import StationRunner
 from inspector.store import Store
-from inspector.store.audit.users import Identity
+from inspector.store.audit.users import Identity, Permission
+from inspector.ui import audit_view, users_view
+from inspector.ui.account_menu import AccountMenu, PersonGate
 from inspector.ui.bridge import StationBridge
 from inspector.ui.evaluation_view import EvaluationView
 from inspector.ui.header import Header, RunState
 from inspector.ui.history_view import HistoryView
-from inspector.ui.password_dialog import add_account_menu
 from inspector.ui.recipe_editor import RecipeEditor
 from inspector.ui.review_view import ReviewView
 from inspector.ui.settings_view import SettingsView
@@ -113,7 +114,20 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.user_label = QLabel(self._user_text())
         self.statusBar().addPermanentWidget(self.user_label)
-        self.change_password = add_account_menu(self, store, lambda: self.identity)
+        # The Account menu (log in, out, switch, password), the admin pages, who may do what.
+        self.account = AccountMenu(self, store, lambda: self.identity, self.log_in)
+        self.change_password = self.account.change_password
+        self.header.set_account_menu(self.account.menu)
+        self.users_view = users_view.UsersView(store, lambda: self.identity)
+        self.audit_view = audit_view.AuditView(store, lambda: self.identity)
+        self.tabs.addTab(self.users_view, "Users")
+        self.tabs.addTab(self.audit_view, "Audit trail")
+        self.users_view.accounts_changed.connect(self.account.account_changed)
+        self.gate = PersonGate(store, lambda: self.identity)
+        self.gate.require(self.history.export_button, Permission.EXPORT)
+        self.gate.require(self.recipes.save_button, Permission.SAVE_RECIPE, store.actor)
+        for page, module in ((self.users_view, users_view), (self.audit_view, audit_view)):
+            self.gate.tab(self.tabs, page, module.allowed, page.refresh)
         try:
             self.recipes.open(recipe)
         except Exception as exc:  # a broken recipe must not keep the window from opening
@@ -121,11 +135,16 @@ class MainWindow(QMainWindow):
         self.update_header()
         self.resize(1400, 860)
 
-    def log_in(self, identity: Identity) -> None:
-        """A person logged in from the window (Review's Log in…): every tab acts as them."""
+    def log_in(self, identity: Identity | None) -> None:
+        """A person logged in (Account menu, Review's Log in…), or nobody (logged out): every
+        tab acts as them from now on."""
         self.identity = identity
         self.header.set_user(identity)
         self.user_label.setText(self._user_text())
+        self.account.update()
+        self.gate.update()
+        self.review.refresh()
+        self._tab_changed(self.tabs.currentIndex())
 
     def _user_text(self) -> str:
         who = self.identity
@@ -192,6 +211,8 @@ class MainWindow(QMainWindow):
             self.stats.refresh()
         elif widget is self.review:
             self.review.refresh()
+        elif widget in (self.users_view, self.audit_view):
+            widget.refresh()
 
     def _settings_saved(self, profile: StationProfile) -> None:
         if self.runner.station is None:
@@ -212,4 +233,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.statusBar().showMessage("Stopping the station…")
         self.runner.stop(wait=True)
+        self.account.window_closed()
         super().closeEvent(event)

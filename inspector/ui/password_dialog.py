@@ -7,16 +7,12 @@ whatever the outcome.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
-    QMainWindow,
     QVBoxLayout,
 )
 
@@ -77,23 +73,3 @@ class ChangePasswordDialog(QDialog):
             return False
         self.accept()
         return True
-
-
-def add_account_menu(window: QMainWindow, store: Store, who: Callable[[], users.Identity | None]):
-    """The window's Account menu ("Change password…"), enabled while someone is logged in."""
-    menu = window.menuBar().addMenu("&Account")
-    change = QAction("Change password…", window)
-    change.setEnabled(who() is not None)
-
-    def open_dialog() -> None:
-        identity = who()
-        if identity is None:
-            return
-        dialog = ChangePasswordDialog(store, identity, window)
-        if dialog.exec() == QDialog.DialogCode.Accepted:
-            window.statusBar().showMessage(f"Password of {identity.name} changed", 10_000)
-
-    change.triggered.connect(open_dialog)
-    menu.aboutToShow.connect(lambda: change.setEnabled(who() is not None))
-    menu.addAction(change)
-    return change

@@ -165,11 +165,13 @@ def test_override_is_signed_keeps_the_verdict_and_audit_log_filters_by_entity(st
     assert (by_id["3"]["outcome"], by_id["3"]["final_outcome"]) == ("FAIL", "FAIL")
     assert "Olly Operator" in by_id["1"]["signatures"] and "reviewed" in by_id["1"]["signatures"]
 
+    # An inspection's entries include the override decided on it (issue 13).
     entries = json.loads(ok(cli(station, "audit", "log", "--entity", "inspection:1", "--json")))
     assert [(e["action"], e["entity_type"], e["entity_id"]) for e in entries] == [
-        ("inspection.recorded", "inspection", "1")
+        ("verdict.overridden", "override", "1"),
+        ("inspection.recorded", "inspection", "1"),
     ]
-    assert entries[0]["user_name"] == "station" and entries[0]["new"]["outcome"] == "FAIL"
+    assert entries[1]["user_name"] == "station" and entries[1]["new"]["outcome"] == "FAIL"
     entries = json.loads(ok(cli(station, "audit", "log", "--entity", "override:1", "--json")))
     assert [(e["seq"], e["action"], e["user_name"], e["reason"]) for e in entries] == [
         (seq, "verdict.overridden", "olly", "dust on the lens")

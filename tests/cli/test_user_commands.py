@@ -192,3 +192,27 @@ def test_user_add_refuses_weak_passwords_naming_the_rule(settings):
             assert one_line_error(added, 2) == f"inspector: password for ada refused: {rule}" + (
                 "; choose another" if "common" in rule else "; choose one that does not"
             )
+
+
+def test_an_admin_changes_a_role_and_reactivates_a_user(settings):
+    with Store.open(settings) as store:
+        make_users(store)
+    ada = {"user": "ada", "password": PASSWORDS["ada"]}
+    refused = run(settings, "user", "role", "olly", "engineer", user="erin", password="x")
+    assert "erin" in one_line_error(refused, 4)
+    changed = run(settings, "user", "role", "olly", "engineer", "--reason", "trained", **ada)
+    assert changed.stdout.strip() == "user olly is now engineer (was operator)"
+    last = run(settings, "user", "role", "ada", "operator", **ada)
+    assert "ada is the last administrator" in one_line_error(last, 2)
+    assert run(settings, "user", "disable", "olly", **ada).returncode == 0
+    enabled = run(settings, "user", "enable", "olly", "--reason", "back from leave", **ada)
+    assert enabled.stdout.strip() == "user olly reactivated"
+    listed = json.loads(run(settings, "user", "list", "--json").stdout)
+    olly = next(u for u in listed if u["name"] == "olly")
+    assert (olly["role"], olly["disabled"]) == ("engineer", False)
+    assert olly["last_login"] is None  # olly never logged in; ada did, to act
+    assert next(u for u in listed if u["name"] == "ada")["last_login"]
+    log = run(settings, "audit", "log", "--entity", "user:olly", "--action", "user.")
+    actions = [line.split()[4] for line in log.stdout.splitlines()]
+    assert actions[:3] == ["user.enabled", "user.disabled", "user.role_changed"]
+    assert run(settings, "audit", "verify", "--no-evidence").returncode == 0

@@ -162,10 +162,10 @@ def entries(
     if entity_id is not None:
         query = query.where(_entries.c.entity_id == str(entity_id))
     with engine.connect() as connection:
-        return [_entry(row) for row in connection.execute(query).mappings()]
+        return [entry_of(row) for row in connection.execute(query).mappings()]
 
 
-def _entry(row: Mapping[str, Any]) -> AuditEntry:
+def entry_of(row: Mapping[str, Any]) -> AuditEntry:
     return AuditEntry(
         seq=row["seq"],
         at=row["at"],

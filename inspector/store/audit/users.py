@@ -574,3 +574,80 @@ def _store_password(
         reason=reason,
         signature_id=signature_id,
     )
+
+
+def enable_user(engine: Engine, actor: Identity, name: str, reason: str = "") -> None:
+    """Give a disabled account back its use (`disable_user` undone), audited."""
+    with audit.audited(engine) as connection:
+        by = acting(connection, actor, Permission.MANAGE_USERS)
+        row = _row(connection, name)
+        if row is None:
+            raise InputError(f"user {name}: no such user (see `inspector user list`)")
+        if not row["disabled"]:
+            raise InputError(f"user {name} is active already")
+        connection.execute(update(_users).where(_users.c.name == name).values(disabled=False))
+        new = {"disabled": False, "sha256": digests.user({**row, "disabled": False})}
+        audit.append(
+            connection,
+            by.name,
+            "user.enabled",
+            "user",
+            name,
+            old={"disabled": True},
+            new=new,
+            reason=reason,
+        )
+
+
+def set_role(engine: Engine, actor: Identity, name: str, role: str, reason: str = "") -> Role:
+    """Change a person's role, audited; returns the role it had. A person's account never
+    becomes a service account nor the other way round, and the last active administrator
+    stays one."""
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise InputError(f"role {role!r}: use one of {', '.join(r.value for r in Role)}") from None
+    with audit.audited(engine) as connection:
+        by = acting(connection, actor, Permission.MANAGE_USERS)
+        row = _row(connection, name)
+        if row is None:
+            raise InputError(f"user {name}: no such user (see `inspector user list`)")
+        old_role = Role(row["role"])
+        if Role.SERVICE in (old_role, new_role):
+            raise InputError(
+                f"user {name}: a service account and a person's account cannot change into "
+                "each other; add a new account instead"
+            )
+        if old_role is new_role:
+            raise InputError(f"user {name} is {new_role.value} already")
+        if old_role is Role.ADMIN and not row["disabled"] and not _other_admin(connection, name):
+            raise InputError(f"user {name} is the last administrator; make another one first")
+        connection.execute(update(_users).where(_users.c.name == name).values(role=new_role.value))
+        new = {"role": new_role.value, "sha256": digests.user({**row, "role": new_role.value})}
+        audit.append(
+            connection,
+            by.name,
+            "user.role_changed",
+            "user",
+            name,
+            old={"role": old_role.value},
+            new=new,
+            reason=reason,
+        )
+    return old_role
+
+
+def _other_admin(connection: Connection, name: str) -> bool:
+    query = select(_users.c.id).where(
+        _users.c.role == Role.ADMIN.value, _users.c.disabled.is_(False), _users.c.name != name
+    )
+    return connection.execute(query).first() is not None
+
+
+def log_out(engine: Engine, identity: Identity, reason: str = "") -> int:
+    """The end of a person's session in the window (a logout or a switch of user), audited as
+    `user.logout` like the login it closes; returns the entry's number."""
+    with audit.audited(engine) as connection:
+        return audit.append(
+            connection, identity.name, "user.logout", "user", identity.name[:100], reason=reason
+        )
