@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +41,11 @@ class TransformersSettings(LocalModelSettings):
     engine: Literal["transformers"] = "transformers"
     # Prompts generated together (a part's tiles): one batched `generate`. 1: one by one.
     batch_size: int = Field(default=8, ge=1, le=64)
+    # Prefixes (system prompt, instructions, references, examples) whose key/value cache is
+    # kept and reused for every part, the most recently used: one per view (the whole, each
+    # tile). 0: every part computes its whole prompt. Each costs the prefix's cache in memory
+    # (layers x 2 x key/value heads x head size x tokens).
+    prefix_cache: int = Field(default=8, ge=0, le=64)
 
 
 class TransformersJudge(Judge):
@@ -57,6 +63,10 @@ class TransformersJudge(Judge):
         self._drop_tokens: list[str] = []
         self._model_type = ""
         self._lock = threading.Lock()  # one generate at a time on one model
+        self._prefixes = None  # the reused prefix caches (prefix_cache.PrefixCache)
+        # Prompt tokens the model computed for the last prompt (all of them, or those after
+        # a reused prefix).
+        self.computed_prompt_tokens: int | None = None
 
     def load(self, progress: Progress | None = None) -> None:
         if self._model is not None:
@@ -94,6 +104,9 @@ class TransformersJudge(Judge):
             t for t in self._tokenizer.all_special_tokens if t not in _THINK_MARKERS
         ]
         self._model_type = getattr(model.config, "model_type", "")
+        from inspector.judges.engines.prefix_cache import PrefixCache
+
+        self._prefixes = PrefixCache(self._model, processor, self.settings.prefix_cache)
         self.model_revision = (
             store_revision(name, self.settings.revision)
             or self.settings.revision
@@ -170,6 +183,9 @@ class TransformersJudge(Judge):
                 return_dict_in_generate=True,
                 **self._generate_options(inputs),
             )
+            # No prefix reuse in a batch: its rows' prefixes differ (a tile's references are cut
+            # like the tile) and are padded on the left.
+            self.computed_prompt_tokens = int(inputs["attention_mask"].sum())
             rows = []
             for row in range(len(prompts)):
                 new_tokens = _until_end(output.sequences[row, padded_length:], self._end_ids())
@@ -199,13 +215,24 @@ class TransformersJudge(Judge):
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         import torch
+        from PIL import Image
 
         inputs = self.encode(prompt)
         model = self._model
         prompt_length = inputs["input_ids"].shape[1]
         with self._lock, torch.inference_mode():
+            # The prefix's key/value cache, computed once per recipe (and view), continued
+            # here: the model computes only the part's tokens, the vision tower only its images.
+            reuse = self._prefixes.reuse(
+                prompt, inputs, lambda parts: _messages(replace(prompt, parts=parts), Image)
+            )
+            given, options = inputs, {}
+            if reuse is not None:
+                given, options = reuse.inputs, {"cache": reuse.cache, **reuse.options}
+            self.computed_prompt_tokens = prompt_length - (reuse.cached_tokens if reuse else 0)
             output = model.generate(
-                **inputs,
+                **given,
+                **options,
                 max_new_tokens=self.settings.max_new_tokens,
                 do_sample=False,
                 # The raw logits of each step (before any processor of the generation config,
