@@ -114,7 +114,7 @@ def chain_for(model_dir: Path, folder: Path, prefix_cache: int, batch_size: int,
             {
                 "name": "scratch",
                 "severity": "major",
-                "examples": [{"image": "scratch.png", "box": [20, 40, 200, 60]}],
+                "examples": [{"image": str(folder / "scratch.png"), "box": [20, 40, 200, 60]}],
             },
             {"name": "short", "severity": "critical", "description": "copper joins two tracks"},
             {"name": "open", "severity": "critical", "description": "a track is cut"},
@@ -129,13 +129,19 @@ def chain_for(model_dir: Path, folder: Path, prefix_cache: int, batch_size: int,
     return chain
 
 
-def judged(chain, image) -> tuple[float, int, int, int]:
-    """Seconds, views judged, prompt tokens (all views), prompt tokens computed (last view)."""
+def judged(chain, image) -> dict:
+    """Seconds, views judged, prompt tokens (all views), prompt tokens computed (last view),
+    tokens generated (all views)."""
     start = time.perf_counter()
     verdict = chain.judge(image)
     seconds = time.perf_counter() - start
-    tokens = sum(a.prompt_tokens or 0 for a in verdict.attempts)
-    return seconds, len(verdict.attempts), tokens, chain.judges[0].computed_prompt_tokens
+    return {
+        "seconds": seconds,
+        "views": len(verdict.attempts),
+        "tokens": sum(a.prompt_tokens or 0 for a in verdict.attempts),
+        "computed": chain.judges[0].computed_prompt_tokens,
+        "generated": sum(a.completion_tokens or 0 for a in verdict.attempts),
+    }
 
 
 def compare(sides: dict, parts: list[np.ndarray], rounds: int) -> dict[str, dict]:
@@ -146,9 +152,9 @@ def compare(sides: dict, parts: list[np.ndarray], rounds: int) -> dict[str, dict
     for r in range(rounds):
         part = parts[1 + r % (len(parts) - 1)]
         for name, chain in sides.items():
-            seconds, views, tokens, computed = judged(chain, part)
-            figures[name]["times"].append(seconds)
-            figures[name].update(views=views, tokens=tokens, computed=computed)
+            figure = judged(chain, part)
+            figures[name]["times"].append(figure.pop("seconds"))
+            figures[name].update(figure)
     for figure in figures.values():
         figure["median"] = statistics.median(figure["times"])
     return figures
@@ -188,7 +194,7 @@ def main() -> None:
         for name, f in figures.items():
             print(
                 f"  {name:10s} {f['median'] * 1000:8.0f} ms/part, prompt {f['tokens']} tokens, "
-                f"{f['computed']} computed per part"
+                f"{f['computed']} computed per part, {f['generated']} generated"
             )
         print(
             f"  reuse / recompute: {reuse['median'] / recompute['median']:.2f}x time, "

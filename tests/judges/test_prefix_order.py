@@ -106,8 +106,8 @@ def _user_turn(messages: list[dict]) -> list:
 
 ENGINES = {
     "transformers": lambda prompt: _messages(prompt, Image),
-    "openai-compatible (vLLM, SGLang, lmdeploy serve)": lambda prompt: (
-        openai_compat.chat_messages(prompt, "png")
+    "openai-compatible (vLLM, SGLang, lmdeploy serve)": lambda prompt: openai_compat.chat_messages(
+        prompt, "png"
     ),
     "lmdeploy": lmdeploy.messages,
 }
@@ -136,4 +136,5 @@ def test_ovis2_s_conversation_shares_its_text_and_images_up_to_the_part():
     ]
     text_a, text_b = turns_a[1]["value"], turns_b[1]["value"]
     seam = text_a.index("The part to inspect")
-    assert text_b.startswith(text_a[:seam]) and text_a[:seam].endswith(f"Image {prefix_images}: <image>\n")
+    assert text_b.startswith(text_a[:seam])
+    assert text_a[:seam].endswith(f"Image {prefix_images}: <image>\n")

@@ -148,9 +148,7 @@ def _vision_input_of(judge, inputs) -> tuple[int, ...]:
     return seen.vision[-1]
 
 
-def test_a_prefix_that_no_longer_matches_is_computed_again_and_said(
-    tiny_models, tmp_path, caplog
-):
+def test_a_prefix_that_no_longer_matches_is_computed_again_and_said(tiny_models, tmp_path, caplog):
     reusing = _judge(tmp_path / "reuse", tiny_models["qwen2_5_vl"], prefix_cache=8)
     fresh = _judge(tmp_path / "fresh", tiny_models["qwen2_5_vl"], prefix_cache=0)
     first, second = _images(2, seed=5)
@@ -167,9 +165,7 @@ def test_a_prefix_that_no_longer_matches_is_computed_again_and_said(
     assert entry.hits == 1  # a new entry, used once
 
 
-def test_a_family_not_proved_here_computes_every_prompt_and_says_so(
-    tiny_models, tmp_path, caplog
-):
+def test_a_family_not_proved_here_computes_every_prompt_and_says_so(tiny_models, tmp_path, caplog):
     judge = _judge(tmp_path / "other", tiny_models["gemma3"], prefix_cache=8)
     judge._prefixes._family = "idefics3"  # a family whose cache continuation is not proved
     part = _images(1, seed=2)[0]
@@ -206,3 +202,20 @@ def test_tiles_keep_one_prefix_each(tiny_models, tmp_path):
     chain.judge(second)
     assert len(judge._prefixes) == views
     assert sum(e.hits for e in judge._prefixes._entries.values()) == hits + views
+
+
+def test_a_checkpoint_that_names_its_cache_implementation_still_reuses(tiny_models, tmp_path):
+    """Real Gemma 3 checkpoints name a cache implementation in their generation config, which
+    makes `generate` refuse a given cache: it is set aside for the call, and put back."""
+    reusing = _judge(tmp_path / "reuse", tiny_models["gemma3"], prefix_cache=8)
+    fresh = _judge(tmp_path / "fresh", tiny_models["gemma3"], prefix_cache=0)
+    for judge in (reusing, fresh):
+        judge._model.generation_config.cache_implementation = "static"
+    convention = reusing.box_convention()
+    for part in _images(2, seed=8):
+        prompt = _prompt(reusing, part)
+        assert (
+            reusing._generate(prompt, convention).text == fresh._generate(prompt, convention).text
+        )
+    assert reusing.computed_prompt_tokens < fresh.computed_prompt_tokens
+    assert reusing._model.generation_config.cache_implementation == "static"

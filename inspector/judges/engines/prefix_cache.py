@@ -7,10 +7,11 @@ prefix's key/value cache once, keeps it here (a few prefixes, the most recently 
 hands `generate` a copy of it with the full input: `generate` then runs the model only on the
 uncached tokens, and the vision tower only on the part's own images.
 
-Correctness, per family, rests on three checks made on every part: the full input's first K
-tokens are the cached prefix's tokens; the prefix images' tensors in the full input are the
-cached ones, first and unchanged (the part's images follow them); and the family is one whose
-cache continuation transformers handles with images:
+Correctness, per family, rests on these checks: the prefix is named by its texts and the
+pixels of its images; on every part, the full input's first K tokens are the cached prefix's
+tokens and its image tensors hold the prefix's images first (as many as cached) and the part's
+after them; when the prefix is computed, those leading image tensors are checked equal to the
+prefix's own; and the family is one whose cache continuation transformers handles with images:
 
 - Gemma 3: the bidirectional attention over an image's tokens is built from the whole
   sequence's `token_type_ids`, which `generate` keeps whole for a continued prefill;
@@ -32,7 +33,8 @@ import copy
 import hashlib
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +59,32 @@ def supported(model_type: str) -> bool:
 @dataclass
 class _Entry:
     ids: object  # (1, K) token ids of the prefix
-    images: dict[str, object]  # each image tensor's prefix slice
+    images: dict[str, int]  # per image tensor, how many of its entries are the prefix's
     cache: object  # the prefix's key/value cache, never handed out itself (copies are)
     hits: int = 0
 
 
 @dataclass
 class Reuse:
-    """What `generate` takes to continue from a cached prefix, and what it costs."""
+    """What `generate` takes to continue from a cached prefix, and what it saves."""
 
     inputs: dict
     cache: object
     cached_tokens: int
-    options: dict = field(default_factory=dict)
+
+
+@contextmanager
+def given_cache(model):
+    """`generate` with a cache handed to it: a checkpoint's `cache_implementation` (Gemma 3's
+    `hybrid`, a static cache) would make it refuse one, so it is set aside for the call (the
+    caller holds the model's lock)."""
+    config = model.generation_config
+    kept = getattr(config, "cache_implementation", None)
+    config.cache_implementation = None
+    try:
+        yield
+    finally:
+        config.cache_implementation = kept
 
 
 class PrefixCache:
@@ -139,13 +154,10 @@ class PrefixCache:
         if not torch.equal(ids[:, :length], entry.ids):
             return False
         axes = _IMAGE_AXES[self._family]
-        for name, cached in entry.images.items():
+        for name, count in entry.images.items():
             whole = inputs.get(name)
-            count = cached.shape[axes[name]]
             if whole is None or whole.shape[axes[name]] <= count:
                 return False  # the part has no image of its own after the prefix's
-            if not torch.equal(whole.narrow(axes[name], 0, count), cached):
-                return False
         return True
 
     def _compute(self, inputs, prefix_messages) -> _Entry | None:
@@ -174,12 +186,17 @@ class PrefixCache:
         if shared <= 0:
             return None
         axes = _IMAGE_AXES[self._family]
-        images = {}
-        for name, axis in axes.items():
-            if name in alone:
-                images[name] = alone[name]
-        entry = _Entry(whole[:, :shared].clone(), images, None)
-        if not self._matches(entry, inputs):
+        images = {name: alone[name] for name in axes if name in alone}
+        entry = _Entry(
+            whole[:, :shared].clone(),
+            {name: int(tensor.shape[axes[name]]) for name, tensor in images.items()},
+            None,
+        )
+        leading = all(
+            torch.equal(inputs[name].narrow(axes[name], 0, entry.images[name]), tensor)
+            for name, tensor in images.items()
+        )
+        if not self._matches(entry, inputs) or not leading:
             return self._no(f"{self._family}: the prefix's image tensors differ in the whole input")
         forward = {name: inputs[name][:, :shared] for name in _PER_TOKEN if name in inputs}
         forward.update(images)
@@ -200,8 +217,7 @@ class PrefixCache:
         `generate` computes the tokens after the prefix."""
         axes = _IMAGE_AXES[self._family]
         given = dict(inputs)
-        for name, cached in entry.images.items():
-            count = cached.shape[axes[name]]
+        for name, count in entry.images.items():
             whole = inputs[name]
             given[name] = whole.narrow(axes[name], count, whole.shape[axes[name]] - count)
         if self._family == "qwen2_5_vl" and entry.images:
@@ -214,12 +230,7 @@ class PrefixCache:
                 )
             given["image_grid_thw"] = inputs["image_grid_thw"]
             given["mm_encoder_outputs"] = {"image": features}
-        options = {}
-        if getattr(self._model.generation_config, "cache_implementation", None) is not None:
-            config = copy.deepcopy(self._model.generation_config)
-            config.cache_implementation = None  # the cache is given: a dynamic one
-            options["generation_config"] = config
-        return Reuse(given, copy.deepcopy(entry.cache), int(entry.ids.shape[1]), options)
+        return Reuse(given, copy.deepcopy(entry.cache), int(entry.ids.shape[1]))
 
     def _image_ids(self) -> set[int]:
         config = self._model.config

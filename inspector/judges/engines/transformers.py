@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import threading
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,7 @@ from pydantic import Field
 
 from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
+from inspector.judges.engines.prefix_cache import PrefixCache, given_cache
 from inspector.judges.failures import first_line
 from inspector.judges.judge import Generation, Judge, Progress
 from inspector.judges.local_model import (
@@ -104,8 +106,6 @@ class TransformersJudge(Judge):
             t for t in self._tokenizer.all_special_tokens if t not in _THINK_MARKERS
         ]
         self._model_type = getattr(model.config, "model_type", "")
-        from inspector.judges.engines.prefix_cache import PrefixCache
-
         self._prefixes = PrefixCache(self._model, processor, self.settings.prefix_cache)
         self.model_revision = (
             store_revision(name, self.settings.revision)
@@ -226,22 +226,23 @@ class TransformersJudge(Judge):
             reuse = self._prefixes.reuse(
                 prompt, inputs, lambda parts: _messages(replace(prompt, parts=parts), Image)
             )
-            given, options = inputs, {}
+            given, options, context = inputs, {}, nullcontext()
             if reuse is not None:
-                given, options = reuse.inputs, {"cache": reuse.cache, **reuse.options}
+                given, options, context = reuse.inputs, {"cache": reuse.cache}, given_cache(model)
             self.computed_prompt_tokens = prompt_length - (reuse.cached_tokens if reuse else 0)
-            output = model.generate(
-                **given,
-                **options,
-                max_new_tokens=self.settings.max_new_tokens,
-                do_sample=False,
-                # The raw logits of each step (before any processor of the generation config,
-                # a repetition penalty say): the model's own distribution, for the measured
-                # confidence. One row per new token, dropped once read below.
-                output_logits=True,
-                return_dict_in_generate=True,
-                **self._generate_options(inputs),
-            )
+            with context:
+                output = model.generate(
+                    **given,
+                    **options,
+                    max_new_tokens=self.settings.max_new_tokens,
+                    do_sample=False,
+                    # The raw logits of each step (before any processor of the generation
+                    # config, a repetition penalty say): the model's own distribution, for the
+                    # measured confidence. One row per new token, dropped once read below.
+                    output_logits=True,
+                    return_dict_in_generate=True,
+                    **self._generate_options(inputs),
+                )
             new_tokens = output.sequences[0, prompt_length:]
             logprobs = _chosen_logprobs(output.logits, new_tokens, row=0)
         text = self._decode(new_tokens)
