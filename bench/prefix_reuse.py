@@ -124,8 +124,12 @@ def chain_for(model_dir: Path, folder: Path, prefix_cache: int, batch_size: int,
     if tiles:
         data["tiles"] = tiles
     chain = build_chain(parse_recipe(data, str(folder / "bench.yaml")), str(folder / "bench.yaml"))
-    chain.judges[0].set_references(images(2, (1200, 1600), seed=1))
+    judge = chain.judges[0]
+    judge.set_references(images(2, (1200, 1600), seed=1))
     chain.load()
+    # Random weights end their answers at random: every prompt generates NEW_TOKENS, so that
+    # the sides compare the same work.
+    judge._generate_options = lambda inputs: {"min_new_tokens": NEW_TOKENS}
     return chain
 
 
@@ -217,7 +221,8 @@ def main() -> None:
             per_tile = (f["median"] - base) / tiles_count if tiles_count else 0.0
             extra = f", {per_tile * 1000:6.0f} ms per tile" if tiles_count else ""
             print(
-                f"  {name:22s} {f['views']} prompts, {f['median'] * 1000:8.0f} ms/part "
+                f"  {name:22s} {f['views']} prompts, {f['tokens']} prompt tokens, "
+                f"{f['generated']} generated, {f['median'] * 1000:8.0f} ms/part "
                 f"({f['median'] / base:4.2f}x whole){extra}"
             )
 
