@@ -192,11 +192,11 @@ class PrefixCache:
             {name: int(tensor.shape[axes[name]]) for name, tensor in images.items()},
             None,
         )
-        leading = all(
+        leading = self._matches(entry, inputs) and all(
             torch.equal(inputs[name].narrow(axes[name], 0, entry.images[name]), tensor)
             for name, tensor in images.items()
         )
-        if not self._matches(entry, inputs) or not leading:
+        if not leading:
             return self._no(f"{self._family}: the prefix's image tensors differ in the whole input")
         forward = {name: inputs[name][:, :shared] for name in _PER_TOKEN if name in inputs}
         forward.update(images)
