@@ -219,3 +219,25 @@ def test_a_checkpoint_that_names_its_cache_implementation_still_reuses(tiny_mode
         )
     assert reusing.computed_prompt_tokens < fresh.computed_prompt_tokens
     assert reusing._model.generation_config.cache_implementation == "static"
+
+
+def test_a_reuse_the_model_refuses_falls_back_to_the_whole_prompt_for_good(
+    tiny_models, tmp_path, caplog
+):
+    reusing = _judge(tmp_path / "reuse", tiny_models["qwen2_5_vl"], prefix_cache=8)
+    fresh = _judge(tmp_path / "fresh", tiny_models["qwen2_5_vl"], prefix_cache=0)
+    first, second, third = _images(3, seed=6)
+    convention = reusing.box_convention()
+    reusing._generate(_prompt(reusing, first), convention)
+    [entry] = reusing._prefixes._entries.values()
+    # As a checkpoint whose inputs this was not proved on: the vision tower is handed every
+    # image's grid for the part's patches only, and the model raises.
+    entry.images["image_grid_thw"] = 0
+    with caplog.at_level(logging.WARNING, logger="inspector.judges.engines.transformers"):
+        answer = reusing._generate(_prompt(reusing, second), convention)
+    assert "prefix reuse failed" in caplog.text
+    assert answer.text == fresh._generate(_prompt(fresh, second), convention).text
+    assert reusing.computed_prompt_tokens == answer.prompt_tokens
+    assert reusing._prefixes.disabled() and len(reusing._prefixes) == 0
+    later = reusing._generate(_prompt(reusing, third), convention)
+    assert reusing.computed_prompt_tokens == later.prompt_tokens

@@ -99,6 +99,13 @@ class PrefixCache:
     def clear(self) -> None:
         self._entries.clear()
 
+    def disable(self) -> None:
+        self._entries.clear()
+        self._size = 0
+
+    def disabled(self) -> bool:
+        return self._size == 0
+
     def __len__(self) -> int:
         return len(self._entries)
 

@@ -218,31 +218,23 @@ class TransformersJudge(Judge):
         from PIL import Image
 
         inputs = self.encode(prompt)
-        model = self._model
         prompt_length = inputs["input_ids"].shape[1]
         with self._lock, torch.inference_mode():
             # The prefix's key/value cache, computed once per recipe (and view), continued
             # here: the model computes only the part's tokens, the vision tower only its images.
-            reuse = self._prefixes.reuse(
-                prompt, inputs, lambda parts: _messages(replace(prompt, parts=parts), Image)
-            )
-            given, options, context = inputs, {}, nullcontext()
-            if reuse is not None:
-                given, options, context = reuse.inputs, {"cache": reuse.cache}, given_cache(model)
-            self.computed_prompt_tokens = prompt_length - (reuse.cached_tokens if reuse else 0)
-            with context:
-                output = model.generate(
-                    **given,
-                    **options,
-                    max_new_tokens=self.settings.max_new_tokens,
-                    do_sample=False,
-                    # The raw logits of each step (before any processor of the generation
-                    # config, a repetition penalty say): the model's own distribution, for the
-                    # measured confidence. One row per new token, dropped once read below.
-                    output_logits=True,
-                    return_dict_in_generate=True,
-                    **self._generate_options(inputs),
+            try:
+                reuse = self._prefixes.reuse(
+                    prompt, inputs, lambda parts: _messages(replace(prompt, parts=parts), Image)
                 )
+            except Exception as exc:
+                reuse = self._stop_reusing(exc)
+            try:
+                output = self._generate_from(inputs, reuse, prompt_length)
+            except Exception as exc:
+                if reuse is None:
+                    raise
+                self._stop_reusing(exc)
+                output = self._generate_from(inputs, None, prompt_length)
             new_tokens = output.sequences[0, prompt_length:]
             logprobs = _chosen_logprobs(output.logits, new_tokens, row=0)
         text = self._decode(new_tokens)
@@ -255,6 +247,32 @@ class TransformersJudge(Judge):
             model_height=height,
             token_logprobs=self._token_logprobs(new_tokens.tolist(), logprobs),
         )
+
+    def _stop_reusing(self, exc: Exception) -> None:
+        """A checkpoint prefix reuse was not proved on failed with it: this part and every
+        later one compute their whole prompt."""
+        log.warning("prefix reuse failed (%s); every part computes its whole prompt", exc)
+        self._prefixes.disable()
+
+    def _generate_from(self, inputs, reuse, prompt_length: int):
+        """`generate` on the whole prompt, or continuing from its reused prefix."""
+        given, options, context = inputs, {}, nullcontext()
+        if reuse is not None:
+            given, options, context = reuse.inputs, {"cache": reuse.cache}, given_cache(self._model)
+        self.computed_prompt_tokens = prompt_length - (reuse.cached_tokens if reuse else 0)
+        with context:
+            return self._model.generate(
+                **given,
+                **options,
+                max_new_tokens=self.settings.max_new_tokens,
+                do_sample=False,
+                # The raw logits of each step (before any processor of the generation config,
+                # a repetition penalty say): the model's own distribution, for the measured
+                # confidence. One row per new token, dropped once read below.
+                output_logits=True,
+                return_dict_in_generate=True,
+                **self._generate_options(inputs),
+            )
 
     def _generate_options(self, inputs) -> dict:
         """More keyword arguments for `generate` (none here; a test forces an answer with a
