@@ -11,7 +11,8 @@ What this measures is cost, never accuracy (random weights; no weights reach the
 1. Prefix reuse: parts judged under a recipe with 2 good references and 1 defect example,
    with `prefix_cache: 8` (the instructions, references and example computed once, reused)
    against `prefix_cache: 0` (every part computes its whole prompt): time per part, ratio,
-   and the prompt tokens the model computed per part in each mode.
+   and the prompt tokens the model computed per part in each mode; the same for the first
+   token only (the prompt's cost, without the answer's decoding, which reuse leaves as is).
 2. Tiling: the same part whole only, and whole + 2 x 2 tiles, one by one with prefix reuse
    (`batch_size: 1`) and batched without it (`batch_size: 8`): time per part, per tile.
 
@@ -95,13 +96,20 @@ def images(count: int, shape: tuple[int, int], seed: int) -> list[np.ndarray]:
     return [rng.integers(0, 255, (*shape, 3), np.uint8) for _ in range(count)]
 
 
-def chain_for(model_dir: Path, folder: Path, prefix_cache: int, batch_size: int, tiles=None):
+def chain_for(
+    model_dir: Path,
+    folder: Path,
+    prefix_cache: int,
+    batch_size: int,
+    tiles=None,
+    new_tokens: int = NEW_TOKENS,
+):
     example = images(1, (200, 300), seed=9)[0]
     cv2.imwrite(str(folder / "scratch.png"), example)
     engine = {
         "engine": "transformers",
         "model": str(model_dir),
-        "max_new_tokens": NEW_TOKENS,
+        "max_new_tokens": new_tokens,
         "batch_size": batch_size,
         "prefix_cache": prefix_cache,
         "device": "cpu",
@@ -129,7 +137,7 @@ def chain_for(model_dir: Path, folder: Path, prefix_cache: int, batch_size: int,
     chain.load()
     # Random weights end their answers at random: every prompt generates NEW_TOKENS, so that
     # the sides compare the same work.
-    judge._generate_options = lambda inputs: {"min_new_tokens": NEW_TOKENS}
+    judge._generate_options = lambda inputs: {"min_new_tokens": new_tokens}
     return chain
 
 
@@ -191,19 +199,22 @@ def main() -> None:
         sides = {
             "reuse": chain_for(model_dir, root, prefix_cache=8, batch_size=1),
             "recompute": chain_for(model_dir, root, prefix_cache=0, batch_size=1),
+            "reuse, 1st token": chain_for(model_dir, root, 8, 1, new_tokens=1),
+            "recompute, 1st token": chain_for(model_dir, root, 0, 1, new_tokens=1),
         }
         figures = compare(sides, parts, args.rounds)
-        reuse, recompute = figures["reuse"], figures["recompute"]
         print("\nprefix reuse (2 references + 1 defect example + instructions; one part whole)")
         for name, f in figures.items():
             print(
-                f"  {name:10s} {f['median'] * 1000:8.0f} ms/part, prompt {f['tokens']} tokens, "
+                f"  {name:20s} {f['median'] * 1000:8.0f} ms/part, prompt {f['tokens']} tokens, "
                 f"{f['computed']} computed per part, {f['generated']} generated"
             )
-        print(
-            f"  reuse / recompute: {reuse['median'] / recompute['median']:.2f}x time, "
-            f"{reuse['computed'] / recompute['computed']:.2f}x prompt tokens computed"
-        )
+        for suffix in ("", ", 1st token"):
+            reuse, recompute = figures["reuse" + suffix], figures["recompute" + suffix]
+            print(
+                f"  reuse / recompute{suffix}: {reuse['median'] / recompute['median']:.2f}x "
+                f"time, {reuse['computed'] / recompute['computed']:.2f}x prompt tokens computed"
+            )
         del sides
         if args.no_tiles:
             return
