@@ -5,7 +5,8 @@ reach these machines), so their answers are noise. Accuracy needs a real model o
 
 For each family, one 1600 x 1200 part (tiles of 896, overlap 0.15: 2 x 2 tiles + the whole):
 - whole only: one prompt per part (the baseline);
-- tiles, one by one (`batch_size: 1`): five `generate` calls per part;
+- tiles, one by one (`batch_size: 1`): five `generate` calls per part, each reusing its
+  prefix's key/value cache (the instructions here: no references) unless `--prefix-cache 0`;
 - tiles, batched (`batch_size: 8`): one `generate` of five rows per part;
 and the time `output_logits` plus reading the outcome's probability add to a whole-only call
 (measured against a plain `generate` of the same inputs). Rounds alternate the sides, the
@@ -44,13 +45,14 @@ def part_image() -> np.ndarray:
     return image
 
 
-def chain_for(model_dir: Path, tiles: dict | None, batch_size: int):
+def chain_for(model_dir: Path, tiles: dict | None, batch_size: int, prefix_cache: int = 8):
     engine = {
         "engine": "transformers",
         "model": str(model_dir),
         "max_new_tokens": NEW_TOKENS,
         "batch_size": batch_size,
         "device": "cpu",
+        "prefix_cache": prefix_cache,
     }
     data = {"name": "bench", "version": 1, "prompt": "Inspect.", "engines": [engine]}
     if tiles:
@@ -96,21 +98,28 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--families", nargs="*", default=list(FAMILIES))
+    parser.add_argument(
+        "--prefix-cache", type=int, default=8, help="the engine's prefix_cache (0: recompute)"
+    )
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)
     image = part_image()
     tiles = {"size": 896, "overlap": 0.15}
-    print(f"part {image.shape[1]}x{image.shape[0]}, tiles {tiles}, {NEW_TOKENS} new tokens")
+    print(
+        f"part {image.shape[1]}x{image.shape[0]}, tiles {tiles}, {NEW_TOKENS} new tokens, "
+        f"prefix_cache {args.prefix_cache} (a batch never reuses; the wide model's figures: "
+        "bench/prefix_reuse.py)"
+    )
     print("accuracy: not measurable here (random weights); this is cost only")
     with tempfile.TemporaryDirectory() as folder:
         for family in args.families:
             model_dir = build_tiny_model(family, Path(folder) / family)
             sides = {
-                "whole": chain_for(model_dir, None, 8),
-                "tiles 1 by 1": chain_for(model_dir, tiles, 1),
-                "tiles batched": chain_for(model_dir, tiles, 8),
+                "whole": chain_for(model_dir, None, 8, args.prefix_cache),
+                "tiles 1 by 1": chain_for(model_dir, tiles, 1, args.prefix_cache),
+                "tiles batched": chain_for(model_dir, tiles, 8, args.prefix_cache),
             }
             for chain in sides.values():  # warm up: first calls pay one-off costs
                 chain.judge(image)

@@ -20,7 +20,7 @@ from inspector.judges.answers import BoxConvention, read_verdict
 from inspector.judges.engines.lmdeploy import gpu_problem, messages, response_format
 from inspector.judges.engines.ovis2 import IMAGE_PLACEHOLDER, conversation, decode
 from inspector.judges.gpu import cuda_device_count
-from inspector.judges.prompt import Reference, build_prompt
+from inspector.judges.prompt import AFTER_THE_PART, Reference, build_prompt
 from inspector.judges.structured import verdict_schema
 from inspector.recipes import parse_recipe
 
@@ -72,7 +72,9 @@ def test_lmdeploy_gets_the_prompt_as_openai_style_messages_with_lossless_images(
     system, user = messages(prompt)
     assert system == {"role": "system", "content": prompt.system}
     kinds = [item["type"] for item in user["content"]]
-    assert kinds == ["text", "image_url", "text", "image_url", "text"]
+    # Instructions, the reference (labelled), the part (labelled), the reminder: the prefix
+    # that lmdeploy's prefix caching reuses comes first.
+    assert kinds == ["text", "text", "image_url", "text", "image_url", "text"]
     sent = [item["image_url"]["url"] for item in user["content"] if item["type"] == "image_url"]
     for url, expected in zip(sent, (good, part), strict=True):
         header, data = url.split(",", 1)
@@ -100,7 +102,8 @@ def test_ovis2_conversation_puts_each_image_where_the_prompt_has_it():
     assert human["from"] == "human"
     assert human["value"].count(IMAGE_PLACEHOLDER) == len(images) == 2
     assert human["value"].index("Image 1: <image>") < human["value"].index("Image 2: <image>")
-    assert human["value"].index("Image 2: <image>") < human["value"].index("Answer with one JSON")
+    assert human["value"].index("Answer with one JSON") < human["value"].index("Image 1: <image>")
+    assert human["value"].endswith(AFTER_THE_PART)
     # PIL images in RGB: the reference first, then the part.
     assert np.array_equal(np.asarray(images[0]), good[..., ::-1])
     assert np.array_equal(np.asarray(images[1]), part[..., ::-1])

@@ -11,6 +11,8 @@ import hashlib
 import logging
 import os
 import threading
+from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +20,7 @@ from pydantic import Field
 
 from inspector.errors import EngineUnavailable
 from inspector.judges.answers import BoxConvention
+from inspector.judges.engines.prefix_cache import PrefixCache, given_cache
 from inspector.judges.failures import first_line
 from inspector.judges.judge import Generation, Judge, Progress
 from inspector.judges.local_model import (
@@ -40,6 +43,11 @@ class TransformersSettings(LocalModelSettings):
     engine: Literal["transformers"] = "transformers"
     # Prompts generated together (a part's tiles): one batched `generate`. 1: one by one.
     batch_size: int = Field(default=8, ge=1, le=64)
+    # Prefixes (system prompt, instructions, references, examples) whose key/value cache is
+    # kept and reused for every part, the most recently used: one per view (the whole, each
+    # tile). 0: every part computes its whole prompt. Each costs the prefix's cache in memory
+    # (layers x 2 x key/value heads x head size x tokens).
+    prefix_cache: int = Field(default=8, ge=0, le=64)
 
 
 class TransformersJudge(Judge):
@@ -57,6 +65,10 @@ class TransformersJudge(Judge):
         self._drop_tokens: list[str] = []
         self._model_type = ""
         self._lock = threading.Lock()  # one generate at a time on one model
+        self._prefixes = None  # the reused prefix caches (prefix_cache.PrefixCache)
+        # Prompt tokens the model computed for the last prompt (all of them, or those after
+        # a reused prefix).
+        self.computed_prompt_tokens: int | None = None
 
     def load(self, progress: Progress | None = None) -> None:
         if self._model is not None:
@@ -94,6 +106,7 @@ class TransformersJudge(Judge):
             t for t in self._tokenizer.all_special_tokens if t not in _THINK_MARKERS
         ]
         self._model_type = getattr(model.config, "model_type", "")
+        self._prefixes = PrefixCache(self._model, processor, self.settings.prefix_cache)
         self.model_revision = (
             store_revision(name, self.settings.revision)
             or self.settings.revision
@@ -170,6 +183,9 @@ class TransformersJudge(Judge):
                 return_dict_in_generate=True,
                 **self._generate_options(inputs),
             )
+            # No prefix reuse in a batch: its rows' prefixes differ (a tile's references are cut
+            # like the tile) and are padded on the left.
+            self.computed_prompt_tokens = int(inputs["attention_mask"].sum())
             rows = []
             for row in range(len(prompts)):
                 new_tokens = _until_end(output.sequences[row, padded_length:], self._end_ids())
@@ -199,22 +215,26 @@ class TransformersJudge(Judge):
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         import torch
+        from PIL import Image
 
         inputs = self.encode(prompt)
-        model = self._model
         prompt_length = inputs["input_ids"].shape[1]
         with self._lock, torch.inference_mode():
-            output = model.generate(
-                **inputs,
-                max_new_tokens=self.settings.max_new_tokens,
-                do_sample=False,
-                # The raw logits of each step (before any processor of the generation config,
-                # a repetition penalty say): the model's own distribution, for the measured
-                # confidence. One row per new token, dropped once read below.
-                output_logits=True,
-                return_dict_in_generate=True,
-                **self._generate_options(inputs),
-            )
+            # The prefix's key/value cache, computed once per recipe (and view), continued
+            # here: the model computes only the part's tokens, the vision tower only its images.
+            try:
+                reuse = self._prefixes.reuse(
+                    prompt, inputs, lambda parts: _messages(replace(prompt, parts=parts), Image)
+                )
+            except Exception as exc:
+                reuse = self._stop_reusing(exc)
+            try:
+                output = self._generate_from(inputs, reuse, prompt_length)
+            except Exception as exc:
+                if reuse is None:
+                    raise
+                self._stop_reusing(exc)
+                output = self._generate_from(inputs, None, prompt_length)
             new_tokens = output.sequences[0, prompt_length:]
             logprobs = _chosen_logprobs(output.logits, new_tokens, row=0)
         text = self._decode(new_tokens)
@@ -227,6 +247,32 @@ class TransformersJudge(Judge):
             model_height=height,
             token_logprobs=self._token_logprobs(new_tokens.tolist(), logprobs),
         )
+
+    def _stop_reusing(self, exc: Exception) -> None:
+        """A checkpoint prefix reuse was not proved on failed with it: this part and every
+        later one compute their whole prompt."""
+        log.warning("prefix reuse failed (%s); every part computes its whole prompt", exc)
+        self._prefixes.disable()
+
+    def _generate_from(self, inputs, reuse, prompt_length: int):
+        """`generate` on the whole prompt, or continuing from its reused prefix."""
+        given, options, context = inputs, {}, nullcontext()
+        if reuse is not None:
+            given, options, context = reuse.inputs, {"cache": reuse.cache}, given_cache(self._model)
+        self.computed_prompt_tokens = prompt_length - (reuse.cached_tokens if reuse else 0)
+        with context:
+            return self._model.generate(
+                **given,
+                **options,
+                max_new_tokens=self.settings.max_new_tokens,
+                do_sample=False,
+                # The raw logits of each step (before any processor of the generation config,
+                # a repetition penalty say): the model's own distribution, for the measured
+                # confidence. One row per new token, dropped once read below.
+                output_logits=True,
+                return_dict_in_generate=True,
+                **self._generate_options(inputs),
+            )
 
     def _generate_options(self, inputs) -> dict:
         """More keyword arguments for `generate` (none here; a test forces an answer with a
