@@ -129,3 +129,30 @@ def test_asking_for_cuda_on_a_machine_without_it_is_explained(tiny_models, tmp_p
     judge = build_chain(load_recipe(path), str(path)).judges[0]
     with pytest.raises(EngineUnavailable, match="no usable CUDA GPU"):
         judge.load()
+
+
+def test_sampled_looks_are_sampled_and_the_first_is_greedy(tiny_models, pcb, tmp_path):
+    """agreement.samples in process: the first look is the greedy answer, the others are
+    sampled at the recipe's temperature (random weights at 1.5 write something else)."""
+    import torch
+
+    part, good = pcb
+    model = tiny_models["qwen2_5_vl"]
+    (tmp_path / "greedy").mkdir()
+    (tmp_path / "sampled").mkdir()
+    greedy_judge, _ = _judge(tmp_path / "greedy", model, roi=ROI)
+    greedy_judge.set_references([good])
+    greedy_judge.load()
+    greedy = greedy_judge.judge(part).attempts[0].raw_text
+    judge, _ = _judge(
+        tmp_path / "sampled", model, roi=ROI, agreement={"samples": 3, "temperature": 1.5}
+    )
+    judge.set_references([good])
+    judge.load()
+    torch.manual_seed(0)
+    verdict = judge.judge(part)
+    first, *sampled = [a.raw_text for a in verdict.attempts]
+    assert len(sampled) == 2
+    assert first == greedy
+    assert any(text != greedy for text in sampled)
+    assert verdict.outcome is Outcome.UNSURE

@@ -56,6 +56,7 @@ class TransformersJudge(Judge):
     settings: TransformersSettings
     requires = ("torch", "transformers")
     extra = "local"
+    samples_vary = True  # a sampled look (agreement.samples) samples at its temperature
 
     def __init__(self, settings: TransformersSettings, recipe) -> None:
         super().__init__(settings, recipe)
@@ -157,7 +158,9 @@ class TransformersJudge(Judge):
     ) -> list[Generation | Exception]:
         """Several prompts (a part's tiles) in one batched `generate`: the model's weights are
         read once per step for all of them. A failure fails them all."""
-        if len(prompts) < 2 or self.settings.batch_size < 2:
+        sampled = any(p.temperature is not None for p in prompts)
+        if len(prompts) < 2 or self.settings.batch_size < 2 or sampled:
+            # Sampled looks one by one: a batch shares one decoding rule.
             return super()._generate_batch(prompts, convention)
         results: list[Generation | Exception] = []
         size = self.settings.batch_size
@@ -229,12 +232,12 @@ class TransformersJudge(Judge):
             except Exception as exc:
                 reuse = self._stop_reusing(exc)
             try:
-                output = self._generate_from(inputs, reuse, prompt_length)
+                output = self._generate_from(inputs, reuse, prompt_length, prompt.temperature)
             except Exception as exc:
                 if reuse is None:
                     raise
                 self._stop_reusing(exc)
-                output = self._generate_from(inputs, None, prompt_length)
+                output = self._generate_from(inputs, None, prompt_length, prompt.temperature)
             new_tokens = output.sequences[0, prompt_length:]
             logprobs = _chosen_logprobs(output.logits, new_tokens, row=0)
         text = self._decode(new_tokens)
@@ -254,18 +257,22 @@ class TransformersJudge(Judge):
         log.warning("prefix reuse failed (%s); every part computes its whole prompt", exc)
         self._prefixes.disable()
 
-    def _generate_from(self, inputs, reuse, prompt_length: int):
-        """`generate` on the whole prompt, or continuing from its reused prefix."""
+    def _generate_from(self, inputs, reuse, prompt_length: int, temperature: float | None = None):
+        """`generate` on the whole prompt, or continuing from its reused prefix; greedy, or
+        sampled at `temperature` (a recipe's agreement.samples)."""
         given, options, context = inputs, {}, nullcontext()
         if reuse is not None:
             given, options, context = reuse.inputs, {"cache": reuse.cache}, given_cache(self._model)
+        sampling: dict = {"do_sample": False}
+        if temperature is not None:
+            sampling = {"do_sample": True, "temperature": temperature, "top_k": 0, "top_p": 1.0}
         self.computed_prompt_tokens = prompt_length - (reuse.cached_tokens if reuse else 0)
         with context:
             return self._model.generate(
                 **given,
                 **options,
                 max_new_tokens=self.settings.max_new_tokens,
-                do_sample=False,
+                **sampling,
                 # The raw logits of each step (before any processor of the generation config,
                 # a repetition penalty say): the model's own distribution, for the measured
                 # confidence. One row per new token, dropped once read below.
