@@ -9,10 +9,8 @@ shows a dead screen.
 
 from __future__ import annotations
 
-from pathlib import Path
+from inspector.config import ASSETS, DEMO_RECIPE
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
-DEMO_RECIPE = ASSETS / "demo" / "recipe.yaml"
 DEMO_REFERENCE_RECIPE = ASSETS / "demo" / "recipe-reference.yaml"
 DEMO_SOURCE = f"folder:{ASSETS / 'demo' / 'camera'}?loop=1&fps=1"
 
@@ -20,7 +18,9 @@ DEMO_SOURCE = f"folder:{ASSETS / 'demo' / 'camera'}?loop=1&fps=1"
 def demo_recipe() -> tuple[str, str | None]:
     """The demo's recipe for this machine, and a notice when it is not the model's: the demo
     recipe where its local model is installed, else the model-free reference recipe."""
-    missing = _missing_local_models(DEMO_RECIPE)
+    from inspector.station.models_in_use import missing_local_models
+
+    missing = missing_local_models(DEMO_RECIPE)
     if not missing:
         return str(DEMO_RECIPE), None
     notice = (
@@ -30,13 +30,3 @@ def demo_recipe() -> tuple[str, str | None]:
         "import FILE` of a bundle made elsewhere with `inspector models export`."
     )
     return str(DEMO_REFERENCE_RECIPE), notice
-
-
-def _missing_local_models(recipe: Path) -> list[str]:
-    import yaml
-
-    from inspector.judges.local_model import installed
-
-    engines = (yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}).get("engines") or []
-    local = [e for e in engines if e.get("engine") in ("transformers", "ovis2")]
-    return [e["model"] for e in local if not installed(e["model"], e.get("revision"))]
