@@ -224,8 +224,12 @@ def _headless(
             done.set()
 
     station = start(runner, on_event)
+    from inspector.station.watchdog import Watchdog  # systemd's, where systemd started us
+
+    watchdog = Watchdog(station).start()
     run_until_stopped(station.stop, done)
     station.wait()
+    watchdog.stop()
     if station.publishing is not None:
         for report in station.publishing.reports():
             _progress(report.line())

@@ -220,6 +220,9 @@ def test_the_systemd_unit_passes_systemd_analyze(tmp_path):
     service = unit["Service"]
     assert service["ExecStart"].startswith("@INSPECTOR@ run")
     assert service["Restart"] == "on-failure"
+    # The station's watchdog (tests/station/test_watchdog.py): READY=1, then fed while healthy.
+    assert service["Type"] == "notify" and service["NotifyAccess"] == "main"
+    assert int(service["WatchdogSec"]) > 0
     assert service["StandardOutput"] == service["StandardError"] == "journal"
     assert unit["Install"]["WantedBy"] == "default.target"
     analyze = shutil.which("systemd-analyze")
