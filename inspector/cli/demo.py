@@ -27,6 +27,7 @@ def demo_recipe() -> tuple[str, str | None]:
         f"the demo's model {missing[0]} is not installed on this station, so the demo judges "
         "with the model-free reference recipe. To judge with the model, set it up once: "
         f"`inspector models pull {missing[0]}` on a connected station, or `inspector models "
-        "import FILE` of a bundle made elsewhere with `inspector models export`."
+        "import FILE` (or the window's Models page) of a bundle made elsewhere with "
+        "`inspector models export`."
     )
     return str(DEMO_REFERENCE_RECIPE), notice
