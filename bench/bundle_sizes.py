@@ -3,6 +3,8 @@ each of ui, cameras, line, local; and the station's set (installer/requirements.
 
 How it is measured (nothing estimated): each set is resolved as installer/lock.sh resolves the
 locks (`uv pip compile --generate-hashes`, Linux x86_64, CPython 3.11, .ci/constraints.txt),
+held to the versions the committed locks pin (requirements.lock and requirements-dev.lock as
+constraints, so each set is what build-offline.sh would carry today),
 then its wheels are downloaded as build-offline.sh downloads them (`pip download --no-deps
 --require-hashes --only-binary=:all:`) into one folder (a wheel shared by two sets is fetched
 once), and each set's bytes are the sum of its own wheel files, plus the application (the
@@ -51,11 +53,22 @@ def _uv(tools: Path) -> Path:
     return env / "bin" / "uv"
 
 
-def resolve(uv: Path, extras: list[str], out: Path) -> dict[str, str]:
+def pinned_versions(out: Path) -> Path:
+    """The committed locks' pins as a plain constraints file (no hashes)."""
+    pins = {}
+    for name in ("requirements-dev.lock", "requirements.lock"):
+        for line in (ROOT / "installer" / name).read_text().splitlines():
+            if match := PIN.match(line):
+                pins[_name(match.group(1))] = match.group(2)
+    out.write_text("".join(f"{name}=={version}\n" for name, version in sorted(pins.items())))
+    return out
+
+
+def resolve(uv: Path, extras: list[str], out: Path, pinned: Path) -> dict[str, str]:
     command = [
         uv, "pip", "compile", "--quiet", "--generate-hashes", "--python-version", "3.11",
         "--python-platform", "x86_64-manylinux_2_28", "-c", ROOT / ".ci" / "constraints.txt",
-        ROOT / "pyproject.toml", "-o", out,
+        "-c", pinned, ROOT / "pyproject.toml", "-o", out,
     ]  # fmt: skip
     for extra in extras:
         command += ["--extra", extra]
@@ -106,12 +119,13 @@ def main() -> int:
     args.wheels.mkdir(parents=True, exist_ok=True)
     tools = Path(tempfile.mkdtemp(prefix="bundle-sizes-"))
     uv = _uv(tools)
+    pinned = pinned_versions(tools / "pinned.txt")
     download(ROOT / "installer" / "build.lock", args.wheels)
     app = application_bytes()
     rows = []
     for label, extras in SETS.items():
         lock = tools / f"{label.split()[0]}.lock"
-        pins = resolve(uv, extras, lock)
+        pins = resolve(uv, extras, lock, pinned)
         download(lock, args.wheels)
         files = files_of(args.wheels)
         total, missing = 0, []

@@ -33,11 +33,16 @@ def test_a_new_station_opens_on_the_model_free_demo_with_a_notice_and_a_live_ima
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    import inspector.judges.model_store as model_store
     from inspector.cli import main
     from inspector.ui.app import application
     from inspector.ui.main_window import MainWindow
 
     monkeypatch.setenv("INSPECTOR_CONFIG", str(tmp_path / "station.yaml"))  # none saved yet
+    # What `main` sets for this process, put back after the test: the data directory in the
+    # environment and the model store's.
+    monkeypatch.setenv("INSPECTOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(model_store, "_data_dir", None)
     monkeypatch.delenv("INSPECTOR_MODEL_STORE", raising=False)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     app = application()
