@@ -6,6 +6,12 @@
 #   bench/clone_to_verdict.sh [REPO] [install.sh options, e.g. --offline BUNDLE]
 # REPO: what to clone (default: this checkout). Online, pip reads this machine's pip
 # configuration; PIP_CONFIG_FILE=/dev/null makes it PyPI alone. Needs a few GB of disk (torch).
+# Measured 2026-11-30 on the 2-core development machine, load average 8-12 (other jobs), the
+# station's requirements.lock (torch 2.14.1 with CUDA wheels, 3.3 GB), no display:
+#   online, PyPI alone (PIP_CONFIG_FILE=/dev/null, no pip cache): install 737 s, first verdict
+#     744 s after the clone began;
+#   offline (`--offline DIR`, the lock's wheels on the local disk, PIP_CONFIG_FILE=/dev/null):
+#     install 264 s, first verdict 268 s.
 set -euo pipefail
 repo=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 [ $# -gt 0 ] && shift
