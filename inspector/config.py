@@ -10,6 +10,10 @@ APP_NAME = "inspector"
 # The station stops (FAULT) when the data directory has less free space than this, before the
 # disk is full: what is left holds the journal of the parts that could not be recorded.
 DEFAULT_MIN_FREE_DISK_MB = 500
+# The demo shipped with the code (its recipe names the demo's model): read by the commands, the
+# doctor and the window's Models page.
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+DEMO_RECIPE = ASSETS / "demo" / "recipe.yaml"
 
 
 @dataclass(frozen=True)

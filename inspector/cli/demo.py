@@ -9,10 +9,8 @@ shows a dead screen.
 
 from __future__ import annotations
 
-from pathlib import Path
+from inspector.config import ASSETS, DEMO_RECIPE
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
-DEMO_RECIPE = ASSETS / "demo" / "recipe.yaml"
 DEMO_REFERENCE_RECIPE = ASSETS / "demo" / "recipe-reference.yaml"
 DEMO_SOURCE = f"folder:{ASSETS / 'demo' / 'camera'}?loop=1&fps=1"
 
@@ -20,23 +18,16 @@ DEMO_SOURCE = f"folder:{ASSETS / 'demo' / 'camera'}?loop=1&fps=1"
 def demo_recipe() -> tuple[str, str | None]:
     """The demo's recipe for this machine, and a notice when it is not the model's: the demo
     recipe where its local model is installed, else the model-free reference recipe."""
-    missing = _missing_local_models(DEMO_RECIPE)
+    from inspector.station.models_in_use import missing_local_models
+
+    missing = missing_local_models(DEMO_RECIPE)
     if not missing:
         return str(DEMO_RECIPE), None
     notice = (
         f"the demo's model {missing[0]} is not installed on this station, so the demo judges "
         "with the model-free reference recipe. To judge with the model, set it up once: "
         f"`inspector models pull {missing[0]}` on a connected station, or `inspector models "
-        "import FILE` of a bundle made elsewhere with `inspector models export`."
+        "import FILE` (or the window's Models page) of a bundle made elsewhere with "
+        "`inspector models export`."
     )
     return str(DEMO_REFERENCE_RECIPE), notice
-
-
-def _missing_local_models(recipe: Path) -> list[str]:
-    import yaml
-
-    from inspector.judges.local_model import installed
-
-    engines = (yaml.safe_load(recipe.read_text(encoding="utf-8")) or {}).get("engines") or []
-    local = [e for e in engines if e.get("engine") in ("transformers", "ovis2")]
-    return [e["model"] for e in local if not installed(e["model"], e.get("revision"))]

@@ -224,8 +224,12 @@ def _headless(
             done.set()
 
     station = start(runner, on_event)
+    from inspector.station.watchdog import Watchdog  # systemd's, where systemd started us
+
+    watchdog = Watchdog(station).start()
     run_until_stopped(station.stop, done)
     station.wait()
+    watchdog.stop()
     if station.publishing is not None:
         for report in station.publishing.reports():
             _progress(report.line())
@@ -497,7 +501,9 @@ def can_show_window() -> bool:
             "inspector: no screen (DISPLAY is not set): running the demo headless", file=sys.stderr
         )
         return False
-    failure = _qt_start_failure()
+    from inspector.station.doctor import QT_XCB_DEBS, qt_start_failure  # the doctor's probe
+
+    failure = qt_start_failure()
     if failure is not None:
         from inspector.cli.escapes import visible
 
@@ -509,39 +515,3 @@ def can_show_window() -> bool:
         )
         return False
     return True
-
-
-# The system libraries Qt's xcb platform plugin loads (PySide6 wheels do not carry them).
-QT_XCB_DEBS = (
-    "libxcb-cursor0",
-    "libxcb-icccm4",
-    "libxcb-keysyms1",
-    "libxcb-image0",
-    "libxcb-render-util0",
-    "libxcb-shape0",
-    "libxcb-xkb1",
-    "libxkbcommon-x11-0",
-    "libegl1",
-    "libfontconfig1",
-    "libdbus-1-3",
-)
-
-
-def _qt_start_failure() -> str | None:
-    """Why Qt cannot open its platform here, or None. Tried in a child process: a Qt that
-    cannot load its platform plugin aborts the process (SIGABRT), which would leave the
-    operator a dead screen instead of the headless demo."""
-    import subprocess
-
-    probe = "from PySide6.QtWidgets import QApplication; QApplication([])"
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30
-        )
-    except subprocess.TimeoutExpired:
-        return "Qt did not start within 30 s"
-    if result.returncode == 0:
-        return None
-    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-    said = next((line for line in lines if "plugin" in line.lower()), lines[-1] if lines else "")
-    return said or f"Qt exited with code {result.returncode}"

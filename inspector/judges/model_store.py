@@ -299,6 +299,18 @@ class ModelStore:
         return installed
 
 
+def bundle_size(source: Path) -> int:
+    """The bytes an import of `source` reads (its manifest's total, or a plain folder's files),
+    for a progress bar; raises InputError for what is neither a bundle nor a folder."""
+    source = Path(source).expanduser()
+    if not source.exists():
+        raise InputError(f"{source}: no such file or folder")
+    with _BundleReader(source) as bundle:
+        if bundle.manifest is not None:
+            return bundle.manifest.size
+    return sum((source / rel).stat().st_size for rel in _walk(source))
+
+
 # ---- files and hashes
 
 

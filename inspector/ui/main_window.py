@@ -23,9 +23,11 @@ from inspector.store.audit.users import Identity, Permission
 from inspector.ui import audit_view, users_view
 from inspector.ui.account_menu import AccountMenu, PersonGate
 from inspector.ui.bridge import StationBridge
+from inspector.ui.doctor_view import DoctorView
 from inspector.ui.evaluation_view import EvaluationView
 from inspector.ui.header import Header, RunState
 from inspector.ui.history_view import HistoryView
+from inspector.ui.models_view import ModelsView
 from inspector.ui.recipe_editor import RecipeEditor
 from inspector.ui.review_view import ReviewView
 from inspector.ui.settings_view import SettingsView
@@ -81,6 +83,10 @@ class MainWindow(QMainWindow):
         self.settings_tab.setWidgetResizable(True)
         self.settings_tab.setWidget(self.settings_view)
         self.tabs.addTab(self.settings_tab, "Settings")
+        self.models_view = ModelsView(settings, profile)  # the model store: import, verify
+        self.tabs.addTab(self.models_view, "Models")
+        self.doctor_view = DoctorView(settings, profile)  # `inspector doctor`, in the window
+        self.tabs.addTab(self.doctor_view, "Doctor")
         # The header above every tab: run state, recipe, user, review count.
         self.header = Header()
         self.header.set_user(identity)

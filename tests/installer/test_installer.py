@@ -5,6 +5,7 @@ answer their usage, a wheelhouse made from a lock installs with no index at all 
 from __future__ import annotations
 
 import configparser
+import json
 import re
 import shutil
 import subprocess
@@ -154,19 +155,32 @@ def _pip_env() -> dict[str, str]:
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # a wheelhouse of about 100 MB, then a venv, on a 2-core runner
 def test_an_offline_install_from_the_wheelhouse_runs_the_demo(tmp_path):
-    """The core set (what the model-free demo needs) from a wheelhouse, with no index at all, into
-    a fresh venv; the installed `inspector` then judges the demo headless."""
-    wheels, venv = tmp_path / "wheels", tmp_path / "venv"
-    locks = [INSTALLER / "requirements-core.lock", INSTALLER / "build.lock"]
+    """The core set (what the model-free demo needs) and a model, as build-offline.sh bundles
+    them, installed with no index at all into a fresh venv; the model is in the store, verified,
+    and the installed `inspector` judges the demo headless."""
+    from tests.installer.test_offline_bundle import MODEL_ID, store_with_model
+
+    data = tmp_path / "data"
+    source = store_with_model(tmp_path / "build-station")
+    bundle, venv = tmp_path / "bundle", tmp_path / "venv"
     made = subprocess.run(
-        [INSTALLER / "wheelhouse.sh", wheels, *locks],
+        [
+            INSTALLER / "build-offline.sh",
+            bundle,
+            "--lock",
+            INSTALLER / "requirements-core.lock",
+            "--data-dir",
+            source,
+            "--models",
+            MODEL_ID,
+        ],
         capture_output=True,
         text=True,
         timeout=600,
         env=_pip_env(),
     )
     assert made.returncode == 0, made.stderr
-    # Nothing but the wheelhouse: no index, and not this machine's pip.conf (its find-links).
+    # Nothing but the bundle: no index, and not this machine's pip.conf (its find-links).
     share = tmp_path / "share"
     env = {
         **_pip_env(),
@@ -174,16 +188,25 @@ def test_an_offline_install_from_the_wheelhouse_runs_the_demo(tmp_path):
         "PIP_FIND_LINKS": "",
         "PIP_CONFIG_FILE": "/dev/null",
         "XDG_DATA_HOME": str(share),
+        "INSPECTOR_DATA_DIR": str(data),
     }
     installed = subprocess.run(
-        [INSTALLER / "install.sh", "--offline", wheels, "--lock", locks[0], "--no-start"],
+        [bundle / "inspector" / "installer" / "install.sh", "--offline", bundle, "--no-start"],
         capture_output=True,
         text=True,
         timeout=600,
         env=env,
     )
     assert installed.returncode == 0, installed.stderr
-    data = tmp_path / "data"
+    assert f"installed {MODEL_ID}" in installed.stdout
+    listed = subprocess.run(
+        [venv / "bin" / "inspector", "--data-dir", data, "models", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    [model] = json.loads(listed.stdout)["models"]
+    assert model["id"] == MODEL_ID and model["verified"]
     run = subprocess.run(
         [venv / "bin" / "inspector", "--data-dir", data, "run", "--max-parts", "3"],
         capture_output=True,
@@ -220,6 +243,9 @@ def test_the_systemd_unit_passes_systemd_analyze(tmp_path):
     service = unit["Service"]
     assert service["ExecStart"].startswith("@INSPECTOR@ run")
     assert service["Restart"] == "on-failure"
+    # The station's watchdog (tests/station/test_watchdog.py): READY=1, then fed while healthy.
+    assert service["Type"] == "notify" and service["NotifyAccess"] == "main"
+    assert int(service["WatchdogSec"]) > 0
     assert service["StandardOutput"] == service["StandardError"] == "journal"
     assert unit["Install"]["WantedBy"] == "default.target"
     analyze = shutil.which("systemd-analyze")

@@ -1,0 +1,384 @@
+"""What a station needs, checked one line each, with what to do: `inspector doctor` prints
+these checks and the window's Doctor page shows them (one implementation for both).
+
+Each check returns a `Check` (OK, WARN or FAIL, what was found, what to do). FAIL: the station
+cannot work as set up; WARN: it works with less (no window, no GPU, the demo without its model).
+A check that cannot tell is WARN, never OK. Nothing here loads a model or starts a camera; the
+only peers it reaches are the database and the line outputs named in station.yaml (a TCP
+connection to each broker or endpoint, a bind of each server port); the database is opened as a
+station start opens it (which applies any migration not yet applied). No Qt import: the window
+check starts Qt in a child process (a Qt that cannot load its platform plugin aborts).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from inspector.config import DEMO_RECIPE, Settings, StationProfile
+
+OK, WARN, FAIL = "OK", "WARN", "FAIL"
+MIN_PYTHON = (3, 11)
+_GB = 1 << 30
+
+# The system libraries Qt's xcb platform plugin loads (PySide6 wheels do not carry them).
+QT_XCB_DEBS = (
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-keysyms1",
+    "libxcb-image0",
+    "libxcb-render-util0",
+    "libxcb-shape0",
+    "libxcb-xkb1",
+    "libxkbcommon-x11-0",
+    "libegl1",
+    "libfontconfig1",
+    "libdbus-1-3",
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    found: str
+    fix: str = ""
+
+
+def run_checks(
+    settings: Settings, profile: StationProfile, window_platform: str | None = None
+) -> list[Check]:
+    """Every check, in order; one that breaks says so as WARN and the others still run.
+    `window_platform`: the Qt platform of the window asking (Qt is then known to start)."""
+    checks: list[tuple[str, Callable[[], Check]]] = [
+        ("python", _python),
+        ("extras", _extras),
+        ("window", lambda: _window(window_platform)),
+        ("data", lambda: _data_dir(settings)),
+        ("clock", _clock),
+        ("database", lambda: _database(settings)),
+        ("models", lambda: _models(profile)),
+        ("gpu", _gpu),
+        ("cameras", _cameras),
+        ("line", lambda: _line(profile)),
+    ]
+    results = []
+    for name, check in checks:
+        try:
+            results.append(check())
+        except Exception as exc:  # a check that breaks says so; the others still run
+            results.append(Check(name, WARN, f"could not check ({type(exc).__name__}: {exc})"))
+    return results
+
+
+def qt_start_failure() -> str | None:
+    """Why Qt cannot open its platform here, or None. Tried in a child process: a Qt that
+    cannot load its platform plugin aborts the process (SIGABRT), which would leave the
+    operator a dead screen instead of the headless demo."""
+    import subprocess
+
+    probe = "from PySide6.QtWidgets import QApplication; QApplication([])"
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30
+        )
+    except subprocess.TimeoutExpired:
+        return "Qt did not start within 30 s"
+    if result.returncode == 0:
+        return None
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    said = next((line for line in lines if "plugin" in line.lower()), lines[-1] if lines else "")
+    return said or f"Qt exited with code {result.returncode}"
+
+
+def _python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if tuple(sys.version_info[:2]) < MIN_PYTHON:
+        return Check("python", FAIL, f"Python {version}", "Inspector needs Python 3.11 or newer")
+    return Check("python", OK, f"Python {version} ({sys.executable})")
+
+
+def _extras() -> Check:
+    """Which extras of the installed `inspector` have all their packages installed."""
+    import re
+    from importlib import metadata
+
+    try:
+        requires = metadata.requires("inspector") or []
+    except metadata.PackageNotFoundError:
+        return Check(
+            "extras", WARN, "inspector is not installed as a package", "./installer/install.sh"
+        )
+    wanted: dict[str, list[str]] = {}
+    for line in requires:
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", line)
+        name = re.match(r"[A-Za-z0-9._-]+", line)
+        if extra and name:
+            wanted.setdefault(extra.group(1), []).append(name.group(0))
+    have, lack = [], []
+    for extra, names in sorted(wanted.items()):
+        if extra == "dev":
+            continue
+        (have if all(_installed(n) for n in names) else lack).append(extra)
+    found = f"installed: {', '.join(have) or 'none'}; not installed: {', '.join(lack) or 'none'}"
+    return Check("extras", OK, found)
+
+
+def _installed(distribution: str) -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _window(window_platform: str | None = None) -> Check:
+    import importlib.util
+    import os
+
+    if window_platform is not None:
+        return Check("window", OK, f"Qt runs this window (platform {window_platform})")
+    if importlib.util.find_spec("PySide6") is None:
+        return Check(
+            "window", WARN, "PySide6 is not installed: headless only", "pip install 'inspector[ui]'"
+        )
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        return Check(
+            "window",
+            WARN,
+            "no display (DISPLAY is not set): headless only",
+            "run from the station's desktop session for the window",
+        )
+    failure = qt_start_failure()
+    if failure is not None:
+        return Check(
+            "window",
+            FAIL,
+            f"Qt cannot start: {failure}",
+            f"sudo apt install {' '.join(QT_XCB_DEBS)}",
+        )
+    return Check("window", OK, "Qt starts on this display")
+
+
+def _data_dir(settings) -> Check:
+    import shutil
+    import tempfile
+
+    folder = settings.data_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return Check(
+            "data",
+            FAIL,
+            f"{folder} is not writable ({exc.strerror or exc})",
+            "give the station's user write access, or set --data-dir / INSPECTOR_DATA_DIR",
+        )
+    free = shutil.disk_usage(folder).free
+    found = f"{folder} writable, {free / _GB:.1f} GB free"
+    reserve = settings.min_free_disk_mb << 20
+    if free < reserve:
+        return Check(
+            "data",
+            FAIL,
+            f"{found}, below the {settings.min_free_disk_mb} MB reserve",
+            "free disk space (`inspector purge`), or move the data directory",
+        )
+    if free < max(5 * _GB, 4 * reserve):
+        return Check("data", WARN, f"{found}: evidence fills this soon", "free disk space")
+    return Check("data", OK, found)
+
+
+def _clock() -> Check:
+    import time
+
+    now = time.gmtime()
+    shown = time.strftime("%Y-%m-%d %H:%M UTC", now)
+    if now.tm_year < 2025:
+        return Check(
+            "clock",
+            FAIL,
+            f"the clock says {shown}: records need a sane time",
+            "set the clock (timedatectl set-ntp true)",
+        )
+    return Check("clock", OK, shown)
+
+
+def _database(settings) -> Check:
+    from inspector.errors import InspectorError
+    from inspector.store import Store
+
+    try:
+        with Store.open(settings) as store:
+            revisions = ", ".join(sorted(store.revisions()))
+            differences = store.schema_differences()
+            pragmas = store.connection_pragmas()
+            url = store.url
+    except InspectorError as exc:
+        return Check("database", FAIL, str(exc), "check --database-url / INSPECTOR_DATABASE_URL")
+    if differences:
+        return Check(
+            "database",
+            FAIL,
+            f"{url}: schema differs: {differences[0]}",
+            "run `inspector db` with this version of Inspector",
+        )
+    found = f"{url} reachable, schema at {revisions}"
+    mode = str(pragmas.get("journal_mode", "")).lower()
+    if pragmas and mode != "wal":
+        return Check("database", WARN, f"{found}, journal mode {mode}", "use a local disk (WAL)")
+    return Check("database", OK, found + (", WAL" if pragmas else ""))
+
+
+def _models(profile) -> Check:
+    """The local models the station's recipe (the profile's, else the demo's) names."""
+    import yaml
+
+    from inspector.judges.model_store import ModelStore
+    from inspector.station.models_in_use import local_models, missing_local_models
+
+    recipe = profile.recipe or str(DEMO_RECIPE)
+    store = ModelStore()
+    entries = store.entries()
+    unverified = [m.model_id for m in entries if not m.verified]
+    where = f"store {store.root} ({len(entries)} installed)"
+    try:
+        named = local_models(recipe)
+        missing = missing_local_models(recipe)
+    except (OSError, yaml.YAMLError) as exc:
+        return Check("models", FAIL, f"recipe {recipe}: {exc}", "fix the recipe in station.yaml")
+    if missing:
+        fix = f"inspector models pull {missing[0]} (connected), or inspector models import FILE"
+        if profile.recipe:
+            return Check(
+                "models", FAIL, f"{where}; the recipe's {missing[0]} is not installed", fix
+            )
+        return Check(
+            "models",
+            WARN,
+            f"{where}; the demo's {missing[0]} is not installed: the demo judges model-free",
+            fix,
+        )
+    if unverified:
+        return Check(
+            "models",
+            WARN,
+            f"{where}; not verified: {', '.join(unverified)}",
+            f"inspector models verify {unverified[0]}",
+        )
+    names = ", ".join(m.model for m in named) or "no local model"
+    return Check("models", OK, f"{where}; the recipe's {names}: installed")
+
+
+def _gpu() -> Check:
+    from inspector.judges.gpu import cuda_device_count
+
+    count = cuda_device_count()
+    if count == 0:
+        return Check(
+            "gpu",
+            WARN,
+            "no CUDA GPU: a local model runs on the CPU, slowly",
+            "install the NVIDIA driver, or judge through an inference server "
+            "(engine: openai-compatible)",
+        )
+    return Check("gpu", OK, f"{count} CUDA GPU(s)")
+
+
+def _cameras() -> Check:
+    import importlib.util
+
+    from inspector.errors import InspectorError
+
+    parts, missing = [], []
+    if importlib.util.find_spec("harvesters") is not None:
+        from inspector.cameras.gentl import producer_files
+
+        producers = producer_files()
+        parts.append(f"GenTL: Harvesters, {len(producers)} producer(s)")
+    else:
+        missing.append("Harvesters (GenTL)")
+    try:
+        from inspector.cameras.aravis import load_aravis
+
+        load_aravis()
+        parts.append("Aravis (GigE Vision, USB3 Vision)")
+    except InspectorError:
+        missing.append("Aravis (GigE Vision)")
+    found = "; ".join(parts + [f"no {m}" for m in missing]) + "; USB, files, RTSP, HTTP always"
+    if missing:
+        return Check(
+            "cameras",
+            WARN,
+            found,
+            "only for machine-vision cameras: pip install "
+            "'inspector[cameras]' and apt install gir1.2-aravis-0.8",
+        )
+    return Check("cameras", OK, found)
+
+
+def _line(profile) -> Check:
+    import importlib.util
+
+    needs = {"mqtt": "paho", "opcua": "asyncua", "modbus": "pymodbus"}
+    have = [name for name, module in needs.items() if importlib.util.find_spec(module)]
+    used = {url.partition("://")[0].lower() for url in profile.outputs}
+    lacking = sorted(s for s in used if s in needs and s not in have)
+    found = f"libraries for {', '.join(have) or 'no line protocol'}"
+    if lacking:
+        return Check(
+            "line",
+            FAIL,
+            f"{found}; missing for {', '.join(lacking)} (station.yaml outputs)",
+            "pip install 'inspector[line]'",
+        )
+    problems = [p for p in map(_port_problem, profile.outputs) if p]
+    if profile.outputs:
+        found += f"; station.yaml outputs: {', '.join(sorted(used))}"
+    if problems:
+        return Check("line", FAIL, f"{found}; {'; '.join(problems)}", _PORT_FIX)
+    return Check("line", OK, found)
+
+
+_SERVES = {"opcua": 4840, "modbus": 502}  # the station listens: the port must be free
+_REACHES = {"mqtt": 1883, "http": 80, "https": 443}  # the station connects: the peer must answer
+_PORT_FIX = "free the port (another station or process holds it), or start the broker / endpoint"
+
+
+def _port_problem(url: str) -> str | None:
+    """What keeps a station.yaml output from working: a server port already taken, or a broker
+    or endpoint that does not accept a connection within 2 s. Shown as host:port only (a URL
+    may carry a password)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        return f"{scheme}://{parts.hostname}: the port is not a number"
+    host = parts.hostname or ""
+    if scheme in _SERVES:
+        port = port or _SERVES[scheme]
+        try:
+            with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+                probe.bind((host, port))
+        except OSError as exc:
+            return f"{scheme} {host}:{port} cannot be served ({exc.strerror or exc})"
+    elif scheme in _REACHES:
+        port = port or _REACHES[scheme]
+        try:
+            socket.create_connection((host, port), timeout=2).close()
+        except OSError as exc:
+            return f"{scheme} {host}:{port} does not answer ({exc.strerror or exc})"
+    return None
