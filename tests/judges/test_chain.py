@@ -226,7 +226,9 @@ def test_references_leave_only_when_allowed_and_cropped_like_the_part(openai_fak
         for p in openai_fake.requests[-1].body["input"][0]["content"]
         if p["type"] == "input_text"
     ]
-    assert texts[0].startswith("Reference images")
+    # After the instructions, before the part: the stable prefix (judges/prompt.py).
+    assert texts[1].startswith("Reference images")
+    assert texts[-2] == "The part to inspect:"
 
 
 @pytest.mark.parametrize(
