@@ -59,7 +59,7 @@ def run_checks(
         ("clock", _clock),
         ("database", lambda: _database(settings)),
         ("models", lambda: _models(profile)),
-        ("gpu", _gpu),
+        ("gpu", lambda: _gpu(profile)),
         ("cameras", _cameras),
         ("line", lambda: _line(profile)),
     ]
@@ -279,11 +279,12 @@ def _models(profile) -> Check:
     return Check("models", OK, f"{where}; the recipe's {names}: installed")
 
 
-def _gpu() -> Check:
-    from inspector.judges.gpu import cuda_device_count
+def _gpu(profile) -> Check:
+    """CUDA GPUs, and whether the recipe's local model fits the largest one's memory."""
+    from inspector.judges.gpu import cuda_memory_gb
 
-    count = cuda_device_count()
-    if count == 0:
+    gpus = cuda_memory_gb()
+    if not gpus:
         return Check(
             "gpu",
             WARN,
@@ -291,7 +292,50 @@ def _gpu() -> Check:
             "install the NVIDIA driver, or judge through an inference server "
             "(engine: openai-compatible)",
         )
-    return Check("gpu", OK, f"{count} CUDA GPU(s)")
+    return gpu_check(gpus, _recipe_model_need(profile))
+
+
+def gpu_check(gpus: list[float], need: tuple[str, float | None] | None) -> Check:
+    """The GPU check from the GPUs' memory (GB) and the recipe's model and its need (GB)."""
+    from inspector.judges.gpu import gpu_fit_problem
+
+    found = f"{len(gpus)} CUDA GPU(s), {max(gpus):.0f} GB the largest"
+    if need is None or need[1] is None:
+        return Check("gpu", OK, found)
+    model, gb = need
+    problem = gpu_fit_problem(model, gb, gpus)
+    if problem:
+        return Check(
+            "gpu",
+            FAIL,
+            f"{found}; {problem}",
+            "choose a smaller model (`inspector models` lists them with their GPU memory), "
+            "spread it over GPUs (lmdeploy `tp`), or judge through an inference server",
+        )
+    return Check("gpu", OK, f"{found}; the recipe's {model} needs about {gb:.0f} GB")
+
+
+def _recipe_model_need(profile) -> tuple[str, float | None] | None:
+    """The station's recipe's first local model and the GPU memory it needs (GB, or None
+    when unknown); None when the recipe loads no local model."""
+    from inspector.judges.gpu import model_need_gb
+    from inspector.judges.local_model import model_folder
+    from inspector.station.models_in_use import local_models
+
+    named = local_models(profile.recipe or str(DEMO_RECIPE))
+    if not named:
+        return None
+    model = named[0].model
+    try:
+        folder = model_folder(model, named[0].revision)
+    except Exception:  # not a model folder: the models check says so
+        folder = None
+    weights = None
+    if folder is not None:
+        weights = sum(
+            p.stat().st_size for p in folder.rglob("*") if p.suffix in (".safetensors", ".bin")
+        )
+    return model, model_need_gb(model, weights)
 
 
 def _cameras() -> Check:

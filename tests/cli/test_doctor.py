@@ -141,3 +141,23 @@ def test_the_line_outputs_ports_are_checked(tmp_path):
         )
         checks, _ = _doctor(tmp_path, data_dir=tmp_path / "data")
         assert checks["line"]["status"] == "OK"
+
+
+def test_the_gpu_check_weighs_the_recipes_model_against_the_largest_gpu():
+    """The figures a GPU machine would report, through the same check (no GPU here)."""
+    from inspector.judges.gpu import model_need_gb
+    from inspector.station.doctor import gpu_check
+
+    # A preset's figure for its checkpoint, by hub id or by a folder of that name.
+    assert model_need_gb("Qwen/Qwen2.5-VL-7B-Instruct", None) == 18
+    assert model_need_gb("/models/Qwen2.5-VL-7B-Instruct/", None) == 18
+    # Else its weights on disk and a working share; nothing known: no figure.
+    assert model_need_gb("/models/own-net", 8 * 10**9) == 10.0
+    assert model_need_gb("/models/own-net", None) is None
+    tight = gpu_check([24.0, 24.0], ("google/gemma-3-27b-it", 60.0))
+    assert tight.status == "FAIL"
+    assert "needs about 60 GB" in tight.found and "largest GPU here has 24 GB" in tight.found
+    assert "smaller model" in tight.fix
+    roomy = gpu_check([141.0], ("google/gemma-3-27b-it", 60.0))
+    assert roomy.status == "OK" and "needs about 60 GB" in roomy.found
+    assert gpu_check([24.0], None).status == "OK"  # a recipe with no local model
