@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         setup_logging(settings.data_dir, verbose=args.verbose)
         return args.handler(args, settings)
     except InspectorError as exc:
-        from inspector.cli.escapes import visible
+        from inspector.escapes import visible
 
         print(f"inspector: {visible(exc, keep_line_breaks=True)}", file=sys.stderr)
         return exc.exit_code

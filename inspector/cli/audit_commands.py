@@ -7,7 +7,7 @@ import sys
 import time
 
 from inspector.cli.acting import add_user_option, login, open_store
-from inspector.cli.escapes import json_visible, show
+from inspector.escapes import json_visible, show
 
 
 def register(commands) -> None:

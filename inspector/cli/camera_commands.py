@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inspector.cli.escapes import show
+from inspector.escapes import show
 
 
 def register(commands) -> None:

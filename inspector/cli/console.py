@@ -12,8 +12,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from inspector.cli.escapes import visible
 from inspector.domain import Frame, Verdict
+from inspector.escapes import visible
 from inspector.station import InspectionRecorded, PartInspected, StationStats
 from inspector.store import InspectionRecord, Timings
 

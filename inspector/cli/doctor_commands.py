@@ -28,7 +28,7 @@ def _doctor(args, settings) -> int:
     from inspector.station.doctor import FAIL, run_checks
 
     results = run_checks(settings, StationProfile.load())
-    from inspector.cli.escapes import json_visible, show
+    from inspector.escapes import json_visible, show
 
     if args.json:
         print(json_visible([asdict(r) for r in results], indent=2))

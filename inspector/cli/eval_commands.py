@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inspector.cli.acting import add_user_option
-from inspector.cli.escapes import show, visible
+from inspector.escapes import show, visible
 
 if TYPE_CHECKING:
     from inspector.evaluation.evaluate import Step

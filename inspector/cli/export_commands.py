@@ -6,7 +6,7 @@ Every export is an audit entry under the name of the person who made it, with th
 from __future__ import annotations
 
 from inspector.cli.acting import add_user_option, login, open_store, progress_printer
-from inspector.cli.escapes import show
+from inspector.escapes import show
 
 EXPORT_FORMATS = ("csv", "jsonl", "pdf", "bundle")
 

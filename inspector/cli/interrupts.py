@@ -7,7 +7,7 @@ import sys
 import threading
 from collections.abc import Callable
 
-from inspector.cli.escapes import visible
+from inspector.escapes import visible
 
 
 def say(message: str) -> None:

@@ -9,7 +9,7 @@ written again), and deletes its file only after the commit. Only argparse at imp
 
 from __future__ import annotations
 
-from inspector.cli.escapes import show
+from inspector.escapes import show
 
 EXIT_STATUS = (
     "exit status: 0 the journal is empty (replay: everything written); 4 records still wait "

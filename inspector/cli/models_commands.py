@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from inspector.cli.demo import DEMO_RECIPE
-from inspector.cli.escapes import show
+from inspector.escapes import show
 
 
 def register(commands) -> None:
@@ -317,7 +317,7 @@ class _Bar:
     """A progress bar on stderr, redrawn in place on a terminal; elsewhere one line at the end."""
 
     def __init__(self, label: str, total: int = 0) -> None:
-        from inspector.cli.escapes import visible
+        from inspector.escapes import visible
 
         self.label, self.total, self.done = visible(label), total, 0
         self._tty = sys.stderr.isatty()

@@ -6,7 +6,7 @@ The decision is a new row; the model's verdict stays as recorded.
 from __future__ import annotations
 
 from inspector.cli.acting import add_user_option, login, open_store, sign_password
-from inspector.cli.escapes import show
+from inspector.escapes import show
 
 
 def register(commands) -> None:

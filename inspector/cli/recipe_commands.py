@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inspector.cli.acting import add_user_option, login, open_store, sign_password
-from inspector.cli.escapes import show, visible
+from inspector.escapes import show, visible
 
 
 def register(commands) -> None:

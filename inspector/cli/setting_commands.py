@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inspector.cli.acting import add_user_option, login, open_store
-from inspector.cli.escapes import show
+from inspector.escapes import show
 
 
 def register(commands) -> None:

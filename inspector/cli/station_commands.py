@@ -505,7 +505,7 @@ def can_show_window() -> bool:
 
     failure = qt_start_failure()
     if failure is not None:
-        from inspector.cli.escapes import visible
+        from inspector.escapes import visible
 
         print(
             f"inspector: the window cannot start: {visible(failure)}\n"

@@ -13,7 +13,7 @@ from inspector.cli.acting import (
     password,
     sign_password,
 )
-from inspector.cli.escapes import show
+from inspector.escapes import show
 
 
 def register(commands) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from inspector import escapes
 from inspector.cameras.images import UnreadableImage, read_image
 from inspector.domain import Outcome
 from inspector.export.service import export_records
@@ -84,29 +85,10 @@ def utc_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-# What a text box would obey rather than show: controls, bidirectional overrides and isolates,
-# line separators, lone surrogates (the set `cli/escapes.py` makes visible on a terminal).
-_HIDDEN = [
-    *(c for c in range(0x00, 0x20) if c not in (0x09, 0x0A)),
-    0x7F,
-    *range(0x80, 0xA0),
-    0x061C,
-    0x200E,
-    0x200F,
-    0x2028,
-    0x2029,
-    *range(0x202A, 0x202F),
-    *range(0x2066, 0x206A),
-    *range(0xD800, 0xE000),
-]
-_VISIBLE = {c: (f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _HIDDEN} | {0x0D: "\\r"}
-_JSON_VISIBLE = {c: f"\\u{c:04x}" for c in _HIDDEN if c >= 0x7F}
-
-
 def visible(text: str) -> str:
     """`text` with every control and reordering character shown as an escape (line breaks and
     tabs kept), so a model's answer is read as it came, never obeyed (Qt-free)."""
-    return text.translate(_VISIBLE)
+    return escapes.visible(text, keep_line_breaks=True, keep_tabs=True)
 
 
 def pretty_answer(raw: str) -> str:
@@ -122,7 +104,7 @@ def pretty_answer(raw: str) -> str:
         return visible(raw)
     before = raw[:start].strip().removeprefix("```json").removeprefix("```").strip()
     after = raw[end:].strip().removeprefix("```").strip()
-    indented = json.dumps(value, indent=2, ensure_ascii=False).translate(_JSON_VISIBLE)
+    indented = escapes.json_visible(value, indent=2)
     parts = [visible(before), indented, visible(after)]
     return "\n".join(part for part in parts if part)
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from inspector.cli.escapes import visible
+from inspector.escapes import visible
 from tests.support.recipes import recipe_file
 from tests.support.scripted_judge import run_scripted
 

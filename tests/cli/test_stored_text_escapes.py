@@ -128,7 +128,7 @@ def test_eval_prints_a_data_sets_name_and_classes_visibly(hostile, tmp_path):
 
 
 def test_json_visible_keeps_scripts_and_escapes_what_a_terminal_obeys():
-    from inspector.cli.escapes import json_visible
+    from inspector.escapes import json_visible
 
     data = {"name": f"Иванов 部品 {EVIL} \x9b2K \u2066x\u2069 \ud800"}
     text = json_visible(data)

@@ -1,6 +1,6 @@
 """Text from outside (a model's class or reason, a part id, a file name, a camera's message) as
-a terminal may print it: every character that moves the cursor, erases, recolours or reorders
-the line is shown as a visible escape instead of being obeyed.
+a terminal or a text box may show it: every character that moves the cursor, erases, recolours
+or reorders the line is shown as a visible escape instead of being obeyed.
 
 Without this a model's reason such as `ESC[2K CR PASS` blanks a FAIL line and draws a green
 PASS over it. Made visible: the C0 controls (ESC, CR, LF, backspace, tab, NUL ...), DEL, the C1
@@ -36,13 +36,17 @@ _CODES = [
 _TABLE = {code: (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}") for code in _CODES}
 _TABLE |= {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
 _TABLE_KEEPING_LINES = {code: escape for code, escape in _TABLE.items() if code != 0x0A}
+_TABLE_KEEPING_LAYOUT = {code: e for code, e in _TABLE.items() if code not in (0x09, 0x0A)}
 
 
-def visible(text: object, keep_line_breaks: bool = False) -> str:
+def visible(text: object, keep_line_breaks: bool = False, keep_tabs: bool = False) -> str:
     """`text` (or its str) with every control, escape and reordering character made visible.
 
     `keep_line_breaks`: LF stays a line break, for our own messages of several lines (a line
-    break cannot erase or redraw what was printed before it); a verdict line keeps none."""
+    break cannot erase or redraw what was printed before it); a verdict line keeps none.
+    `keep_tabs` (with it): tabs stay too, for a text box (the window's raw answer)."""
+    if keep_line_breaks and keep_tabs:
+        return str(text).translate(_TABLE_KEEPING_LAYOUT)
     return str(text).translate(_TABLE_KEEPING_LINES if keep_line_breaks else _TABLE)
 
 
