@@ -270,30 +270,24 @@ class StationRunner:
         """Switch a running view (the only one, unless named) to the recipe `name` from the
         recipes folder; returns what was selected. InputError, with the reason, where the
         recipe cannot be found or loaded: the view keeps its recipe."""
-        station = self.station
-        if station is None:
-            raise InputError("no station is running")
-        if not self._selecting.acquire(blocking=False):
-            raise InputError("another recipe is being selected; try again once it is done")
-        try:
-            if view is None:
-                if len(station.views) != 1:
-                    names = ", ".join(v.name for v in station.views)
-                    raise InputError(f"this station has several views ({names}): name one")
-                view = station.views[0].name
-            running = self._recipe_paths.get(view)
-            if running is None:
-                raise InputError(f"no view {view!r} runs here")
-            path = find_recipe(self.recipes_dir or running.parent, name)
-            return self._switch(station, view, path, progress)
-        finally:
-            self._selecting.release()
+
+        def named(view_name: str) -> Path:
+            running = self._recipe_paths[view_name]
+            return find_recipe(self.recipes_dir or running.parent, name)
+
+        return self._select(view, named, progress)
 
     def select_recipe_file(
         self, path: str | Path, view: str | None = None, progress: Progress | None = None
     ) -> str:
         """`select_recipe` for a recipe file named by the person at the window (a version the
         recipe editor just saved), not by the line: loaded first, swapped between parts."""
+        return self._select(view, lambda _: Path(path), progress)
+
+    def _select(
+        self, view: str | None, recipe_for: Callable[[str], Path], progress: Progress | None
+    ) -> str:
+        """One switch at a time, of a view that runs here, to the recipe `recipe_for(view)`."""
         station = self.station
         if station is None:
             raise InputError("no station is running")
@@ -307,7 +301,7 @@ class StationRunner:
                 view = station.views[0].name
             if view not in self._recipe_paths:
                 raise InputError(f"no view {view!r} runs here")
-            return self._switch(station, view, Path(path), progress)
+            return self._switch(station, view, recipe_for(view), progress)
         finally:
             self._selecting.release()
 
