@@ -105,11 +105,12 @@ def bench_texture(features: str, train, tested_good, tested_bad, held: bool) -> 
     name = f"texture/{features}"
     settings = texture.TextureSettings(features=features)
     start = time.perf_counter()
-    texture.learn(train[:100], settings)
-    learn_100 = time.perf_counter() - start
-    start = time.perf_counter()
-    learned = texture.learn(train, settings)
-    learn_s = time.perf_counter() - start
+    learned = texture.learn(train[:100], settings)
+    learn_100 = learn_s = time.perf_counter() - start
+    if len(train) > 100:
+        start = time.perf_counter()
+        learned = texture.learn(train, settings)
+        learn_s = time.perf_counter() - start
     size = len(learned.to_bytes())
     engine = {"engine": "texture", "features": features}
     judge = make_judge(engine, recipe(engine), "bench")
@@ -162,7 +163,8 @@ def main() -> None:
         train, tested_good, tested_bad = train[::2], train[1::2], tested_bad[::2]
         print(f"validation split: {len(train)} learnt, {len(tested_good)} good and "
               f"{len(tested_bad)} defective judged")  # fmt: skip
-    for features in ("filters", "learned"):
+    only = [a.split("=", 1)[1] for a in sys.argv if a.startswith("--features=")]
+    for features in only or ("filters", "learned"):
         bench_texture(features, train, tested_good, tested_bad, held=not validation)
     if validation:
         return

@@ -122,21 +122,41 @@ def _net_module():
     return texture_net
 
 
-def _head_on_grid(net, image: np.ndarray, s: TextureSettings) -> np.ndarray:
-    """The network's defect logits at the filter grid's cell centres: (rows, cols)."""
+_NET_EDGE = 3  # network cells (4 pixels at scale) off the edges for an image's peak
+
+
+def _head_on_grid(net, image: np.ndarray, s: TextureSettings) -> tuple[np.ndarray, float]:
+    """The network's defect logits on the filter grid (the highest within a cell's stride of
+    its centre): (rows, cols); and the image's peak, its highest logit `_NET_EDGE` cells off
+    the edges. Chosen on the validation split: the peak over the whole map (AUROC 0.737 alone)
+    beats the grid's own cells (0.648, a defect between centres is missed), and 3 cells off the
+    edge beats 1 (0.668)."""
     tn = _net_module()
     logits = tn.logits(net, tn.level(image, s.scale))
+    e = _NET_EDGE
+    inner = logits[e:-e, e:-e] if min(logits.shape) > 2 * e else logits
+    peak = float(inner.max())
+    logits = cv2.dilate(logits, np.ones((3, 3), np.uint8))
     width, height = scaled_size(image.shape, s.scale)
     top, rows = grid_cells(height, _margin(s), s.stride)
     left, cols = grid_cells(width, _margin(s), s.stride)
     ys = np.minimum((top + s.stride * np.arange(rows)) // tn.STRIDE, logits.shape[0] - 1)
     xs = np.minimum((left + s.stride * np.arange(cols)) // tn.STRIDE, logits.shape[1] - 1)
-    return logits[np.ix_(ys, xs)]
+    return logits[np.ix_(ys, xs)], peak
 
 
-def _fused(filters: np.ndarray, head: np.ndarray, net: dict) -> np.ndarray:
-    """The filter bank's map in its units plus the network's, z-scored on the good images."""
-    return filters / net["filters_unit"] + net["weight"] * (head - net["mean"]) / net["std"]
+def _fused(filters: np.ndarray, head: tuple[np.ndarray, float], net: dict) -> np.ndarray:
+    """The filter bank's map in its units plus the network's, z-scored on the good images,
+    shifted so that its highest cell is the sum of the two maps' highest (the image scores
+    add: chosen on the validation split, where adding the maps cell by cell lost to the
+    filter bank alone, AUROC 0.704 against 0.769, and adding the image scores gained)."""
+    f = filters / net["filters_unit"]
+    grid, peak = head
+    fused = f + net["weight"] * (grid - net["mean"]) / net["std"]
+    if not fused.size:
+        return fused
+    score = float(f.max()) + net["weight"] * (peak - net["mean"]) / net["std"]
+    return fused + (score - float(fused.max()))
 
 
 # -- the learned model ---------------------------------------------------------------------------
@@ -374,7 +394,7 @@ def _learn_net(
         report = lambda done, steps: progress(done, steps, "training the network")  # noqa: E731
     net = tn.train([tn.level(image, s.scale) for image in images], s.net_steps, progress=report)
     heads = [_head_on_grid(net, image, s) for image in images]
-    peaks = np.array([float(h.max()) for h in heads])
+    peaks = np.array([peak for _, peak in heads])
     info = {
         "filters_unit": filters_unit,
         "mean": float(peaks.mean()),
