@@ -57,16 +57,10 @@ from inspector.judges.answers import BoxConvention
 from inspector.judges.good_images import read_good_images
 from inspector.judges.judge import EngineSettings, Generation, Judge, Progress
 from inspector.judges.prompt import Prompt
-from inspector.judges.texture_features import (
-    cell_box,
-    describe,
-    grey,
-    grid_cells,
-    scaled_size,
-)
+from inspector.judges.texture_features import cell_box, describe, grey
 from inspector.recipes import Recipe
 
-FORMAT = 3  # of the artefact; a change of features makes older artefacts unreadable, said so
+FORMAT = 2  # of the artefact; a change of features makes older artefacts unreadable, said so
 MIN_GOOD = 10  # fewer good images leave the memory and its calibration to chance
 _MARK = (255, 0, 255)  # as reference's: magenta outlines for the next engine
 _MARK_PAD = 6
@@ -93,11 +87,6 @@ class TextureSettings(EngineSettings):
     memory: int = Field(default=4000, ge=100, le=100_000)  # good patches kept
     defect_class: str = Field(default="texture", min_length=1, max_length=64)
     max_defects: int = Field(default=20, ge=1)
-    # `learned`: the filter bank's scores plus a small network's, trained on the station from
-    # the good images with synthetic defects (texture_net.py; needs torch, judges slower).
-    features: Literal["filters", "learned"] = "filters"
-    net_steps: int = Field(default=300, ge=10, le=20_000)  # training steps of the network
-    net_weight: float = Field(default=0.2, gt=0)  # of its z-scored map, added to the filters'
 
 
 # -- features (inspector/judges/texture_features.py) ------------------------------------------
@@ -108,55 +97,6 @@ def min_side(settings: TextureSettings) -> int:
 
 def _describe(image: np.ndarray, s: TextureSettings) -> np.ndarray:
     return describe(image, s.scale, s.patch, s.stride, _margin(s))
-
-
-def _net_module():
-    """texture_net, which needs torch: only `features: learned` loads it."""
-    try:
-        from inspector.judges.engines import texture_net
-    except ImportError as exc:
-        raise InputError(
-            f"texture engine: `features: learned` needs torch ({exc}); install Inspector with "
-            "torch, or set `features: filters` (the filter bank alone, no torch)"
-        ) from None
-    return texture_net
-
-
-_NET_EDGE = 3  # network cells (4 pixels at scale) off the edges for an image's peak
-
-
-def _head_on_grid(net, image: np.ndarray, s: TextureSettings) -> tuple[np.ndarray, float]:
-    """The network's defect logits on the filter grid (the highest within a cell's stride of
-    its centre): (rows, cols); and the image's peak, its highest logit `_NET_EDGE` cells off
-    the edges. Chosen on the validation split: the peak over the whole map (AUROC 0.737 alone)
-    beats the grid's own cells (0.648, a defect between centres is missed), and 3 cells off the
-    edge beats 1 (0.668)."""
-    tn = _net_module()
-    logits = tn.logits(net, tn.level(image, s.scale))
-    e = _NET_EDGE
-    inner = logits[e:-e, e:-e] if min(logits.shape) > 2 * e else logits
-    peak = float(inner.max())
-    logits = cv2.dilate(logits, np.ones((3, 3), np.uint8))
-    width, height = scaled_size(image.shape, s.scale)
-    top, rows = grid_cells(height, _margin(s), s.stride)
-    left, cols = grid_cells(width, _margin(s), s.stride)
-    ys = np.minimum((top + s.stride * np.arange(rows)) // tn.STRIDE, logits.shape[0] - 1)
-    xs = np.minimum((left + s.stride * np.arange(cols)) // tn.STRIDE, logits.shape[1] - 1)
-    return logits[np.ix_(ys, xs)], peak
-
-
-def _fused(filters: np.ndarray, head: tuple[np.ndarray, float], net: dict) -> np.ndarray:
-    """The filter bank's map in its units plus the network's, z-scored on the good images,
-    shifted so that its highest cell is the sum of the two maps' highest (the image scores
-    add: chosen on the validation split, where adding the maps cell by cell lost to the
-    filter bank alone, AUROC 0.704 against 0.769, and adding the image scores gained)."""
-    f = filters / net["filters_unit"]
-    grid, peak = head
-    fused = f + net["weight"] * (grid - net["mean"]) / net["std"]
-    if not fused.size:
-        return fused
-    score = float(f.max()) + net["weight"] * (peak - net["mean"]) / net["std"]
-    return fused + (score - float(fused.max()))
 
 
 # -- the learned model ---------------------------------------------------------------------------
@@ -170,7 +110,6 @@ class Learned:
     unit: float  # the highest score of a held-out good image: scores are divided by it
     held_out: np.ndarray  # the held-out good images' scores, in units (calibration)
     meta: dict  # recipe, version, settings, images' hashes, when, how long
-    net: dict[str, np.ndarray] | None = None  # the network's weights (`features: learned`)
 
     def settings_key(self) -> dict:
         return self.meta["settings"]
@@ -186,7 +125,6 @@ class Learned:
             unit=np.float64(self.unit),
             held_out=self.held_out,
             meta=np.frombuffer(meta, np.uint8),
-            **(self.net or {}),
         )
         return buffer.getvalue()
 
@@ -195,7 +133,6 @@ class Learned:
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(bytes(data["meta"]).decode())
-                net = {k: data[k] for k in data.files if k.startswith("net.")} or None
                 learned = cls(
                     data["mean"],
                     data["std"],
@@ -203,7 +140,6 @@ class Learned:
                     float(data["unit"]),
                     data["held_out"],
                     meta,
-                    net,
                 )
         except (OSError, ValueError, KeyError) as exc:
             raise InputError(
@@ -339,22 +275,18 @@ def learn(
     standard = [(d - mean) / std for d in described]
     # Calibration: each half of the images scored against a memory of the other half.
     halves = (list(range(0, len(images), 2)), list(range(1, len(images), 2)))
-    held_maps: dict[int, np.ndarray] = {}
+    held_out = []
     for step, (train, test) in enumerate((halves, halves[::-1])):
         kept = _coreset(np.concatenate([standard[i] for i in train]), s.memory, seed=step)
         memory = Memory(mean, std, kept)
         for i in test:
-            held_maps[i] = _score_map(memory.distances(grids[i]))
+            held_out.append(float(_score_map(memory.distances(grids[i])).max()))
         if progress:
             progress(len(images) + step + 1, total, "calibrating on held-out good images")
-    held_out = [float(m.max()) for m in held_maps.values()]
     unit = max(max(held_out), 1e-6)
     kept = _coreset(np.concatenate(standard), s.memory, seed=2)
     if progress:
         progress(total, total, "choosing the memory of good patches")
-    net_arrays, net_info = None, {}
-    if s.features == "learned":
-        net_arrays, net_info, held_out, unit = _learn_net(images, s, held_maps, unit, progress)
     info = {
         "format": FORMAT,
         "settings": _learning_settings(s),
@@ -363,7 +295,6 @@ def learn(
         "patches": len(every),
         "memory": len(kept),
         "learn_s": round(time.perf_counter() - started, 2),
-        **net_info,
         **(meta or {}),
     }
     return Learned(
@@ -373,53 +304,17 @@ def learn(
         unit,
         np.array(sorted(h / unit for h in held_out), np.float32),
         info,
-        net_arrays,
     )
 
 
-def _learn_net(
-    images: Sequence[np.ndarray],
-    s: TextureSettings,
-    held_maps: dict[int, np.ndarray],
-    filters_unit: float,
-    progress: Callable[[int, int, str], None] | None,
-) -> tuple[dict[str, np.ndarray], dict, list[float], float]:
-    """Train the network on all the good images; z-score its image scores on them; the fused
-    scores of the good images (filter maps held out, the network's on images it learnt from)
-    give the unit. Returns the weights, what the artefact records, held-out scores, unit."""
-    tn = _net_module()
-    started = time.perf_counter()
-    report = None
-    if progress:
-        report = lambda done, steps: progress(done, steps, "training the network")  # noqa: E731
-    net = tn.train([tn.level(image, s.scale) for image in images], s.net_steps, progress=report)
-    heads = [_head_on_grid(net, image, s) for image in images]
-    peaks = np.array([peak for _, peak in heads])
-    info = {
-        "filters_unit": filters_unit,
-        "mean": float(peaks.mean()),
-        "std": float(max(peaks.std(), 1e-3)),
-        "weight": s.net_weight,
-        "steps": s.net_steps,
-        "train_s": round(time.perf_counter() - started, 2),
-    }
-    held_out = [float(_fused(held_maps[i], heads[i], info).max()) for i in sorted(held_maps)]
-    unit = max(max(held_out), 1e-6)
-    return tn.to_arrays(net), {"net": info}, held_out, unit
-
-
 def _learning_settings(s: TextureSettings) -> dict:
-    key = {
+    return {
         "scale": s.scale,
         "patch": s.patch,
         "stride": s.stride,
         "margin": _margin(s),
         "memory": s.memory,
-        "features": s.features,
     }
-    if s.features == "learned":
-        key |= {"net_steps": s.net_steps, "net_weight": s.net_weight}
-    return key
 
 
 def _margin(s: TextureSettings) -> int:
@@ -463,7 +358,6 @@ class TextureJudge(Judge):
         self.learned: Learned | None = None
         self.artefact: Path | None = None
         self._memory: Memory | None = None
-        self._net = None  # the network, `features: learned`
 
     def box_convention(self) -> BoxConvention:
         return BoxConvention.PIXELS
@@ -508,14 +402,6 @@ class TextureJudge(Judge):
         """Judge with this learned model; its SHA-256 is the revision on every attempt."""
         self.learned, self.artefact = learned, path
         self._memory = Memory(learned.mean, learned.std, learned.memory)
-        self._net = None
-        if learned.meta["settings"].get("features") == "learned":
-            if not learned.net:
-                raise InputError(
-                    "texture engine: the learned model says `features: learned` but holds no "
-                    "network; run `inspector learn RECIPE` again"
-                )
-            self._net = _net_module().from_arrays(learned.net)
         self.model_revision = sha256
 
     def _artefact_path(self) -> Path:
@@ -540,10 +426,8 @@ class TextureJudge(Judge):
         if self._memory is None or self.learned is None:
             raise RuntimeError("the texture model is not loaded (load() first)")
         s = self.settings
-        scores = _score_map(self._memory.distances(_describe(image, s)))
-        if self._net is not None:
-            scores = _fused(scores, _head_on_grid(self._net, image, s), self.learned.meta["net"])
-        return scores / self.learned.unit
+        features = _describe(image, s)
+        return _score_map(self._memory.distances(features)) / self.learned.unit
 
     def heat_map(self, image: np.ndarray) -> np.ndarray:
         """The score map at the image's size (float32, units), for reports and pixel AUROC; the
