@@ -23,6 +23,18 @@ and OpenCV on one thread:
     reference image AUROC 0.730; overkill at 0% miss 92.4%, at <=5% miss 77.3% (saves 21.8%)
     Before this run's changes: texture AUROC 0.856, 13 frames/s at 640x480, learn 14 s.
 The issue's goal not yet met: image AUROC >= 0.90.
+
+Tried 2026-11-30 and not kept (code in the history of branch texture2, commit dfb1dd8): a
+learned variant, a small fully convolutional network (5 conv layers, 32-64 channels, output
+per 4 px at scale 0.5) trained from scratch on the good tiles to outline synthetic defects
+drawn onto them (DRAEM's discriminative half: noise blobs, ellipses, cracks; pasted patches,
+darker/brighter, blurred/sharpened, noise), 300 steps of 32 crops, 20-60 s on 1-2 cores; its
+z-scored peak added to this engine's score (weight 0.2, chosen on the validation split).
+Validation split: network alone 0.74, filters 0.77, sum 0.80. Held out (the protocol above):
+network alone 0.63, filters 0.862, sum 0.768; 37 frames/s per core at 640x480. Longer
+training (1000 steps) was worse on validation (0.71 alone); the network's own features in
+the kNN memory in place of the filter bank 0.62-0.70. The synthetic defects do not teach it
+magnetic-tile's real ones at this budget.
 """
 
 from __future__ import annotations
