@@ -11,6 +11,7 @@ that name already there, or a version number already on record with other conten
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -56,7 +57,7 @@ def write_version(
         raise InputError(f"recipe {source}: no `reference` or `texture` engine to set a threshold")
     version = max(store.latest_version(recipe.name) or 0, recipe.version) + 1
     data = recipe.model_copy(update={"version": version, "engines": tuple(engines)})
-    target = source.with_name(f"{source.stem}-v{version}.yaml")
+    target = version_file(source, version)
     if target.exists():
         raise InputError(f"recipe {target}: exists already; versions are never overwritten")
     new = parse_recipe(_yaml_data(data), str(target))
@@ -69,6 +70,16 @@ def write_version(
         target.unlink(missing_ok=True)  # no file for a version the record does not have
         raise
     return target
+
+
+def version_file(source: Path, version: int) -> Path:
+    """Where version `version` of the recipe at `source` is written: beside it, named as its
+    versions are (`v3.yaml` after `v2.yaml`, as the window's recipes folder names them, else
+    `part-v3.yaml` after `part.yaml` or `part-v2.yaml`)."""
+    if re.fullmatch(r"v\d+", source.stem):
+        return source.with_name(f"v{version}.yaml")
+    stem = re.sub(r"-v\d+$", "", source.stem)
+    return source.with_name(f"{stem}-v{version}.yaml")
 
 
 def _yaml_data(recipe: Recipe) -> dict:

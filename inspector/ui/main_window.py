@@ -114,6 +114,8 @@ class MainWindow(QMainWindow):
         )
         self.settings_view.saved.connect(self._settings_saved)
         self.recipes.saved.connect(self._recipe_saved)
+        # A version tuned in the Evaluation tab is offered on the Station tab like a saved one.
+        self.evaluation.version_written.connect(self._recipe_saved)
         self.bridge.recipe_swapped.connect(self._recipe_swapped)
         self.bridge.recorded.connect(lambda _: self._mark_stale())
         self._stale = True

@@ -390,7 +390,12 @@ class RecipeEditor(QWidget):
             return None
         try:
             _, path = save_new_version(
-                recipe, self.recipes_dir, self.store, self.identity(), reason=reason
+                recipe,
+                self.recipes_dir,
+                self.store,
+                self.identity(),
+                reason=reason,
+                based_on=self._base.name if self._base is not None else None,
             )
         except Exception as exc:
             self.result.setText(plain(exc))

@@ -32,11 +32,14 @@ def save_new_version(
     store: Store,
     actor: Identity | None = None,
     reason: str = "",
+    based_on: str | None = None,
 ) -> tuple[Recipe, Path]:
     """Write the recipe as the next version of its name, references copied beside it; `reason`
-    (why this version) goes into the audit trail with it."""
+    (why this version) goes into the audit trail with it. `based_on`: the name of the recipe
+    the form was opened from; a recipe saved under a new name starts at version 1."""
     # Always above both the version it was based on and any recorded: an edit never reuses one.
-    version = max(store.latest_version(recipe.name) or 0, recipe.version) + 1
+    renamed = based_on is not None and based_on != recipe.name
+    version = max(store.latest_version(recipe.name) or 0, 0 if renamed else recipe.version) + 1
     folder = recipes_dir / recipe.name
     references_dir = folder / "references"
     references_dir.mkdir(parents=True, exist_ok=True)

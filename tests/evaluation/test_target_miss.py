@@ -196,3 +196,12 @@ def _asked(data: Path, run: str) -> list:
     with Store.open(Settings.from_env(data_dir=data)) as store:
         results = store.run_results(store.find_run(run).id)
     return [r for r in results if "scripted" in r.engines]
+
+
+def test_a_tuned_version_is_named_as_the_recipes_versions_are():
+    from inspector.evaluation.versions import version_file
+
+    assert version_file(Path("/r/part/v2.yaml"), 3) == Path("/r/part/v3.yaml")
+    assert version_file(Path("/r/part.yaml"), 2) == Path("/r/part-v2.yaml")
+    assert version_file(Path("/r/part-v2.yaml"), 3) == Path("/r/part-v3.yaml")
+    assert version_file(Path("/r/v2-notes.yaml"), 3) == Path("/r/v2-notes-v3.yaml")

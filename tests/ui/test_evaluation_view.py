@@ -214,6 +214,13 @@ def test_the_window_has_the_evaluation_tab(qtbot, tmp_path, store, people):
     window.tabs.setCurrentIndex(0)
     window.tabs.setCurrentWidget(tab)
     assert tab.run_button.isEnabled()
+    # A version tuned here is offered on the Station tab, as one saved in the Recipe tab is.
+    tuned = str(tmp_path / "tiles" / "tiles-v2.yaml")
+    tab.version_written.emit(tuned)
+    boxed = [
+        window.station.recipe_box.itemText(i) for i in range(window.station.recipe_box.count())
+    ]
+    assert tuned in boxed and window.station.recipe_box.currentText() == tuned
 
 
 def test_a_wrong_folder_is_said_plainly(view, qtbot, tmp_path):

@@ -107,3 +107,20 @@ def test_shown_path_is_relative_to_the_recipe_folder(tmp_path):
     folder = tmp_path / "recipes"
     assert shown_path(folder / "camera" / "a.jpg", folder) == "camera/a.jpg"
     assert shown_path(tmp_path / "elsewhere.jpg", folder) == str(tmp_path / "elsewhere.jpg")
+
+
+def test_a_recipe_saved_under_a_new_name_starts_at_version_1(editor, tmp_path):
+    """A new part's recipe set up from the demo's is version 1 of its name; the same name again
+    is its version 2, and an edit of the demo under its own name goes above the demo's file."""
+    editor.open("assets/demo/recipe-reference.yaml")
+    editor.name.setText("bracket-a")
+    editor.ask_reason = lambda recipe: "a new part"
+    first = editor.save()
+    assert first == tmp_path / "data" / "recipes" / "bracket-a" / "v1.yaml"
+    editor.prompt.setPlainText("Look at the holes too.")
+    assert editor.save() == tmp_path / "data" / "recipes" / "bracket-a" / "v2.yaml"
+    editor.open("assets/demo/recipe-reference.yaml")
+    demo = editor.name.text()
+    editor.prompt.setPlainText("An edit of the demo.")
+    saved = editor.save()
+    assert saved is not None and saved.name == "v2.yaml" and saved.parent.name == demo
