@@ -4,9 +4,11 @@ clicks and typed fields each takes, and how long the machine makes the person wa
     QT_QPA_PLATFORM=offscreen python bench/walkthrough.py
 
 The real `MainWindow` on a fresh data folder (SQLite), offscreen. Each step goes through the
-widget a person would use: QTest clicks on the buttons and tabs, text typed into the fields,
-choices made in the combo boxes, menu actions triggered. What cannot be clicked offscreen is
-answered by a stand-in, and each is named in the table's notes:
+widget a person would use: QTest clicks on the buttons, tabs and list items, QTest key clicks
+into the line edits; a combo box's choice, the prompt (a plain-text box) and the engine form's
+fields are set on the widget itself (setCurrentIndex, setPlainText, the field's set_text), and
+the Account menu's "Switch user…" action is triggered (the menu is not popped up). What cannot
+be clicked offscreen is answered by a stand-in, each shown in its step as "… box: …":
 - the file dialogs (QFileDialog.getOpenFileName / getSaveFileName / getExistingDirectory)
   return the file a person would choose (counted as one choice; a typed file name as a field);
 - the reason asked when a recipe version is saved (QInputDialog.getText) returns the text a
@@ -718,6 +720,10 @@ def main() -> int:
           f"{cores} cores, load average {load:.1f} (shared), offscreen Qt, SQLite")  # fmt: skip
     print(f"Person time is an ESTIMATE: {CLICK_S:.0f} s per click or choice, {TYPE_S:.0f} s per "
           "typed field, plus the machine time.")  # fmt: skip
+    print(
+        "Stand-ins: the file boxes, the reason box and QMessageBox.question return what a "
+        "person would choose or type; the log-in and sign boxes are real, typed into by QTest."
+    )
     print(steps_text(jobs))
     print()
     print(table(jobs))
