@@ -1,9 +1,12 @@
-"""The README's screenshots: the window on the demo (reference judge, no model), at a panel PC's
-1024 x 768 and a 1920 x 1080 screen, Station, Review and History.
+"""The README's and docs/operator.md's screenshots: the window on the demo (reference judge, no
+model), at a panel PC's 1024 x 768 and a 1920 x 1080 screen, Station, Review and History; then,
+at 1024 x 768, the engineer's, admin's and IT's pages: Evaluation (a run on textured tiles made
+by tests/support/textures.py, its figures shown), Users, Audit trail, Models and Doctor.
 
-    xvfb-run -a -s "-screen 0 1920x1080x24" python docs/screenshots/take_screenshots.py
+    xvfb-run -a -s "-screen 0 1920x1080x24" python docs/screenshots/take_screenshots.py [--pages]
 
-Writes docs/screenshots/{station,review,history}-{1024x768,1920x1080}.png.
+Writes docs/screenshots/{station,review,history}-{1024x768,1920x1080}.png and
+{evaluation,users,audit,models,doctor}-1024x768.png; with --pages, only the latter.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from inspector.config import Settings, StationProfile  # noqa: E402
 from inspector.store import Store  # noqa: E402
 from inspector.ui.app import application  # noqa: E402
 from inspector.ui.main_window import MainWindow  # noqa: E402
+from tests.support import textures  # noqa: E402
 
 OUT = Path(__file__).resolve().parent
 DEMO = ROOT / "assets" / "demo"
@@ -44,7 +48,62 @@ def until(app, condition, seconds: float = 60) -> None:
     raise TimeoutError("the window did not get there")
 
 
+def tiles_recipe(folder: Path) -> tuple[Path, Path]:
+    """A labelled folder of woven tiles and a `reference` recipe with twelve other good ones."""
+    textures.tiles(folder / "images", good=16, defective=16, kind="woven")
+    references = textures.references(folder / "references", 12, kind="woven")
+    recipe = folder / "woven-tile.yaml"
+    lines = [
+        "name: woven-tile",
+        "version: 1",
+        "product: woven tile, grey",
+        "prompt: A woven grey tile; look for scratches, holes, stains.",
+        "defects:",
+        "  - {name: deviation, severity: major}",
+        "references:",
+        *(f"  - {p}" for p in references),
+        "engines:",
+        "  - {engine: reference, align: none, highpass_sigma: 16}",
+    ]
+    recipe.write_text("\n".join(lines) + "\n")
+    return folder / "images", recipe
+
+
+def pages(app, window, folder: Path) -> None:
+    """Evaluation (with a run's results), Users, Audit trail, Models, Doctor at 1024 x 768."""
+    store = window.store
+    ada = window.identity
+    store.add_user(ada, "erin", "engineer", "Engineer-Password-7", "Erin Engineer")
+    store.add_user(ada, "olly", "operator", "Operator-Password-7", "Olly Operator")
+    window.resize(1024, 768)
+    images, recipe = tiles_recipe(folder / "tiles")
+    view = window.evaluation
+    window.tabs.setCurrentWidget(view)
+    view.dataset_edit.setText(str(images))
+    view.recipe_edit.setText(str(recipe))
+    view.target_check.setChecked(True)
+    view.target_spin.setValue(5.0)
+    view.run()
+    until(app, lambda: view.last is not None and not view.busy, 300)
+    shots = (
+        ("evaluation", view),
+        ("users", window.users_view),
+        ("audit", window.audit_view),
+        ("models", window.models_view),
+        ("doctor", window.doctor_view),
+    )
+    for name, tab in shots:
+        window.tabs.setCurrentWidget(tab)
+        if tab is window.doctor_view:
+            until(app, lambda: not window.doctor_view.busy, 120)
+        wait(app, 400)
+        path = OUT / f"{name}-1024x768.png"
+        window.grab().save(str(path))
+        print(path)
+
+
 def main() -> int:
+    only_pages = "--pages" in sys.argv[1:]
     app = application()
     folder = Path(tempfile.mkdtemp(prefix="inspector-shots-"))
     os.environ["INSPECTOR_CONFIG"] = str(folder / "station.yaml")
@@ -69,7 +128,7 @@ def main() -> int:
         window.station.start()
         until(app, lambda: window.station.counters.total == len(boards) and not window._running)
         # The last part shown on the Station tab: a failing board, its defects drawn.
-        for width, height in SIZES:
+        for width, height in () if only_pages else SIZES:
             window.resize(width, height)
             wait(app, 400)
             for name, tab in (
@@ -85,6 +144,7 @@ def main() -> int:
                 path = OUT / f"{name}-{width}x{height}.png"
                 window.grab().save(str(path))
                 print(path)
+        pages(app, window, folder)
         window.close()
     return 0
 
