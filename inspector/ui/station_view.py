@@ -245,6 +245,10 @@ class StationView(QWidget):
             value_font.setPointSize(18)
             value_font.setBold(True)
             value.setFont(value_font)
+            # Equal columns, whatever the numbers say: the counts never shift sideways.
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance("100.0 %") // 2)
+            grid.setColumnStretch(column, 1)
             grid.addWidget(title, 0, column)
             grid.addWidget(value, 1, column)
             self.count_labels[name] = value
