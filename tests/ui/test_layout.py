@@ -76,11 +76,17 @@ def test_the_side_panel_and_verdict_grow_with_the_window(window, qtbot):
     window.resize(1024, 738)
     qtbot.waitUntil(lambda: window.width() == 1024)
     small_panel, small_font = station.panel.width(), station.banner.font().pointSize()
+    small_banner = station.banner.height()
     window.resize(1920, 1050)
     qtbot.waitUntil(lambda: window.width() == 1920)
     assert station.panel.width() > small_panel + 100
     assert station.panel.width() >= 1920 // 5
     assert station.banner.font().pointSize() > small_font
+    # The verdict takes the height the larger screen adds: no empty band below the controls.
+    qtbot.waitUntil(lambda: station.banner.height() >= small_banner + 250)
+    status = station.status
+    bottom = status.mapTo(station.panel, status.rect().bottomLeft()).y()
+    assert station.panel.height() - bottom < 40
 
 
 def test_the_last_verdict_shows_the_part_and_its_time(window, qtbot):
