@@ -21,6 +21,7 @@ from inspector.ui.image_view import DEFECT_COLOUR, to_qimage
 FAILED_SHOWN = 8
 THUMB_PX = 96  # drawn at this size, shown smaller or larger as the panel allows
 ICON_MIN_PX = 34
+ROW_PX = 46  # the row's height, whatever the window's width: the panel's minimum stays put
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class FailedStrip(QWidget):
             button = QToolButton()
             button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             button.setMinimumWidth(ICON_MIN_PX)
+            button.setFixedHeight(ROW_PX)
             button.setEnabled(False)
             button.clicked.connect(lambda _=False, s=slot: self._clicked(s))
             row.addWidget(button, 1)
@@ -128,10 +130,9 @@ class FailedStrip(QWidget):
         self._fit_icons()
 
     def _fit_icons(self) -> None:
-        # Square thumbnails as wide as a slot allows; the row's height is set by the width
-        # only, so a long caption or a new part never moves what is below.
+        # Square thumbnails as large as a slot allows in a row of fixed height, so neither a
+        # new part nor the window's size moves what is below.
         width = max(ICON_MIN_PX, (self.width() - 3 * (FAILED_SHOWN - 1)) // FAILED_SHOWN)
-        side = min(width, THUMB_PX)
+        side = min(width, ROW_PX) - 6
         for button in self.buttons:
-            button.setIconSize(QSize(side - 6, side - 6))
-            button.setFixedHeight(side)
+            button.setIconSize(QSize(side, side))

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -58,7 +58,7 @@ BANNER_STYLES = {
 }
 FAULT_STYLE = "background:#6a1b9a; color:white;"  # unlike any verdict: no part was judged
 LIVE_VIEW_MS = 33  # the live image is repainted at up to 30 frames per second
-PANEL_MIN_WIDTH = 340
+PANEL_MIN_WIDTH = 372
 PANEL_MAX_WIDTH = 760
 OUTPUTS_MS = 500  # the line outputs' strip is refreshed twice a second
 OUTPUT_KINDS = {"mqtt": "MQTT", "http": "Webhook", "https": "Webhook"}
@@ -112,12 +112,13 @@ def _local_time(event: PartInspected) -> str:
 
 
 def last_part_text(event: PartInspected) -> str:
-    """The part the banner is about: id, local time, record number(s) (Qt-free)."""
+    """The part the banner is about: local time, id, record number(s) (Qt-free). The time comes
+    first: a narrow panel cuts the end of the line, and a long part id must not hide when."""
     recorded = [r for r in event.views if r.frame is not None]
     when = _local_time(event)
     ids = ", ".join(f"#{r.inspection_id}" for r in recorded if r.inspection_id is not None)
     part = f"Part {event.part_id}" if event.part_id else "Part (no id)"
-    return " · ".join(bit for bit in (part, when, ids) if bit)
+    return " · ".join(bit for bit in (when, part, ids) if bit)
 
 
 def output_line(report: OutputReport) -> tuple[str, bool]:
@@ -196,24 +197,23 @@ class StationView(QWidget):
         # what it says, so the buttons never move under an operator's finger.
         side = QVBoxLayout()
         side.setSpacing(4)
-        self.banner = QLabel("READY")
+        self.banner = Banner("READY")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         banner_font = QFont(self.font())
         banner_font.setPointSize(34)
         banner_font.setBold(True)
         self.banner.setFont(banner_font)
         self.banner.setMinimumHeight(76)
-        self.banner.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        self.banner.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.banner.setStyleSheet(BANNER_STYLES[None] + "border-radius:8px;")
         side.addWidget(self.banner, 1)
         # Which part the banner is about: its id, its time, its record.
-        self.last_part_label = QLabel("No part inspected yet")
+        self.last_part_label = OneLine("No part inspected yet")
         self.last_part_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         part_font = QFont(self.font())
         part_font.setPointSize(13)
         part_font.setBold(True)
         self.last_part_label.setFont(part_font)
-        _one_line(self.last_part_label)
         side.addWidget(self.last_part_label)
         self.reason = QLabel("")
         self.reason.setWordWrap(True)
@@ -247,8 +247,9 @@ class StationView(QWidget):
             value.setFont(value_font)
             # Equal columns, whatever the numbers say: the counts never shift sideways.
             value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            value.setMinimumWidth(value.fontMetrics().horizontalAdvance("100.0 %") // 2)
-            grid.setColumnStretch(column, 1)
+            widest = "100.0 %" if name == "Yield" else "000"
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance(widest))
+            grid.setColumnStretch(column, 4 if name == "Yield" else 2)
             grid.addWidget(title, 0, column)
             grid.addWidget(value, 1, column)
             self.count_labels[name] = value
@@ -269,13 +270,10 @@ class StationView(QWidget):
         side.addWidget(counters)
 
         form = QFormLayout()
-        self.engine_label = QLabel("-")
-        self.latency_label = QLabel("-")
-        self.camera_label = QLabel("stopped")
-        self.dropped_label = QLabel("")
-        for label in (self.engine_label, self.latency_label, self.camera_label):
-            _one_line(label)
-        _one_line(self.dropped_label)
+        self.engine_label = OneLine("-")
+        self.latency_label = OneLine("-")
+        self.camera_label = OneLine("stopped")
+        self.dropped_label = OneLine("")
         latency_row = QHBoxLayout()
         latency_row.addWidget(self.latency_label, 1)
         latency_row.addWidget(self.dropped_label, 1)
@@ -337,8 +335,7 @@ class StationView(QWidget):
         # A standing notice (not an error): e.g. the demo judges model-free, and why.
         # One line (whole in its tooltip, and in the reason box until the first verdict), so
         # the panel still fits a 768-pixel screen.
-        self.notice = QLabel("")
-        _one_line(self.notice)
+        self.notice = OneLine("")
         self.notice.setStyleSheet("color:#9ecbff; border:1px solid #3b5b7a; padding:2px 4px;")
         self.notice.hide()
         side.addWidget(self.notice)
@@ -351,7 +348,7 @@ class StationView(QWidget):
         self.panel.setMinimumWidth(PANEL_MIN_WIDTH)
         self.panel.setMaximumWidth(PANEL_MAX_WIDTH)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.live, 3)
+        layout.addWidget(self.live, 2)
         layout.addWidget(self.panel, 1)
         self._set_running(False)
         self._counted_from_now()
@@ -712,16 +709,6 @@ class StationView(QWidget):
         self.live.show_image(view, image, Overlay(self._rois.get(view), boxes))
 
     # -- helpers ---------------------------------------------------------------------------
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        # The verdict's letters grow with the panel: readable from across the room.
-        font = self.banner.font()
-        size = max(34, min(72, self.panel.width() // 9))
-        if font.pointSize() != size:
-            font.setPointSize(size)
-            self.banner.setFont(font)
-            self.banner.setMinimumHeight(int(size * 2.2))
-
     def _show_banner(self, outcome: Outcome | None, text: str) -> None:
         self.banner.setText(text)
         self.banner.setStyleSheet(BANNER_STYLES[outcome] + "border-radius:8px;")
@@ -755,12 +742,51 @@ class StationView(QWidget):
             self.recipe_box.setEditText(path)
 
 
-def _one_line(label: QLabel) -> None:
-    """A label that never wraps nor widens the panel: its text is cut at the edge and whole in
-    the tooltip (the panel keeps its width, the rows below keep their place)."""
-    label.setWordWrap(False)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-    label.setMinimumWidth(1)
+class Banner(QLabel):
+    """The verdict, in the largest letters its box holds: the box takes the panel's spare height
+    and width, so a large screen shows a verdict readable from across the room. The letters
+    follow the box, never the other way round (the window's minimum size stays put)."""
+
+    MIN_PT, MAX_PT = 28, 120
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        font = QFont(self.font())
+        font.setPointSize(100)
+        metrics = QFontMetrics(font)
+        wide = max(1, metrics.horizontalAdvance(self.text() or "M"))
+        size = min(100 * 0.85 * self.width() / wide, 100 * 0.6 * self.height() / metrics.height())
+        size = int(max(self.MIN_PT, min(self.MAX_PT, size)))
+        if size != self.font().pointSize():
+            font.setPointSize(size)
+            self.setFont(font)
+
+
+class OneLine(QLabel):
+    """A label that never wraps nor widens the panel: a text too long for it ends in "…" and is
+    whole in the tooltip, so the panel keeps its width and the rows below keep their place."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(1)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        area = self.contentsRect()
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, area.width()
+        )
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(area, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), shown)
 
 
 def _say(label: QLabel, text: str) -> None:
