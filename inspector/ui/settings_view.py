@@ -142,7 +142,6 @@ class SettingsView(QWidget):
         self.data_dir_in_use = QLabel("")
         self.database_in_use = QLabel("")
         for label in (self.data_dir_in_use, self.database_in_use):
-            label.setWordWrap(True)
             label.setStyleSheet("color:#8a8f98;")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form = QFormLayout()
@@ -168,13 +167,13 @@ class SettingsView(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.save_button)
         layout.addWidget(self.message)
-        layout.addWidget(
-            QLabel(
-                "Models are chosen per recipe (Recipe tab, Engines). Cloud API keys are read "
-                "from the environment or the OS keyring; they are never written to the "
-                "database, the logs or the settings file, and never shown here."
-            )
+        about_keys = QLabel(
+            "Models are chosen per recipe (Recipe tab, Engines). Cloud API keys are read "
+            "from the environment or the OS keyring; they are never written to the "
+            "database, the logs or the settings file, and never shown here."
         )
+        about_keys.setWordWrap(True)
+        layout.addWidget(about_keys)
         keys_form = QFormLayout()
         self.key_edits: dict[str, QLineEdit] = {}
         self.key_buttons: dict[str, QPushButton] = {}
