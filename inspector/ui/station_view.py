@@ -5,6 +5,12 @@ It observes the one station through the bridge: the banner and the counters foll
 (`PartInspected`: with several views, the part's outcome), the live images follow each view's
 frames. Several views come from `set_views` (`inspector window --view ...`) or from the Views
 table (Add view); with no view listed, the Camera and Recipe fields make the one view.
+
+The side panel grows with the window and the verdict takes its spare height; every row below
+the verdict has a fixed height (the reason scrolls, one-line rows end in "…"), so what a verdict
+says never moves the buttons. The strip of the last failed parts opens one in History
+(`failed_strip.opened`, connected by the main window). Reset counters zeroes what this screen
+counts, after asking; the record is never touched from here.
 """
 
 from __future__ import annotations
@@ -575,6 +581,7 @@ class StationView(QWidget):
 
     def _show_reason(self, event: PartInspected, judged: list[ViewResult]) -> None:
         """One view: its verdict's reason and who decided; several: the part's, then each's."""
+        self.reason_box.verticalScrollBar().setValue(0)  # a new part is read from its start
         if len(event.views) == 1 and judged:
             verdict = judged[0].verdict
             defects = grouped_defects(verdict.defects)
