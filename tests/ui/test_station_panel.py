@@ -57,7 +57,12 @@ def _run_the_demo(window, qtbot, parts: list | None = None) -> None:
     before = len(seen)
     window.station.start()
     qtbot.waitUntil(
-        lambda: len(seen) - before == PARTS and window.runner.station is None, timeout=90_000
+        lambda: (
+            len(seen) - before == PARTS
+            and window.runner.station is None
+            and window.station.status.text().startswith("Stopped")
+        ),  # the queued stop, shown
+        timeout=90_000,
     )
 
 

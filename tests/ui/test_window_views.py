@@ -46,7 +46,16 @@ def test_a_two_view_part_shows_the_part_verdict_and_each_view(window, qtbot):
     parts = []
     window.bridge.part.connect(parts.append)
     view.start()
-    qtbot.waitUntil(lambda: window.runner.station is None and len(parts) == 12, timeout=60_000)
+    # The station's own end (the folder ran out) reaches the window as a queued signal: wait
+    # for the Stopped line, not only for the runner to let go of the station.
+    qtbot.waitUntil(
+        lambda: (
+            window.runner.station is None
+            and len(parts) == 12
+            and view.status.text().startswith("Stopped")
+        ),
+        timeout=60_000,
+    )
 
     # The demo camera alternates a defective board and its good template; both views see the
     # same board, so each part is what each of its views is.
