@@ -94,6 +94,7 @@ class StationProfile:
     station: str = ""
     outputs: tuple[str, ...] = ()
     recipes_dir: str = ""
+    yield_target: str = ""  # percent PASS the line should reach; "" : none (Statistics)
 
     @staticmethod
     def path() -> Path:

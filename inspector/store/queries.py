@@ -152,13 +152,16 @@ def yield_series(
 
 
 def defect_pareto(engine: Engine, where: InspectionFilter) -> list[tuple[str, int]]:
-    """Defect classes by how often they were found, most frequent first."""
+    """Defect classes by how many parts (inspections) showed them, most frequent first: a part
+    with seven regions of one class counts once for that class, so the bars are parts to fix,
+    not regions a judge happened to split a defect into."""
     matching = where.apply(joined(_i.c.id)).subquery()
+    parts = func.count(DefectRow.inspection_id.distinct())
     query = (
-        select(DefectRow.class_name, func.count(DefectRow.id))
+        select(DefectRow.class_name, parts)
         .where(DefectRow.inspection_id.in_(select(matching.c.id)))
         .group_by(DefectRow.class_name)
-        .order_by(func.count(DefectRow.id).desc(), DefectRow.class_name)
+        .order_by(parts.desc(), DefectRow.class_name)
     )
     with engine.connect() as connection:
         return [(name, int(n)) for name, n in connection.execute(query)]

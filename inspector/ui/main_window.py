@@ -32,7 +32,7 @@ from inspector.ui.recipe_editor import RecipeEditor
 from inspector.ui.review_view import ReviewView
 from inspector.ui.settings_view import SettingsView
 from inspector.ui.station_view import StationView
-from inspector.ui.stats_view import StatsView
+from inspector.ui.stats_view import StatsView, yield_target_of
 
 HEADER_MS = 1000  # the header's review count and run state are refreshed once a second
 
@@ -66,10 +66,12 @@ class MainWindow(QMainWindow):
             lambda: self.identity,
             runner=self.runner,
         )
-        self.stats = StatsView(store)
+        self.stats = StatsView(store, yield_target_of(profile))
+        self.station.set_yield_target(yield_target_of(profile))
         self.settings_view = SettingsView(
-            dataclasses.replace(profile, source=source, recipe=recipe)
+            dataclasses.replace(profile, source=source, recipe=recipe), settings
         )
+        self.settings_view.set_access(identity, store.has_people())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.station, "Station")
         self.tabs.addTab(self.history, "History")
@@ -113,6 +115,7 @@ class MainWindow(QMainWindow):
             lambda: self.tabs.setCurrentWidget(self.settings_tab)
         )
         self.settings_view.saved.connect(self._settings_saved)
+        self.station.failed_strip.opened.connect(self.open_inspection)
         self.recipes.saved.connect(self._recipe_saved)
         # A version tuned in the Evaluation tab is offered on the Station tab like a saved one.
         self.evaluation.version_written.connect(self._recipe_saved)
@@ -148,6 +151,7 @@ class MainWindow(QMainWindow):
         tab acts as them from now on."""
         self.identity = identity
         self.header.set_user(identity)
+        self.settings_view.set_access(identity, self.store.has_people())
         self.user_label.setText(self._user_text())
         self.account.update()
         self.gate.update()
@@ -222,7 +226,24 @@ class MainWindow(QMainWindow):
         elif widget in (self.users_view, self.audit_view):
             widget.refresh()
 
+    def open_inspection(self, inspection_id: int) -> None:
+        """A failed part's thumbnail on the Station tab: that inspection, selected in History
+        (shown in its detail pane even where History's filters leave it out)."""
+        self.tabs.setCurrentWidget(self.history)
+        model, table = self.history.model, self.history.table
+        while model.rows and model.canFetchMore() and model.rows[-1].id > inspection_id:
+            model.fetchMore()  # pages are newest first: load down to it
+        ids = [row.id for row in model.rows]
+        if inspection_id in ids:
+            table.selectRow(ids.index(inspection_id))
+            table.scrollTo(model.index(ids.index(inspection_id), 0))
+        else:
+            table.clearSelection()
+            self.history.detail.show_inspection(inspection_id)
+
     def _settings_saved(self, profile: StationProfile) -> None:
+        self.stats.set_yield_target(yield_target_of(profile))
+        self.station.set_yield_target(yield_target_of(profile))
         if self.runner.station is None:
             self.station.source_edit.setText(profile.source)
             self.station.recipe_box.setEditText(profile.recipe)

@@ -5,6 +5,12 @@ It observes the one station through the bridge: the banner and the counters foll
 (`PartInspected`: with several views, the part's outcome), the live images follow each view's
 frames. Several views come from `set_views` (`inspector window --view ...`) or from the Views
 table (Add view); with no view listed, the Camera and Recipe fields make the one view.
+
+The side panel grows with the window and the verdict takes its spare height; every row below
+the verdict has a fixed height (the reason scrolls, one-line rows end in "…"), so what a verdict
+says never moves the buttons. The strip of the last failed parts opens one in History
+(`failed_strip.opened`, connected by the main window). Reset counters zeroes what this screen
+counts, after asking; the record is never touched from here.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,7 +33,9 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -42,6 +50,7 @@ from inspector.station.inspection import SINGLE_VIEW
 from inspector.station.publishing import OutputReport
 from inspector.station.runner import StationRunner, ViewPlan
 from inspector.ui.bridge import StationBridge
+from inspector.ui.failed_strip import FailedStrip, failed_part
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.live_views import LiveViews
 from inspector.ui.messages import plain
@@ -55,11 +64,13 @@ BANNER_STYLES = {
 }
 FAULT_STYLE = "background:#6a1b9a; color:white;"  # unlike any verdict: no part was judged
 LIVE_VIEW_MS = 33  # the live image is repainted at up to 30 frames per second
-PANEL_MIN_WIDTH = 340
+PANEL_MIN_WIDTH = 372
 PANEL_MAX_WIDTH = 760
 OUTPUTS_MS = 500  # the line outputs' strip is refreshed twice a second
 OUTPUT_KINDS = {"mqtt": "MQTT", "http": "Webhook", "https": "Webhook"}
 OUTPUT_KINDS |= {"opcua": "OPC UA", "modbus": "Modbus"}
+REASON_PT = 13  # the reason is read at arm's length: never below 12 pt
+REASON_LINES = 3  # the reason's box holds this many lines and scrolls past them
 
 
 class Counters:
@@ -100,13 +111,20 @@ def grouped_defects(defects) -> str:
     return ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in counts.most_common())
 
 
-def last_part_text(event: PartInspected) -> str:
-    """The part the banner is about: id, local time, record number(s) (Qt-free)."""
+def _local_time(event: PartInspected) -> str:
+    """When the part's first view was captured, on the station's clock."""
     recorded = [r for r in event.views if r.frame is not None]
-    when = recorded[0].frame.captured_at.astimezone().strftime("%H:%M:%S") if recorded else ""
+    return recorded[0].frame.captured_at.astimezone().strftime("%H:%M:%S") if recorded else ""
+
+
+def last_part_text(event: PartInspected) -> str:
+    """The part the banner is about: local time, id, record number(s) (Qt-free). The time comes
+    first: a narrow panel cuts the end of the line, and a long part id must not hide when."""
+    recorded = [r for r in event.views if r.frame is not None]
+    when = _local_time(event)
     ids = ", ".join(f"#{r.inspection_id}" for r in recorded if r.inspection_id is not None)
     part = f"Part {event.part_id}" if event.part_id else "Part (no id)"
-    return " · ".join(bit for bit in (part, when, ids) if bit)
+    return " · ".join(bit for bit in (when, part, ids) if bit)
 
 
 def output_line(report: OutputReport) -> tuple[str, bool]:
@@ -151,6 +169,9 @@ class StationView(QWidget):
         self.trigger_policy = trigger
         self.outputs: tuple[str, ...] = ()  # line output URLs (station.yaml `outputs:`)
         self.counters = Counters()
+        self.yield_target: float | None = None  # percent; the Yield counter turns red below it
+        # Asked before the counters are reset; a test answers it (True: reset).
+        self.confirm_reset = self._ask_reset
         self.last_part: PartInspected | None = None
         self.last_verdict: ViewResult | None = None  # the last part's first judged view
         self.fault: str | None = None  # the station's FAULT cause, shown until the next start
@@ -165,7 +186,7 @@ class StationView(QWidget):
         bridge.stopped.connect(self._on_stopped)
         bridge.record_failed.connect(self._on_record_failed)
         bridge.faulted.connect(self._on_fault)
-        bridge.dropped.connect(lambda n: self.dropped_label.setText(f"{n} frames skipped"))
+        bridge.dropped.connect(lambda n: _say(self.dropped_label, f"{n} frames skipped"))
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._show_latest_frame)
         self._timer.start(LIVE_VIEW_MS)
@@ -177,33 +198,46 @@ class StationView(QWidget):
     def _build(self, source: str, recipe: str) -> None:
         self.live = LiveViews(placeholder="Camera stopped. Press Start.")
         self.live.set_views([SINGLE_VIEW])
+        # Top to bottom: the verdict (it takes every pixel left over, so it grows with the
+        # window), then rows of fixed height. Nothing below the banner changes height with
+        # what it says, so the buttons never move under an operator's finger.
         side = QVBoxLayout()
-        self.banner = QLabel("READY")
+        side.setSpacing(4)
+        self.banner = Banner("READY")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         banner_font = QFont(self.font())
         banner_font.setPointSize(34)
         banner_font.setBold(True)
         self.banner.setFont(banner_font)
-        self.banner.setMinimumHeight(96)
+        self.banner.setMinimumHeight(76)
+        self.banner.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.banner.setStyleSheet(BANNER_STYLES[None] + "border-radius:8px;")
-        side.addWidget(self.banner)
+        side.addWidget(self.banner, 1)
         # Which part the banner is about: its id, its time, its record.
-        self.last_part_label = QLabel("No part inspected yet")
+        self.last_part_label = OneLine("No part inspected yet")
         self.last_part_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         part_font = QFont(self.font())
         part_font.setPointSize(13)
         part_font.setBold(True)
         self.last_part_label.setFont(part_font)
-        self.last_part_label.setWordWrap(True)
         side.addWidget(self.last_part_label)
         self.reason = QLabel("")
         self.reason.setWordWrap(True)
         reason_font = QFont(self.font())
-        reason_font.setPointSize(12)
+        reason_font.setPointSize(REASON_PT)
         self.reason.setFont(reason_font)
-        self.reason.setMinimumHeight(48)
         self.reason.setAlignment(Qt.AlignmentFlag.AlignTop)
-        side.addWidget(self.reason)
+        self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reason_box = QScrollArea()
+        self.reason_box.setWidget(self.reason)
+        self.reason_box.setWidgetResizable(True)
+        self.reason_box.setFrameShape(QFrame.Shape.NoFrame)
+        self.reason_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        lines = self.reason.fontMetrics().lineSpacing() * REASON_LINES
+        self.reason_box.setFixedHeight(lines + 6)
+        side.addWidget(self.reason_box)
+        self.failed_strip = FailedStrip()
+        side.addWidget(self.failed_strip)
 
         grid = QGridLayout()
         self.count_labels: dict[str, QLabel] = {}
@@ -217,24 +251,41 @@ class StationView(QWidget):
             value_font.setPointSize(18)
             value_font.setBold(True)
             value.setFont(value_font)
+            # Equal columns, whatever the numbers say: the counts never shift sideways.
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            widest = "100.0 %" if name == "Yield" else "000"
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance(widest))
+            grid.setColumnStretch(column, 4 if name == "Yield" else 2)
             grid.addWidget(title, 0, column)
             grid.addWidget(value, 1, column)
             self.count_labels[name] = value
+        self.counted_since = QLabel("")
+        self.counted_since.setStyleSheet("color:#8a8f98;")
+        self.reset_button = QPushButton("Reset counters…")
+        self.reset_button.setToolTip(
+            "Start the on-screen counts from zero (a new shift or lot); the records are kept"
+        )
+        self.reset_button.clicked.connect(self.reset_counters)
+        grid.addWidget(self.counted_since, 2, 0, 1, 3)
+        grid.addWidget(self.reset_button, 2, 3, 1, 2)
+        grid.setContentsMargins(6, 4, 6, 4)
+        grid.setVerticalSpacing(2)
         counters = QFrame()
         counters.setFrameShape(QFrame.Shape.StyledPanel)
         counters.setLayout(grid)
         side.addWidget(counters)
 
         form = QFormLayout()
-        self.engine_label = QLabel("-")
-        self.engine_label.setWordWrap(True)
-        self.latency_label = QLabel("-")
-        self.camera_label = QLabel("stopped")
-        self.dropped_label = QLabel("")
+        self.engine_label = OneLine("-")
+        self.latency_label = OneLine("-")
+        self.camera_label = OneLine("stopped")
+        self.dropped_label = OneLine("")
+        latency_row = QHBoxLayout()
+        latency_row.addWidget(self.latency_label, 1)
+        latency_row.addWidget(self.dropped_label, 1)
         form.addRow("Judged by", self.engine_label)
-        form.addRow("Latency", self.latency_label)
+        form.addRow("Latency", latency_row)
         form.addRow("Camera state", self.camera_label)
-        form.addRow("", self.dropped_label)
         side.addLayout(form)
         # The line's outputs: red at once when one is not listening (a PLC, MQTT, a webhook).
         self.outputs_label = QLabel("")
@@ -249,6 +300,10 @@ class StationView(QWidget):
         self.recipe_box.setEditable(True)
         self.recipe_box.addItem(recipe)
         self.recipe_box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.recipe_box.setMinimumContentsLength(12)
+        self.recipe_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         browse = QPushButton("…")
         browse.setFixedWidth(32)
         browse.setToolTip("Choose a recipe file")
@@ -257,37 +312,39 @@ class StationView(QWidget):
         recipe_row.addWidget(self.recipe_box)
         recipe_row.addWidget(browse)
         setup = QFormLayout()
-        setup.addRow("Camera", self.source_edit)
+        setup.addRow("Camera source", self.source_edit)
         setup.addRow("Recipe", recipe_row)
         side.addLayout(setup)
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.clicked.connect(self.settings_requested)
         self._build_views_table(side)
 
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start")
         self.stop_button = QPushButton("Stop")
         self.trigger_button = QPushButton("Trigger (Space)")
-        self.settings_button = QPushButton("Settings…")
         for button in (self.start_button, self.stop_button, self.trigger_button):
             button.setMinimumHeight(44)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.trigger_button.clicked.connect(self.trigger)
-        self.settings_button.clicked.connect(self.settings_requested)
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.trigger_button)
         side.addLayout(buttons)
-        side.addWidget(self.settings_button)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.status.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.status.setFixedHeight(self.status.fontMetrics().lineSpacing() * 2 + 4)
         side.addWidget(self.status)
         # A standing notice (not an error): e.g. the demo judges model-free, and why.
-        self.notice = QLabel("")
-        self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("color:#9ecbff; border:1px solid #3b5b7a; padding:6px;")
+        # One line (whole in its tooltip, and in the reason box until the first verdict), so
+        # the panel still fits a 768-pixel screen.
+        self.notice = OneLine("")
+        self.notice.setStyleSheet("color:#9ecbff; border:1px solid #3b5b7a; padding:2px 4px;")
         self.notice.hide()
         side.addWidget(self.notice)
-        side.addStretch(1)
         QShortcut(QKeySequence(Qt.Key.Key_Space), self, activated=self.trigger)
 
         # The panel grows with the window (a quarter to a third of it), and the banner's letters
@@ -297,9 +354,10 @@ class StationView(QWidget):
         self.panel.setMinimumWidth(PANEL_MIN_WIDTH)
         self.panel.setMaximumWidth(PANEL_MAX_WIDTH)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.live, 3)
+        layout.addWidget(self.live, 2)
         layout.addWidget(self.panel, 1)
         self._set_running(False)
+        self._counted_from_now()
 
     def _build_views_table(self, side: QVBoxLayout) -> None:
         """Several cameras per part: a row per view (name, camera, recipe)."""
@@ -322,6 +380,8 @@ class StationView(QWidget):
         self.remove_view_button.clicked.connect(self.remove_view)
         row.addWidget(self.add_view_button)
         row.addWidget(self.remove_view_button)
+        row.addStretch(1)
+        row.addWidget(self.settings_button)
         side.addLayout(row)
         self._views_changed()
 
@@ -424,18 +484,19 @@ class StationView(QWidget):
         if len(views) == 1:
             [view] = views
             recipe = view.recipe
-            self.engine_label.setText(view.chain.description)
-            self.camera_label.setText(f"running: {view.source.uri}")
+            _say(self.engine_label, view.chain.description)
+            _say(self.camera_label, f"running: {view.source.uri}")
             self._set_status(f"Running {recipe.name} v{recipe.version} ({station.policy}).")
         else:
-            self.engine_label.setText("\n".join(f"{v.name}: {v.chain.description}" for v in views))
-            self.camera_label.setText(
-                "running: " + ", ".join(f"{v.name} {v.source.uri}" for v in views)
+            _say(self.engine_label, "; ".join(f"{v.name}: {v.chain.description}" for v in views))
+            _say(
+                self.camera_label,
+                "running: " + ", ".join(f"{v.name} {v.source.uri}" for v in views),
             )
             recipes = ", ".join(f"{v.name} {v.recipe.name} v{v.recipe.version}" for v in views)
             self._set_status(f"Running {len(views)} views: {recipes} ({station.policy}).")
         if station.fault is not None:  # it stopped at once (the disk check at start)
-            self.camera_label.setText("stopped")
+            _say(self.camera_label, "stopped")
             self._on_fault(station.fault)
             self.state_changed.emit()
             return
@@ -511,13 +572,16 @@ class StationView(QWidget):
             self.last_verdict = judged[0]
         self.counters.add(event.outcome)
         self._show_banner(event.outcome, event.outcome.value)
-        self.last_part_label.setText(last_part_text(event))
+        _say(self.last_part_label, last_part_text(event))
         self._show_reason(event, judged)
+        failed = failed_part(event, _local_time(event))
+        if failed is not None:
+            self.failed_strip.add(failed)
         latencies = [(r.view, r.timings.judge_ms) for r in judged if r.timings is not None]
         if len(latencies) == 1:
-            self.latency_label.setText(f"{latencies[0][1]:.0f} ms")
+            _say(self.latency_label, f"{latencies[0][1]:.0f} ms")
         elif latencies:
-            self.latency_label.setText("  ".join(f"{v} {ms:.0f} ms" for v, ms in latencies))
+            _say(self.latency_label, "  ".join(f"{v} {ms:.0f} ms" for v, ms in latencies))
         self._show_counts()
         for result in event.views:
             if result.frame is None:
@@ -531,13 +595,14 @@ class StationView(QWidget):
 
     def _show_reason(self, event: PartInspected, judged: list[ViewResult]) -> None:
         """One view: its verdict's reason and who decided; several: the part's, then each's."""
+        self.reason_box.verticalScrollBar().setValue(0)  # a new part is read from its start
         if len(event.views) == 1 and judged:
             verdict = judged[0].verdict
             defects = grouped_defects(verdict.defects)
             self.reason.setText(verdict.reason + (f"\nDefects: {defects}" if defects else ""))
             decided = verdict.decided_by
             if decided is not None:
-                self.engine_label.setText(f"{decided.engine}: {decided.model_id}")
+                _say(self.engine_label, f"{decided.engine}: {decided.model_id}")
             return
         lines = [f"Part {event.part_id}: {event.reason}"]
         for result in judged:
@@ -556,7 +621,45 @@ class StationView(QWidget):
             ("Unsure", c.unsure),
         ):
             self.count_labels[name].setText(str(value))
-        self.count_labels["Yield"].setText(f"{c.yield_percent:.1f} %")
+        yield_label = self.count_labels["Yield"]
+        if c.yield_percent is None:
+            yield_label.setText("-")
+            yield_label.setStyleSheet("")
+            return
+        yield_label.setText(f"{c.yield_percent:.1f} %")
+        below = self.yield_target is not None and c.yield_percent < self.yield_target
+        yield_label.setStyleSheet("color:#ff5252;" if below else "")
+        target = f"target {self.yield_target:g} %" if self.yield_target is not None else ""
+        yield_label.setToolTip(target)
+
+    def set_yield_target(self, target: float | None) -> None:
+        self.yield_target = target
+        self._show_counts()
+
+    # -- counters ----------------------------------------------------------------------------
+    def reset_counters(self) -> bool:
+        """Zero the on-screen counts (a new shift, a new lot) after asking; the records, the
+        review queue and the statistics are untouched."""
+        if not self.confirm_reset():
+            return False
+        self.counters = Counters()
+        self._show_counts()
+        self._counted_from_now()
+        return True
+
+    def _counted_from_now(self) -> None:
+        self.counted_since.setText(f"Counted since {time.strftime('%H:%M')}")
+
+    def _ask_reset(self) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Reset counters",
+            "Start the counts on this screen from zero?\n\nOnly the numbers shown here are "
+            "reset: every inspection stays on record, in History, Review and Statistics.",
+            QMessageBox.StandardButton.Reset | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Reset
 
     def _on_fault(self, cause: str) -> None:
         """The station stopped judging: no verdict on screen may pass for a current one."""
@@ -574,13 +677,13 @@ class StationView(QWidget):
         self.reason.setText(f"The station stopped: {self.fault}\n{event.message}")
 
     def _on_source_event(self, event: SourceEvent) -> None:
-        self.camera_label.setText(f"{event.state}: {event.message}")
+        _say(self.camera_label, f"{event.state}: {event.message}")
         bad = event.state in (SourceState.RECONNECTING, SourceState.LOST)
         self.camera_label.setStyleSheet("color:#e0a800;" if bad else "")
 
     def _on_stopped(self, event: StationStopped) -> None:
         self._set_running(False)
-        self.camera_label.setText("stopped")
+        _say(self.camera_label, "stopped")
         stats = event.stats
         if self.fault is not None:
             return  # the FAULT stays on screen, with its cause
@@ -627,23 +730,15 @@ class StationView(QWidget):
         self.live.show_image(view, image, Overlay(self._rois.get(view), boxes))
 
     # -- helpers ---------------------------------------------------------------------------
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        # The verdict's letters grow with the panel: readable from across the room.
-        font = self.banner.font()
-        size = max(34, min(72, self.panel.width() // 9))
-        if font.pointSize() != size:
-            font.setPointSize(size)
-            self.banner.setFont(font)
-            self.banner.setMinimumHeight(int(size * 2.8))
-
     def _show_banner(self, outcome: Outcome | None, text: str) -> None:
         self.banner.setText(text)
         self.banner.setStyleSheet(BANNER_STYLES[outcome] + "border-radius:8px;")
 
     def show_notice(self, text: str) -> None:
-        self.notice.setText(text)
+        _say(self.notice, text)
         self.notice.show()
+        if self.last_part is None and not self.reason.text():
+            self.reason.setText(text)
 
     def _set_status(self, message: str, error: bool = False) -> None:
         self.status.setText(message)
@@ -666,6 +761,59 @@ class StationView(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Recipe", start, "Recipes (*.yaml *.yml)")
         if path:
             self.recipe_box.setEditText(path)
+
+
+class Banner(QLabel):
+    """The verdict, in the largest letters its box holds: the box takes the panel's spare height
+    and width, so a large screen shows a verdict readable from across the room. The letters
+    follow the box, never the other way round (the window's minimum size stays put)."""
+
+    MIN_PT, MAX_PT = 28, 120
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        font = QFont(self.font())
+        font.setPointSize(100)
+        metrics = QFontMetrics(font)
+        wide = max(1, metrics.horizontalAdvance(self.text() or "M"))
+        size = min(100 * 0.85 * self.width() / wide, 100 * 0.6 * self.height() / metrics.height())
+        size = int(max(self.MIN_PT, min(self.MAX_PT, size)))
+        if size != self.font().pointSize():
+            font.setPointSize(size)
+            self.setFont(font)
+
+
+class OneLine(QLabel):
+    """A label that never wraps nor widens the panel: a text too long for it ends in "…" and is
+    whole in the tooltip, so the panel keeps its width and the rows below keep their place."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text)
+        self.setWordWrap(False)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(1)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        area = self.contentsRect()
+        shown = self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, area.width()
+        )
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(area, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), shown)
+
+
+def _say(label: QLabel, text: str) -> None:
+    """A one-line label's text, whole in its tooltip where the panel cuts it."""
+    label.setText(text)
+    label.setToolTip(text)
 
 
 def _boxes(result: ViewResult | None) -> tuple:

@@ -1,4 +1,8 @@
-"""Statistics: yield over time and a Pareto of defect classes, for a time range and recipe."""
+"""Statistics: yield over time against the line's target, and a Pareto of defect classes by
+parts (a part with seven regions of one class counts once), for a time range and recipe.
+
+The yield target is a station setting (station.yaml `yield_target`, the Settings page); the
+window hands it here, so this page only draws it."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from inspector.store import InspectionFilter, Store
@@ -19,6 +24,48 @@ RANGES = {
 }
 
 
+TARGET_COLOUR = "#4fc3f7"
+
+
+def parse_yield_target(text: str) -> float | None:
+    """The target from the settings' text: None when empty; ValueError saying what to give
+    (Qt-free, tested on its own)."""
+    text = text.strip().removesuffix("%").strip()
+    if not text:
+        return None
+    try:
+        target = float(text)
+    except ValueError:
+        target = -1.0
+    if not 0.0 < target <= 100.0:
+        raise ValueError(
+            f"Yield target {text!r}: give a percentage above 0 and at most 100, for example "
+            "98.5 (or leave it empty for none)"
+        )
+    return target
+
+
+def yield_target_of(profile) -> float | None:
+    """A StationProfile's target; None where it has none or one the file garbled (the Settings
+    page says what is wrong with it when saved)."""
+    try:
+        return parse_yield_target(profile.yield_target)
+    except ValueError:
+        return None
+
+
+def against_target(yield_percent: float | None, target: float | None) -> tuple[str, bool]:
+    """The yield said against the target, and whether it meets it (Qt-free)."""
+    if target is None:
+        return "", True
+    if yield_percent is None:
+        return f"target {target:g} %", True
+    gap = yield_percent - target
+    if gap >= 0:
+        return f"target {target:g} %: met (+{gap:.1f} points)", True
+    return f"target {target:g} %: {-gap:.1f} points below", False
+
+
 def pareto(counts: list[tuple[str, int]]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Names, counts and cumulative percentages, most frequent first (Qt-free)."""
     names = [name for name, _ in counts]
@@ -28,9 +75,10 @@ def pareto(counts: list[tuple[str, int]]) -> tuple[list[str], np.ndarray, np.nda
 
 
 class StatsView(QWidget):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, yield_target: float | None = None) -> None:
         super().__init__()
         self.store = store
+        self.yield_target = yield_target
         pg.setConfigOptions(antialias=True, background="#1e2126", foreground="#d0d0d0")
         self.range = QComboBox()
         self.range.addItems(RANGES)
@@ -51,14 +99,26 @@ class StatsView(QWidget):
         self.yield_plot.setAxisItems({"bottom": pg.DateAxisItem()})
         self.yield_plot.setYRange(0, 100)
         self.yield_plot.showGrid(x=True, y=True, alpha=0.2)
-        self.pareto_plot = pg.PlotWidget(title="Defect classes (Pareto)")
+        self.pareto_plot = pg.PlotWidget(
+            title="Defect classes: parts showing each (Pareto; a part counts once per class)"
+        )
         self.pareto_plot.showGrid(y=True, alpha=0.2)
+        self.pareto_plot.setLabel("left", "parts")
         layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.yield_plot, 1)
         layout.addWidget(self.pareto_plot, 1)
         self.points: list[YieldPoint] = []
         self.defects: list[tuple[str, int]] = []
+
+    def set_yield_target(self, target: float | None) -> None:
+        self.yield_target = target
+        self._draw()
+
+    def target_line(self):
+        """The target's line on the yield plot (None: no target)."""
+        lines = [i for i in self.yield_plot.items() if isinstance(i, pg.InfiniteLine)]
+        return lines[0] if lines else None
 
     def current_filter(self) -> tuple[InspectionFilter, timedelta]:
         span, bucket = RANGES[self.range.currentText()]
@@ -95,7 +155,21 @@ class StatsView(QWidget):
         total = sum(p.total for p in self.points)
         passed = sum(p.passed for p in self.points)
         overall = f"{100.0 * passed / total:.1f} %" if total else "-"
-        self.summary.setText(f"{total} inspections, yield {overall}")
+        said, met = against_target(100.0 * passed / total if total else None, self.yield_target)
+        self.summary.setText(
+            f"{total} inspections, yield {overall}" + (f" · {said}" if said else "")
+        )
+        self.summary.setStyleSheet("" if met else "color:#ff5252; font-weight:bold;")
+        if self.yield_target is not None:
+            self.yield_plot.addItem(
+                pg.InfiniteLine(
+                    pos=self.yield_target,
+                    angle=0,
+                    pen=pg.mkPen(TARGET_COLOUR, width=2, style=Qt.PenStyle.DashLine),
+                    label=f"target {self.yield_target:g} %",
+                    labelOpts={"position": 0.05, "color": TARGET_COLOUR},
+                )
+            )
 
         self.pareto_plot.clear()
         names, values, cumulative = pareto(self.defects)

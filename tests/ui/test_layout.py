@@ -76,11 +76,22 @@ def test_the_side_panel_and_verdict_grow_with_the_window(window, qtbot):
     window.resize(1024, 738)
     qtbot.waitUntil(lambda: window.width() == 1024)
     small_panel, small_font = station.panel.width(), station.banner.font().pointSize()
+    small_banner = station.banner.height()
     window.resize(1920, 1050)
     qtbot.waitUntil(lambda: window.width() == 1920)
     assert station.panel.width() > small_panel + 100
     assert station.panel.width() >= 1920 // 5
     assert station.banner.font().pointSize() > small_font
+    # The verdict takes the height the larger screen adds: no empty band below the controls.
+    qtbot.waitUntil(lambda: station.banner.height() >= small_banner + 250)
+    status = station.status
+    bottom = status.mapTo(station.panel, status.rect().bottomLeft()).y()
+    assert station.panel.height() - bottom < 40
+    # Back to the panel PC: the large letters do not hold the window open.
+    window.resize(1024, 738)
+    qtbot.waitUntil(lambda: window.width() == 1024)
+    assert window.minimumSizeHint().height() <= 738
+    assert station.banner.font().pointSize() <= small_font + 2
 
 
 def test_the_last_verdict_shows_the_part_and_its_time(window, qtbot):
@@ -91,8 +102,8 @@ def test_the_last_verdict_shows_the_part_and_its_time(window, qtbot):
     part = station.last_part
     text = station.last_part_label.text()
     [view] = part.views
-    assert text.startswith(f"Part {part.part_id} · ")
-    assert view.frame.captured_at.astimezone().strftime("%H:%M:%S") in text
+    when = view.frame.captured_at.astimezone().strftime("%H:%M:%S")
+    assert text.startswith(f"{when} · Part {part.part_id} · ")
     assert text.endswith(f"#{view.inspection_id}")
     # Defects grouped with counts, not "deviation, deviation, deviation...".
     if view.verdict.defects:

@@ -46,7 +46,16 @@ def test_a_two_view_part_shows_the_part_verdict_and_each_view(window, qtbot):
     parts = []
     window.bridge.part.connect(parts.append)
     view.start()
-    qtbot.waitUntil(lambda: window.runner.station is None and len(parts) == 12, timeout=60_000)
+    # The station's own end (the folder ran out) reaches the window as a queued signal: wait
+    # for the Stopped line, not only for the runner to let go of the station.
+    qtbot.waitUntil(
+        lambda: (
+            window.runner.station is None
+            and len(parts) == 12
+            and view.status.text().startswith("Stopped")
+        ),
+        timeout=60_000,
+    )
 
     # The demo camera alternates a defective board and its good template; both views see the
     # same board, so each part is what each of its views is.
@@ -64,6 +73,12 @@ def test_a_two_view_part_shows_the_part_verdict_and_each_view(window, qtbot):
     assert view.live.captions["side"].text() == "side: PASS"
     assert view.live.images["side"].image_size == view.image.image_size == (640, 640)
     assert "Stopped: 12 parts, 24 captured, 24 judged, 24 recorded" in view.status.text()
+    # The strip of failed parts: one thumbnail a part, opening the part's first failing view.
+    strip = view.failed_strip.shown_ids()
+    assert len(strip) == 6
+    failed_tops = [p.views[0].inspection_id for p in parts if p.outcome is Outcome.FAIL]
+    assert strip == failed_tops[::-1]
+    assert "(top)" in view.failed_strip.buttons[0].toolTip()
     assert view.start_button.isEnabled()
     # Each view is an inspection of its own, tied to the part by one part id.
     records = window.store.history(limit=100)
