@@ -43,13 +43,10 @@ def save_new_version(
     folder = recipes_dir / recipe.name
     references_dir = folder / "references"
     references_dir.mkdir(parents=True, exist_ok=True)
-    copied = []
-    for path in recipe.references:
-        data = Path(path).read_bytes()
-        target = references_dir / f"{hashlib.sha256(data).hexdigest()[:16]}{Path(path).suffix}"
-        if not target.exists():
-            target.write_bytes(data)
-        copied.append(Path("references") / target.name)
+    copied = [
+        Path("references") / _copy_keeping_name(Path(path), references_dir)
+        for path in recipe.references
+    ]
     saved = recipe.model_copy(update={"version": version, "references": tuple(copied)})
     target = folder / f"v{version}.yaml"
     if target.exists():
@@ -64,3 +61,17 @@ def save_new_version(
         target.unlink(missing_ok=True)  # no file for a version the record does not have
         raise
     return recorded, target
+
+
+def _copy_keeping_name(source: Path, folder: Path) -> str:
+    """Copy a good part's image into the recipe's references folder under its own name (the
+    name the engineer knows it by); where another image already has that name, the content's
+    hash is added to it. An image already there with the same bytes is not copied again."""
+    data = source.read_bytes()
+    target = folder / source.name
+    if target.exists() and target.read_bytes() != data:
+        digest = hashlib.sha256(data).hexdigest()[:8]
+        target = folder / f"{source.stem}-{digest}{source.suffix}"
+    if not target.exists():
+        target.write_bytes(data)
+    return target.name

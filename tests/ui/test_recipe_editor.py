@@ -66,6 +66,7 @@ def test_a_relative_recipe_path_round_trips_and_try_finds_the_images(editor, qtb
     assert not editor.unsaved and editor.path == path
     saved = _references(editor)
     assert len(saved) == 6 and all(r.startswith("references/") for r in saved)  # relative
+    assert saved[0] == "references/02_00041000_good.jpg"  # under the name the engineer knows
     assert all(ref.is_file() for ref in editor.recipe_from_form().references)
     [entry] = editor.store.audit_entries(limit=1, entity_type="recipe_version")
     assert (entry.action, entry.user_name, entry.reason) == (
@@ -124,3 +125,29 @@ def test_a_recipe_saved_under_a_new_name_starts_at_version_1(editor, tmp_path):
     editor.prompt.setPlainText("An edit of the demo.")
     saved = editor.save()
     assert saved is not None and saved.name == "v2.yaml" and saved.parent.name == demo
+
+
+def test_two_good_images_of_one_name_are_both_kept(editor, tmp_path):
+    """Two different images called `good.png` (from two folders): the second is kept beside
+    the first, its name told apart by its content's hash, and neither is lost."""
+    import cv2
+    import numpy as np
+
+    editor.open("assets/demo/recipe-reference.yaml")
+    editor.ask_reason = lambda recipe: "two folders of good parts"
+    folders = []
+    for shade in (90, 160):
+        folder = tmp_path / f"good-{shade}"
+        folder.mkdir()
+        cv2.imwrite(str(folder / "good.png"), np.full((480, 640, 3), shade, np.uint8))
+        folders.append(folder / "good.png")
+    editor.references.clear()
+    for path in folders:
+        editor.references.addItem(str(path))
+    saved_path = editor.save()
+    assert saved_path is not None, editor.result.text()
+    saved = _references(editor)
+    assert saved[0] == "references/good.png"
+    assert saved[1].startswith("references/good-") and saved[1].endswith(".png")
+    copies = [saved_path.parent / name for name in saved]
+    assert [p.read_bytes() for p in copies] == [p.read_bytes() for p in folders]
