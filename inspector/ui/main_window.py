@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.station.settings_requested.connect(
             lambda: self.tabs.setCurrentWidget(self.settings_tab)
         )
+        self.station.models_requested.connect(lambda: self.tabs.setCurrentWidget(self.models_view))
         self.settings_view.saved.connect(self._settings_saved)
         self.station.failed_strip.opened.connect(self.open_inspection)
         self.recipes.saved.connect(self._recipe_saved)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -157,6 +158,7 @@ def _server_line(kind: str, status) -> tuple[str, bool]:
 
 class StationView(QWidget):
     settings_requested = Signal()
+    models_requested = Signal()  # the notice clicked: set up the missing model
     running_changed = Signal(bool)
     state_changed = Signal()  # starting, started, or a start that failed: the header follows
 
@@ -343,6 +345,8 @@ class StationView(QWidget):
         # the panel still fits a 768-pixel screen.
         self.notice = OneLine("")
         self.notice.setStyleSheet("color:#9ecbff; border:1px solid #3b5b7a; padding:2px 4px;")
+        self.notice.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.notice.clicked = self.models_requested.emit
         self.notice.hide()
         side.addWidget(self.notice)
         QShortcut(QKeySequence(Qt.Key.Key_Space), self, activated=self.trigger)
@@ -735,7 +739,9 @@ class StationView(QWidget):
         self.banner.setStyleSheet(BANNER_STYLES[outcome] + "border-radius:8px;")
 
     def show_notice(self, text: str) -> None:
+        """A standing notice; clicking it opens the Models page, where a model is set up."""
         _say(self.notice, text)
+        self.notice.setToolTip(f"{text}\nClick to open the Models page.")
         self.notice.show()
         if self.last_part is None and not self.reason.text():
             self.reason.setText(text)
@@ -799,6 +805,12 @@ class OneLine(QLabel):
         self.setWordWrap(False)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.setMinimumWidth(1)
+        self.clicked: Callable[[], None] | None = None  # what a click does, where it does any
+
+    def mouseReleaseEvent(self, event) -> None:
+        if self.clicked is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.clicked()
+        super().mouseReleaseEvent(event)
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)

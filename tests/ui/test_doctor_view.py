@@ -103,3 +103,14 @@ def _no_hub_cache(tmp_path, monkeypatch) -> None:
     except ImportError:
         return
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+
+
+def test_the_station_tabs_notice_opens_the_models_page(window_on, qtbot):
+    """The demo's notice about a missing model is the way to set one up: a click on it."""
+    from PySide6.QtCore import Qt
+
+    window = window_on(StationProfile())
+    window.station.show_notice("the demo judges model-free: Qwen/Qwen2.5-VL-3B-Instruct is missing")
+    assert "Models page" in window.station.notice.toolTip()
+    qtbot.mouseClick(window.station.notice, Qt.MouseButton.LeftButton)
+    assert window.tabs.currentWidget() is window.models_view
