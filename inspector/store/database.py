@@ -6,6 +6,7 @@ Only `Store` (record_store.py) calls these with an engine; the URL helpers (`saf
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -36,6 +37,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# Alembic's `op` and `context` are process-wide proxies: two upgrades at once in one process
+# (a window opening its store while its Doctor page checks the database) clear each other's.
+_MIGRATING = threading.Lock()
+
+
 def _alembic_config(engine: Engine):
     from alembic.config import Config
 
@@ -53,7 +59,7 @@ def upgrade(engine: Engine) -> set[str]:
     """
     from alembic import command
 
-    with engine.begin() as connection:
+    with _MIGRATING, engine.begin() as connection:
         config = _alembic_config(engine)
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
@@ -73,7 +79,7 @@ def migrate(url: str, revision: str = "heads") -> None:
 
     engine = connect(url)
     try:
-        with engine.begin() as connection:
+        with _MIGRATING, engine.begin() as connection:
             config = _alembic_config(engine)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
