@@ -152,6 +152,14 @@ def _row(connection: Connection, name: str) -> dict | None:
     return dict(row) if row is not None else None
 
 
+def _existing_row(connection: Connection, name: str) -> dict:
+    """The user's row; InputError naming the user where there is none."""
+    row = _row(connection, name)
+    if row is None:
+        raise InputError(f"user {name}: no such user (see `inspector user list`)")
+    return row
+
+
 def _identity(row: dict) -> Identity:
     return Identity(row["name"], Role(row["role"]), row["full_name"])
 
@@ -329,9 +337,7 @@ def unlock_user(engine: Engine, actor: Identity, name: str, reason: str = "") ->
     """Lift a lock and clear the count of wrong passwords; returns the state before."""
     with audit.audited(engine) as connection:
         by = acting(connection, actor, Permission.MANAGE_USERS)
-        row = _row(connection, name)
-        if row is None:
-            raise InputError(f"user {name}: no such user (see `inspector user list`)")
+        row = _existing_row(connection, name)
         if not row["failed_logins"] and row["locked_until"] is None:
             raise InputError(f"user {name} is not locked and has no failed attempts on record")
         connection.execute(
@@ -461,9 +467,7 @@ def _insert(
 def disable_user(engine: Engine, actor: Identity, name: str, reason: str = "") -> None:
     with audit.audited(engine) as connection:
         by = acting(connection, actor, Permission.MANAGE_USERS)
-        row = _row(connection, name)
-        if row is None:
-            raise InputError(f"user {name}: no such user (see `inspector user list`)")
+        row = _existing_row(connection, name)
         if row["disabled"]:
             raise InputError(f"user {name} is disabled already")
         if row["role"] == Role.ADMIN.value:
@@ -537,9 +541,7 @@ def reset_password(
 
 def _person(engine: Engine, name: str) -> dict:
     with engine.connect() as connection:
-        row = _row(connection, name)
-    if row is None:
-        raise InputError(f"user {name}: no such user (see `inspector user list`)")
+        row = _existing_row(connection, name)
     if row["role"] == Role.SERVICE.value:
         raise InputError(f"user {name} is a service account: it has no password")
     return row
@@ -580,9 +582,7 @@ def enable_user(engine: Engine, actor: Identity, name: str, reason: str = "") ->
     """Give a disabled account back its use (`disable_user` undone), audited."""
     with audit.audited(engine) as connection:
         by = acting(connection, actor, Permission.MANAGE_USERS)
-        row = _row(connection, name)
-        if row is None:
-            raise InputError(f"user {name}: no such user (see `inspector user list`)")
+        row = _existing_row(connection, name)
         if not row["disabled"]:
             raise InputError(f"user {name} is active already")
         connection.execute(update(_users).where(_users.c.name == name).values(disabled=False))
@@ -609,9 +609,7 @@ def set_role(engine: Engine, actor: Identity, name: str, role: str, reason: str 
         raise InputError(f"role {role!r}: use one of {', '.join(r.value for r in Role)}") from None
     with audit.audited(engine) as connection:
         by = acting(connection, actor, Permission.MANAGE_USERS)
-        row = _row(connection, name)
-        if row is None:
-            raise InputError(f"user {name}: no such user (see `inspector user list`)")
+        row = _existing_row(connection, name)
         old_role = Role(row["role"])
         if Role.SERVICE in (old_role, new_role):
             raise InputError(
