@@ -8,8 +8,9 @@ highest score first, then UNSURE, then PASS. An image with no score ranks after 
 of its outcome.
 
 Each picture is the image as judged, with, where the judge gives one, its heat map overlaid (an
-engine with a `heat_map(image)` method: `texture`), the boxes the verdict carried (magenta:
-`reference` and every model report regions only as boxes), and the labelled defect's mask
+engine with a `heat_map(image)` method: `texture`, and `reference` where the part aligns), the
+boxes the verdict carried (magenta: models report regions only as boxes), and the labelled
+defect's mask
 outlined (green) where the data set has masks. The heat map shows where an image stands out
 from itself: blue is its typical score (the median), red its highest, or one threshold above
 the median where the highest is less (so a clean image stays blue, and a defect that raises
@@ -194,9 +195,11 @@ def draw(
     thickness = max(2, round(max(picture.shape[:2]) / 240))  # 1 px blurs away in a JPEG
     if mask is not None:
         small = cv2.resize(mask, picture.shape[1::-1], interpolation=cv2.INTER_NEAREST)
-        contours, _ = cv2.findContours(
-            (small > 0).astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE
-        )
+        # Outlined around the defect, not on it: a scratch is thinner than the line, which
+        # would hide it and its heat.
+        grow = np.ones((2 * thickness + 1, 2 * thickness + 1), np.uint8)
+        around = cv2.dilate((small > 0).astype(np.uint8), grow)
+        contours, _ = cv2.findContours(around, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(picture, contours, -1, _MASK, thickness)
     for box in boxes:
         coords = [v for v in box[1:5] if isinstance(v, int | float) and math.isfinite(v)]

@@ -68,6 +68,7 @@ class Comparison:
     regions: list[Deviation]
     alignment: Alignment
     model: int
+    deviation: np.ndarray | None = field(default=None, repr=False)  # per model pixel, sigmas
 
 
 @dataclass
@@ -202,7 +203,24 @@ class GoldenSet:
         if valid is not None:
             deviation[valid == 0] = 0.0
         score, regions = _regions(deviation, self.options, level)
-        return Comparison(score, regions, alignment, index)
+        return Comparison(score, regions, alignment, index, deviation)
+
+    def heat(self, image: np.ndarray, level: float) -> np.ndarray:
+        """How far each of the frame's pixels lies outside the tolerance band (in sigmas, as
+        the score), on the frame's own pixels: the comparison's deviation map mapped back.
+        A frame that cannot be aligned has none: ValueError, saying why."""
+        comparison = self.compare(image, level)
+        alignment = comparison.alignment
+        if not alignment.ok or comparison.deviation is None:
+            raise ValueError(f"could not align the part to a golden image ({alignment.note})")
+        height, width = image.shape[:2]
+        # The homography maps frame pixels to the model's: an inverse map brings them back.
+        return cv2.warpPerspective(
+            comparison.deviation,
+            alignment.homography,
+            (width, height),
+            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        )
 
     def to_frame(self, box: tuple[int, int, int, int], alignment: Alignment) -> list[float]:
         """A box in model pixels mapped back to the frame's pixels (its bounding box)."""

@@ -1,7 +1,8 @@
 """The evaluation report shows the worst misses and the worst overkills as pictures: a real
 `inspector eval --report` on textured tiles made here, judged by `texture` (a heat map overlaid)
-and by `reference` (the verdict's boxes), read back from the PDF (its images with pypdf, its
-captions with pdftotext where poppler is installed, else pypdf) and from the HTML."""
+and by `reference` (its deviation map and the verdict's boxes), read back from the PDF (its
+images with pypdf, its captions with pdftotext where poppler is installed, else pypdf) and from
+the HTML."""
 
 from __future__ import annotations
 
@@ -152,10 +153,14 @@ def test_reference_pictures_carry_the_verdicts_boxes_in_pdf_and_html(tmp_path):
     text = _pdf_text(pdf)
     for result in misses + overkills:
         assert _captioned(text, result), (result.image, result.score, result.outcome)
-    # `reference` reports boxes only: each FAILed defect's picture has its magenta box drawn
-    # around the labelled defect, and no heat map.
+    # `reference` draws its deviation from the golden images as a heat map: hot on the labelled
+    # defect and not everywhere; each FAILed defect's picture also has its magenta box drawn
+    # around the defect.
     for result, picture in zip(misses, pages[2], strict=True):
-        assert not _hot(picture).any()
+        hot, mask = _hot(picture), _mask(images, result.image)
+        assert 0.0005 < hot.mean() < 0.3, (result.image, hot.mean())
+        grown = cv2.dilate(mask.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+        assert hot[grown].mean() > 5 * hot[~grown].mean(), result.image
         if result.outcome != "FAIL":
             continue
         magenta = (picture[..., 0] > 160) & (picture[..., 2] > 160) & (picture[..., 1] < 110)

@@ -117,6 +117,44 @@ def test_a_golden_image_matches_itself_and_a_recaptured_board_passes(test_data, 
     assert again.outcome is Outcome.PASS, again.reason
 
 
+def test_the_heat_map_is_hot_on_the_annotated_defects_of_a_moved_board(test_data, tmp_path):
+    """The heat map (the evaluation report's pictures) is the deviation from the golden image
+    brought back onto the frame's own pixels: on a tested board moved and turned against its
+    template, the annotated defects are far hotter than the rest, and the re-captured good
+    board is cool everywhere."""
+    pair = pairs(test_data, every=10)[3]
+    recipe = _recipe(tmp_path, [pair.template], [{"engine": "reference"}])
+    chain = prepare_judge(recipe).chain
+    chain.load()
+    judge = chain.judges[0]
+    # Moved by a known shift: the boxes move with it, so the heat must follow the homography.
+    tested = cv2.imread(str(pair.tested))
+    shift = np.float32([[1, 0, 30], [0, 1, -20]])
+    moved = cv2.warpAffine(tested, shift, tested.shape[1::-1], borderMode=cv2.BORDER_REPLICATE)
+    heat = judge.heat_map(moved)
+    assert heat.shape == moved.shape[:2] and heat.dtype == np.float32
+    on = np.zeros(heat.shape, bool)
+    for x0, y0, x1, y1 in pair.boxes:
+        on[max(0, y0 - 20) : y1 - 20, max(0, x0 + 30) : x1 + 30] = True
+    threshold = judge.settings.threshold
+    hot = heat > threshold
+    print(f"\nheat on the defects {heat[on].mean():.2f}, elsewhere {heat[~on].mean():.2f}")
+    assert hot[on].mean() > 0.2, hot[on].mean()  # the defects stand out...
+    assert hot[~on].mean() < 0.01, hot[~on].mean()  # ...and little else does
+    good = judge.heat_map(recaptured(cv2.imread(str(pair.template)), seed=1))
+    assert (good > threshold).mean() < 0.002
+
+
+def test_a_heat_map_of_a_part_that_cannot_be_aligned_says_why(test_data, tmp_path):
+    pair = pairs(test_data, every=10)[3]
+    recipe = _recipe(tmp_path, [pair.template], [{"engine": "reference", "align": "features"}])
+    chain = prepare_judge(recipe).chain
+    chain.load()
+    blank = np.full((480, 640, 3), 128, np.uint8)
+    with pytest.raises(ValueError, match="could not align the part"):
+        chain.judges[0].heat_map(blank)
+
+
 @pytest.mark.parametrize("kind", textures.KINDS)
 def test_drawn_defects_on_a_texture_rank_above_good_texture(kind, tmp_path):
     """Image-level AUROC on textured surfaces made here (seeded noise, a woven pattern) with

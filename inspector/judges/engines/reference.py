@@ -4,7 +4,8 @@ It aligns the part to the most alike golden image (ORB features and a homography
 ECC), compares it with the variation model learnt from the good images (inspector.judges.golden)
 and reports the regions that leave the tolerance band as boxes in source pixels. Its "answer" is
 a JSON verdict like a model's, read by the same parser, and keeps the score and the alignment
-for the record.
+for the record. Its heat map (`heat_map`, for the evaluation report's pictures) is that deviation
+brought back onto the frame's pixels.
 
 Three uses:
 - alone, where golden samples exist: a frame scoring above `threshold` FAILs with a defect of
@@ -110,6 +111,11 @@ class ReferenceJudge(Judge):
             progress(f"reference: learning from {len(references)} images of good parts")
         # Built now for frames the size of the references (the usual case), so the first part
         # is judged at line speed; frames of another size build their own on first sight.
+        self._references_golden()
+
+    def _references_golden(self) -> GoldenSet:
+        """The golden set of the references, cut to the recipe's ROI (the usual frame)."""
+        references = self._references or []
         roi = self.recipe.roi.as_region() if self.recipe.roi else None
         shape = references[0].image.shape[:2]
         # A ROI off the good parts' image would leave nothing to learn: a recipe error, now.
@@ -117,7 +123,20 @@ class ReferenceJudge(Judge):
         images = [
             crop_to(r.image, roi)[0] if r.image.shape[:2] == shape else r.image for r in references
         ]
-        self._golden_for([r.sha256 for r in references], images)
+        return self._golden_for([r.sha256 for r in references], images)
+
+    def heat_map(self, image: np.ndarray) -> np.ndarray:
+        """Per pixel of `image` (the ROI's crop of a frame), how far it lies outside the good
+        parts' tolerance band, in the score's units (float32): the evaluation report's pictures.
+        Pixels the alignment does not reach are 0; a part that cannot be aligned raises."""
+        if not self._references:
+            raise InputError("the reference engine has no images of good parts to compare with")
+        heat = self._references_golden().heat(image, self.settings.threshold)
+        # A deviation is pixel-exact, a scratch one pixel wide: spread each pixel's strength over
+        # its neighbourhood (about 2% of the image) so a defect shows at a report's size.
+        side = max(3, round(max(heat.shape[:2]) / 50)) | 1
+        heat = cv2.dilate(heat, np.ones((side, side), np.uint8))
+        return cv2.GaussianBlur(heat, (0, 0), side / 3)
 
     def _generate(self, prompt: Prompt, convention: BoxConvention) -> Generation:
         images = prompt.images
