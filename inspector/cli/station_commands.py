@@ -501,7 +501,12 @@ def can_show_window() -> bool:
             "inspector: no screen (DISPLAY is not set): running the demo headless", file=sys.stderr
         )
         return False
-    from inspector.station.doctor import QT_XCB_DEBS, qt_start_failure  # the doctor's probe
+    from inspector.station.doctor import (  # the doctor's probes
+        QT_BINDING_FIX,
+        QT_XCB_DEBS,
+        qt_binding_fault,
+        qt_start_failure,
+    )
 
     failure = qt_start_failure()
     if failure is not None:
@@ -511,6 +516,14 @@ def can_show_window() -> bool:
             f"inspector: the window cannot start: {visible(failure)}\n"
             f"  On Debian or Ubuntu, Qt needs: sudo apt install {' '.join(QT_XCB_DEBS)}\n"
             "  (./installer/install.sh installs them); running the demo headless",
+            file=sys.stderr,
+        )
+        return False
+    fault = qt_binding_fault()
+    if fault is not None:
+        print(
+            f"inspector: the window would not last: {fault}\n  Fix: {QT_BINDING_FIX}; "
+            "running the demo headless",
             file=sys.stderr,
         )
         return False

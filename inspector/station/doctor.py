@@ -92,6 +92,54 @@ def qt_start_failure() -> str | None:
     return said or f"Qt exited with code {result.returncode}"
 
 
+# PySide6 6.12.0 returns None from its void calls without taking a reference to it. Python 3.12
+# made None immortal; under 3.11 every setText drops None's count by one, and the process dies
+# ("Fatal Python error: none_dealloc") after some tens of thousands of label updates: an hour or
+# so of a station at the line. tests/ui/test_window_stress.py hit it in about a minute.
+QT_BINDING_FIX = "pip install 'PySide6-Essentials>=6.6,<6.12'"
+_NONE_PROBE = """
+import sys
+from PySide6.QtWidgets import QApplication, QLabel
+app = QApplication([])
+label = QLabel()
+before = sys.getrefcount(None)
+for _ in range(2000):
+    label.setText("probe")
+print(sys.getrefcount(None) - before)
+"""
+
+
+def qt_binding_fault() -> str | None:
+    """Why this PySide6 would crash a long-running window, or None: a child process (offscreen)
+    updates a label 2,000 times and reads None's reference count. Only under Python 3.11."""
+    import os
+    import subprocess
+
+    if sys.version_info >= (3, 12):  # None is immortal (PEP 683): a dropped count is harmless
+        return None
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", _NONE_PROBE], capture_output=True, text=True, timeout=60, env=env
+        )
+        change = int(result.stdout.strip().splitlines()[-1])
+    except (subprocess.TimeoutExpired, ValueError, IndexError):
+        return None  # Qt did not start: qt_start_failure says why
+    if change > -1000:
+        return None
+    from importlib import metadata
+
+    try:
+        version = metadata.version("PySide6-Essentials")
+    except metadata.PackageNotFoundError:
+        version = metadata.version("PySide6")
+    return (
+        f"PySide6 {version} drops a reference to None on every call under Python "
+        f"{sys.version_info.major}.{sys.version_info.minor}: the window would crash "
+        "(none_dealloc) after some tens of thousands of screen updates"
+    )
+
+
 def _python() -> Check:
     version = ".".join(map(str, sys.version_info[:3]))
     if tuple(sys.version_info[:2]) < MIN_PYTHON:
@@ -140,6 +188,9 @@ def _window(window_platform: str | None = None) -> Check:
     import os
 
     if window_platform is not None:
+        fault = qt_binding_fault()
+        if fault is not None:
+            return Check("window", FAIL, fault, QT_BINDING_FIX)
         return Check("window", OK, f"Qt runs this window (platform {window_platform})")
     if importlib.util.find_spec("PySide6") is None:
         return Check(
@@ -164,6 +215,9 @@ def _window(window_platform: str | None = None) -> Check:
             f"Qt cannot start: {failure}",
             f"sudo apt install {' '.join(QT_XCB_DEBS)}",
         )
+    fault = qt_binding_fault()
+    if fault is not None:
+        return Check("window", FAIL, fault, QT_BINDING_FIX)
     return Check("window", OK, "Qt starts on this display")
 
 
