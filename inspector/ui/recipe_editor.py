@@ -396,6 +396,7 @@ class RecipeEditor(QWidget):
                 self.identity(),
                 reason=reason,
                 based_on=self._base.name if self._base is not None else None,
+                source=self.path,
             )
         except Exception as exc:
             self.result.setText(plain(exc))

@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 from inspector.errors import InputError
+from inspector.recipe_file import recipe_text
 from inspector.recipes import Recipe, load_recipe
 from inspector.station.runner import read_image_or_explain
 from inspector.store import Store
@@ -33,10 +34,13 @@ def save_new_version(
     actor: Identity | None = None,
     reason: str = "",
     based_on: str | None = None,
+    source: Path | None = None,
 ) -> tuple[Recipe, Path]:
     """Write the recipe as the next version of its name, references copied beside it; `reason`
     (why this version) goes into the audit trail with it. `based_on`: the name of the recipe
-    the form was opened from; a recipe saved under a new name starts at version 1."""
+    the form was opened from; a recipe saved under a new name starts at version 1. `source`:
+    the file it was opened from, whose comments and layout the new file keeps (only the
+    fields that changed are rewritten: `inspector.recipe_file`)."""
     # Always above both the version it was based on and any recorded: an edit never reuses one.
     renamed = based_on is not None and based_on != recipe.name
     version = max(store.latest_version(recipe.name) or 0, 0 if renamed else recipe.version) + 1
@@ -52,7 +56,7 @@ def save_new_version(
     if target.exists():
         raise InputError(f"recipe {target}: this version already exists; it is never overwritten")
     (actor or store.actor).require(Permission.SAVE_RECIPE)  # before anything is written
-    target.write_text(saved.to_yaml(), encoding="utf-8")
+    target.write_text(recipe_text(saved, target, source), encoding="utf-8")
     try:
         recorded = load_recipe(target)  # what the station will read, references resolved
         images = [read_image_or_explain(p, "reference") for p in recorded.references]
