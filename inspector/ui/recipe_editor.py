@@ -8,6 +8,14 @@ image with the recipe as edited, sharing the models the station holds loaded
 records it with the reason asked; an old version is never changed; where the station runs an
 older version of it, it offers to switch the station to the new one (between parts). A recipe
 with a `texture` engine can be learnt from here (`learn_box`).
+
+The saved file is the opened one with only the changed fields rewritten: the engineer's
+comments and layout stay (`inspector.recipe_file`). "New recipe…" starts a new part's recipe
+from a template (`recipe_versions.new_recipe_template`), asking first before unsaved edits are
+dropped; its first save is version 1, in the folder chosen, and its later versions go beside it.
+An engine that reports a class of its own (reference: "deviation", texture: "texture") gets
+that class listed when it is added or its class is set; a class the recipe still lacks is said
+above the defect table, with a button that adds it, and after a try that was not PASS.
 """
 
 from __future__ import annotations
@@ -44,6 +52,7 @@ from PySide6.QtWidgets import (
 from inspector.domain import Severity
 from inspector.errors import InputError
 from inspector.judges import build_chain
+from inspector.judges.defect_classes import UnlistedClass
 from inspector.recipes import Recipe, load_recipe, parse_recipe
 from inspector.station.learning import learns
 from inspector.station.runner import StationRunner, read_image_or_explain
@@ -54,11 +63,18 @@ from inspector.ui.engine_chain_form import EngineChainForm
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.learn_box import LearnBox
 from inspector.ui.messages import plain, show_error
-from inspector.ui.recipe_versions import save_new_version, shown_path
+from inspector.ui.new_recipe_dialog import NewRecipeDialog
+from inspector.ui.recipe_versions import (
+    new_recipe_problem,
+    new_recipe_template,
+    save_new_version,
+    shown_path,
+)
 from inspector.ui.station_switch import StationSwitch
 from inspector.ui.workers import Task
 
 SEVERITIES = [s.value for s in Severity]
+WARNING_STYLE = "color:#ffd54f;"
 
 
 class RecipeEditor(QWidget):
@@ -86,11 +102,13 @@ class RecipeEditor(QWidget):
         self._task: Task | None = None
         self._base: Recipe | None = None  # as opened: what the form does not show is kept
         self._opened: dict | None = None  # the form as opened or saved: edits since are unsaved
+        self._new_folder: Path | None = None  # a new recipe not saved yet: where it goes
         # Asked before unsaved edits are dropped (True: drop them), for a new version's reason
         # (None: cancelled), and whether to switch the station to it. Tests answer the way a
         # person would.
         self.confirm_discard = self._ask_discard
         self.ask_reason = self._ask_reason
+        self.ask_new = self._ask_new  # (name, folder) of a new recipe, or None: cancelled
         self.switch = StationSwitch(runner, self)
         self.switch.said.connect(self._tell)
         self.switch.switched.connect(self.station_switched)
@@ -100,10 +118,15 @@ class RecipeEditor(QWidget):
     # -- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
         self.file_label = QLabel("No recipe open")
+        self.file_label.setWordWrap(True)
+        self.new_button = QPushButton("New recipe…")
+        self.new_button.setToolTip("Start a new part's recipe from a template")
+        self.new_button.clicked.connect(self.new_recipe)
         open_button = QPushButton("Open…")
         open_button.clicked.connect(self._open_dialog)
         top = QHBoxLayout()
         top.addWidget(self.file_label, 1)
+        top.addWidget(self.new_button)
         top.addWidget(open_button)
 
         form = QFormLayout()
@@ -127,7 +150,21 @@ class RecipeEditor(QWidget):
         defect_buttons = QHBoxLayout()
         defect_buttons.addWidget(add_defect)
         defect_buttons.addWidget(remove_defect)
+        # A class an engine reports that the recipe does not list: said here, and fixed by one
+        # click (issue 13: "Try" said UNSURE on every flagged part, and nothing said why).
+        self.class_notice = QLabel("")
+        self.class_notice.setWordWrap(True)
+        self.class_notice.setStyleSheet(WARNING_STYLE)
+        self.add_classes_button = QPushButton("Add the missing classes")
+        self.add_classes_button.clicked.connect(self.add_missing_classes)
+        notice_row = QHBoxLayout()
+        notice_row.addWidget(self.class_notice, 1)
+        notice_row.addWidget(self.add_classes_button)
+        self.class_notice_box = QWidget()
+        self.class_notice_box.setLayout(notice_row)
+        self.class_notice_box.hide()
         defect_box = QVBoxLayout()
+        defect_box.addWidget(self.class_notice_box)
         defect_box.addWidget(self.defects)
         defect_box.addLayout(defect_buttons)
         form.addRow("Defects", defect_box)
@@ -164,6 +201,9 @@ class RecipeEditor(QWidget):
         self.chain = EngineChainForm()
         self.chain.setToolTip("The judge chain: engines tried in order")
         self.chain.changed.connect(self._chain_changed)
+        self.chain.class_named.connect(self.ensure_defect_class)
+        self.defects.itemChanged.connect(lambda *_: self._update_class_notice())
+        self.defects.model().rowsRemoved.connect(lambda *_: self._update_class_notice())
         form.addRow("Engines", self.chain)
         self.learn = LearnBox(self._learn_target)
         self.learn.hide()  # shown for a chain with an engine that learns
@@ -179,6 +219,7 @@ class RecipeEditor(QWidget):
         self.min_confidence.setDecimals(3)
         self.unknown = QComboBox()
         self.unknown.addItems(["unsure", "fail"])
+        self.unknown.currentIndexChanged.connect(lambda *_: self._update_class_notice())
         form.addRow("Fail on", fails)
         form.addRow("Min confidence", self.min_confidence)
         form.addRow("Unknown class", self.unknown)
@@ -237,7 +278,13 @@ class RecipeEditor(QWidget):
         path = Path(path).resolve()
         recipe = load_recipe(path)
         self.path = path
+        self._new_folder = None
         self.file_label.setText(str(self.path))
+        self._fill(recipe)
+
+    def _fill(self, recipe: Recipe) -> None:
+        """The form shows `recipe`; what it does not show is kept from it."""
+        folder = self.path.parent if self.path is not None else None
         self.name.setText(recipe.name)
         self.version.setText(str(recipe.version))
         self.product.setText(recipe.product)
@@ -254,7 +301,7 @@ class RecipeEditor(QWidget):
             box.setValue(value)
         self.references.clear()
         for ref in recipe.references:
-            self.references.addItem(shown_path(ref, self.path.parent))
+            self.references.addItem(shown_path(ref, folder))
         self.chain.set_chain(recipe.engines, recipe.chain.screen)
         for severity, check in self.fail_checks.items():
             check.setChecked(Severity(severity) in recipe.pass_rule.fail_severities)
@@ -265,10 +312,50 @@ class RecipeEditor(QWidget):
         self._base = recipe
         self._opened = self.form_data()
         self._chain_changed()
+        self._update_class_notice()
+
+    def new_recipe(self) -> bool:
+        """Start a new part's recipe: asks first before unsaved edits are dropped, then its
+        name and folder; the form shows the template, unsaved, version 1. True if started."""
+        if self.unsaved and not self.confirm_discard():
+            return False
+        answer = self.ask_new()
+        if answer is None:
+            return False
+        name, folder = answer
+        problem = new_recipe_problem(name, folder, self.store)
+        if problem:  # the dialog says so before closing; said here for any other asker
+            self.result.setText(problem)
+            self.result.setStyleSheet("color:#ff8a80;")
+            return False
+        template = new_recipe_template(name.strip(), self._station_engines())
+        self.path = None
+        self._new_folder = folder
+        self._fill(template)
+        self._base = None  # nothing kept from a file: the form is the whole recipe
+        self.file_label.setText(
+            f"New recipe {template.name}, not saved yet: version 1 goes to "
+            f"{folder / template.name / 'v1.yaml'}"
+        )
+        self.result.setStyleSheet("")
+        self.result.setText(
+            "Add images of good parts, check the defect classes and the prompt, try it on a "
+            "frame, then save it (version 1)."
+        )
+        return True
+
+    def _station_engines(self) -> list[dict] | None:
+        """The running station's judge chain (a new part on the same line is judged alike,
+        sharing its loaded model); None where no station runs."""
+        station = self.runner.station if self.runner is not None else None
+        if station is None or not station.views:
+            return None
+        return [dict(entry) for entry in station.views[0].recipe.engines]
 
     @property
     def unsaved(self) -> bool:
-        """The form differs from the recipe as opened or last saved."""
+        """The form differs from the recipe as opened or last saved (or from a new recipe's
+        template)."""
         return self._opened is not None and self.form_data() != self._opened
 
     def _add_defect(self, name: str, severity: str, description: str) -> None:
@@ -391,12 +478,13 @@ class RecipeEditor(QWidget):
         try:
             _, path = save_new_version(
                 recipe,
-                self.recipes_dir,
+                self._save_folder(),
                 self.store,
                 self.identity(),
                 reason=reason,
                 based_on=self._base.name if self._base is not None else None,
                 source=self.path,
+                first=self._new_folder is not None,
             )
         except Exception as exc:
             self.result.setText(plain(exc))
@@ -408,6 +496,61 @@ class RecipeEditor(QWidget):
         self.saved.emit(str(path))
         self.offer_switch(path)
         return path
+
+    def _save_folder(self) -> Path:
+        """Where a version's folder goes: a new recipe's chosen folder; beside the versions of
+        the recipe opened where it is one (`FOLDER/NAME/vN.yaml`); else the recipes folder."""
+        if self._new_folder is not None:
+            return self._new_folder
+        if (
+            self.path is not None
+            and self._base is not None
+            and self.path.parent.name == self._base.name
+            and self.path.stem[:1] == "v"
+            and self.path.stem[1:].isdigit()
+        ):
+            return self.path.parent.parent
+        return self.recipes_dir
+
+    # -- defect classes the engines report -------------------------------------------------
+    def defect_names(self) -> list[str]:
+        names = []
+        for row in range(self.defects.rowCount()):
+            item = self.defects.item(row, 0)
+            names.append(item.text() if item is not None else "")
+        return names
+
+    def unlisted_classes(self) -> list[UnlistedClass]:
+        """The engines' own classes (from their fields as they stand) the table lacks."""
+        listed = {n.strip().lower() for n in self.defect_names()}
+        return [
+            UnlistedClass(index, engine, name)
+            for index, engine, name in self.chain.reported_classes()
+            if name.strip().lower() not in listed
+        ]
+
+    def ensure_defect_class(self, engine: str, name: str) -> None:
+        """List the class an engine reports, if the recipe does not: major, to be checked."""
+        if name.strip().lower() in {n.strip().lower() for n in self.defect_names()}:
+            return
+        self._add_defect(name, "major", f"what the {engine} engine flags")
+        self.defects.selectRow(self.defects.rowCount() - 1)
+        self.result.setStyleSheet("")
+        self.result.setText(
+            f"Added the defect class {name!r} (major): the {engine} engine reports what it "
+            "finds as that class. Check its severity."
+        )
+        self._update_class_notice()
+
+    def add_missing_classes(self) -> None:
+        for unlisted in self.unlisted_classes():
+            self.ensure_defect_class(unlisted.engine, unlisted.name)
+
+    def _update_class_notice(self) -> None:
+        unlisted = self.unlisted_classes()
+        said = [u.message(self.unknown.currentText()) for u in unlisted]
+        self.class_notice.setText("⚠ " + "\n⚠ ".join(said) if said else "")
+        self.class_notice_box.setVisible(bool(said))
 
     # -- the station -----------------------------------------------------------------------
     def offer_switch(self, path: Path) -> bool:
@@ -425,10 +568,13 @@ class RecipeEditor(QWidget):
     def _chain_changed(self) -> None:
         """The Learn button is there for a chain with an engine that learns."""
         self.learn.setVisible(learns([{"engine": name} for name in self.chain.engine_names()]))
+        self._update_class_notice()
 
     def _learn_target(self) -> tuple[Path | None, str]:
         """The recipe file Learn learns for, and why it cannot now ("" when it can)."""
         if self.path is None:
+            if self._new_folder is not None:
+                return None, "Save the new recipe first (version 1)."
             return None, "Open the recipe first."
         if self.unsaved:
             return self.path, (
@@ -471,9 +617,13 @@ class RecipeEditor(QWidget):
             how.append("the station's loaded " + ", ".join(trial.shared))
         if trial.loaded:
             how.append("loaded for this try (the station holds none): " + ", ".join(trial.loaded))
+        why = ""
+        unlisted = self.unlisted_classes()
+        if unlisted and verdict.outcome.value != "PASS":  # the likely cause, said with its fix
+            why = "\nWhy: " + "\n".join(u.message(self.unknown.currentText()) for u in unlisted)
         self.result.setText(
             f"{verdict.outcome.value}: {verdict.reason}\nDefects: {defects}\n"
-            f"Judged with {'; '.join(how)}."
+            f"Judged with {'; '.join(how)}.{why}"
         )
         boxes = tuple(
             ((d.box.x0, d.box.y0, d.box.x1, d.box.y1), d.class_name)
@@ -517,12 +667,20 @@ class RecipeEditor(QWidget):
                 return text.strip()
             prompt = f"A reason is required. Why a new version of {recipe.name}?"
 
+    def _ask_new(self) -> tuple[str, Path] | None:
+        folder = self._new_folder or self.recipes_dir
+        dialog = NewRecipeDialog(
+            folder, lambda name, where: new_recipe_problem(name, where, self.store), self
+        )
+        if dialog.exec() != NewRecipeDialog.DialogCode.Accepted:
+            return None
+        return dialog.answer()
+
     def _ask_discard(self) -> bool:
         answer = QMessageBox.question(
             self,
             "Unsaved edits",
-            f"The recipe {self.name.text() or ''} has edits that are not saved. Open another "
-            "recipe and drop them?",
+            f"The recipe {self.name.text() or ''} has edits that are not saved. Drop them?",
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
