@@ -69,3 +69,20 @@ def test_the_warning_tells_the_truth_the_part_is_unsure_until_the_class_is_liste
         chain.set_references([cv2.imread(p, cv2.IMREAD_UNCHANGED) for p in paths])
         verdict = chain.judge(bad)
         assert verdict.outcome is outcome, verdict.reason
+
+
+def test_each_station_load_of_such_a_recipe_logs_the_warning(tmp_path, caplog):
+    import logging
+
+    import yaml
+
+    from inspector.station.runner import prepare_judge
+
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), np.full((64, 64), 90, np.uint8))
+    path = tmp_path / "r.yaml"
+    data = {"name": "r", "version": 1, "prompt": "Look.", "references": ["good.png"]}
+    path.write_text(yaml.safe_dump(data | {"engines": [{"engine": "texture"}]}))
+    with caplog.at_level(logging.WARNING, logger="inspector.station.runner"):
+        prepare_judge(path)
+    assert any("engine 1 (texture)" in r.getMessage() for r in caplog.records), caplog.text
