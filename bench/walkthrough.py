@@ -503,7 +503,8 @@ def engineer_setup(window, data, engine: str = "reference") -> tuple[Job, Path]:
         if chain.engine_names() != [engine]:
             raise RuntimeError(f"the chain is {chain.engine_names()}, not [{engine}]")
         # The texture engine names its finds `texture`: added, its class is listed at once.
-        if not editor.class_notice_box.isHidden() or "texture" not in editor.defect_names():
+        notice = editor.class_notice
+        if not notice.isHidden() or "texture" not in notice.defect_names():
             raise RuntimeError(f"the texture engine's class was not listed: {editor.result.text()}")
     PERSON.answer(f"first version for the woven tile line ({engine})")
     start = time.perf_counter()

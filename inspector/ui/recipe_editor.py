@@ -52,13 +52,13 @@ from PySide6.QtWidgets import (
 from inspector.domain import Severity
 from inspector.errors import InputError
 from inspector.judges import build_chain
-from inspector.judges.defect_classes import UnlistedClass
 from inspector.recipes import Recipe, load_recipe, parse_recipe
 from inspector.station.learning import learns
 from inspector.station.runner import StationRunner, read_image_or_explain
 from inspector.station.trial import trial_chain
 from inspector.store import Store
 from inspector.store.audit.users import Permission
+from inspector.ui.defect_class_notice import DefectClassNotice
 from inspector.ui.engine_chain_form import EngineChainForm
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.learn_box import LearnBox
@@ -74,7 +74,6 @@ from inspector.ui.station_switch import StationSwitch
 from inspector.ui.workers import Task
 
 SEVERITIES = [s.value for s in Severity]
-WARNING_STYLE = "color:#ffd54f;"
 
 
 class RecipeEditor(QWidget):
@@ -150,21 +149,7 @@ class RecipeEditor(QWidget):
         defect_buttons = QHBoxLayout()
         defect_buttons.addWidget(add_defect)
         defect_buttons.addWidget(remove_defect)
-        # A class an engine reports that the recipe does not list: said here, and fixed by one
-        # click (issue 13: "Try" said UNSURE on every flagged part, and nothing said why).
-        self.class_notice = QLabel("")
-        self.class_notice.setWordWrap(True)
-        self.class_notice.setStyleSheet(WARNING_STYLE)
-        self.add_classes_button = QPushButton("Add the missing classes")
-        self.add_classes_button.clicked.connect(self.add_missing_classes)
-        notice_row = QHBoxLayout()
-        notice_row.addWidget(self.class_notice, 1)
-        notice_row.addWidget(self.add_classes_button)
-        self.class_notice_box = QWidget()
-        self.class_notice_box.setLayout(notice_row)
-        self.class_notice_box.hide()
         defect_box = QVBoxLayout()
-        defect_box.addWidget(self.class_notice_box)
         defect_box.addWidget(self.defects)
         defect_box.addLayout(defect_buttons)
         form.addRow("Defects", defect_box)
@@ -201,9 +186,6 @@ class RecipeEditor(QWidget):
         self.chain = EngineChainForm()
         self.chain.setToolTip("The judge chain: engines tried in order")
         self.chain.changed.connect(self._chain_changed)
-        self.chain.class_named.connect(self.ensure_defect_class)
-        self.defects.itemChanged.connect(lambda *_: self._update_class_notice())
-        self.defects.model().rowsRemoved.connect(lambda *_: self._update_class_notice())
         form.addRow("Engines", self.chain)
         self.learn = LearnBox(self._learn_target)
         self.learn.hide()  # shown for a chain with an engine that learns
@@ -219,10 +201,15 @@ class RecipeEditor(QWidget):
         self.min_confidence.setDecimals(3)
         self.unknown = QComboBox()
         self.unknown.addItems(["unsure", "fail"])
-        self.unknown.currentIndexChanged.connect(lambda *_: self._update_class_notice())
         form.addRow("Fail on", fails)
         form.addRow("Min confidence", self.min_confidence)
         form.addRow("Unknown class", self.unknown)
+        # Above the defect table: a class an engine reports that the recipe does not list.
+        self.class_notice = DefectClassNotice(
+            self.defects, self.chain, self.unknown, self._add_defect
+        )
+        self.class_notice.said.connect(self._say)
+        defect_box.insertWidget(0, self.class_notice)
 
         self.try_button = QPushButton("Try on this frame")
         self.try_button.clicked.connect(self.try_on_frame)
@@ -312,7 +299,7 @@ class RecipeEditor(QWidget):
         self._base = recipe
         self._opened = self.form_data()
         self._chain_changed()
-        self._update_class_notice()
+        self.class_notice.refresh()
 
     def new_recipe(self) -> bool:
         """Start a new part's recipe: asks first before unsaved edits are dropped, then its
@@ -512,45 +499,9 @@ class RecipeEditor(QWidget):
             return self.path.parent.parent
         return self.recipes_dir
 
-    # -- defect classes the engines report -------------------------------------------------
-    def defect_names(self) -> list[str]:
-        names = []
-        for row in range(self.defects.rowCount()):
-            item = self.defects.item(row, 0)
-            names.append(item.text() if item is not None else "")
-        return names
-
-    def unlisted_classes(self) -> list[UnlistedClass]:
-        """The engines' own classes (from their fields as they stand) the table lacks."""
-        listed = {n.strip().lower() for n in self.defect_names()}
-        return [
-            UnlistedClass(index, engine, name)
-            for index, engine, name in self.chain.reported_classes()
-            if name.strip().lower() not in listed
-        ]
-
-    def ensure_defect_class(self, engine: str, name: str) -> None:
-        """List the class an engine reports, if the recipe does not: major, to be checked."""
-        if name.strip().lower() in {n.strip().lower() for n in self.defect_names()}:
-            return
-        self._add_defect(name, "major", f"what the {engine} engine flags")
-        self.defects.selectRow(self.defects.rowCount() - 1)
+    def _say(self, text: str) -> None:
         self.result.setStyleSheet("")
-        self.result.setText(
-            f"Added the defect class {name!r} (major): the {engine} engine reports what it "
-            "finds as that class. Check its severity."
-        )
-        self._update_class_notice()
-
-    def add_missing_classes(self) -> None:
-        for unlisted in self.unlisted_classes():
-            self.ensure_defect_class(unlisted.engine, unlisted.name)
-
-    def _update_class_notice(self) -> None:
-        unlisted = self.unlisted_classes()
-        said = [u.message(self.unknown.currentText()) for u in unlisted]
-        self.class_notice.setText("⚠ " + "\n⚠ ".join(said) if said else "")
-        self.class_notice_box.setVisible(bool(said))
+        self.result.setText(text)
 
     # -- the station -----------------------------------------------------------------------
     def offer_switch(self, path: Path) -> bool:
@@ -568,7 +519,6 @@ class RecipeEditor(QWidget):
     def _chain_changed(self) -> None:
         """The Learn button is there for a chain with an engine that learns."""
         self.learn.setVisible(learns([{"engine": name} for name in self.chain.engine_names()]))
-        self._update_class_notice()
 
     def _learn_target(self) -> tuple[Path | None, str]:
         """The recipe file Learn learns for, and why it cannot now ("" when it can)."""
@@ -618,9 +568,9 @@ class RecipeEditor(QWidget):
         if trial.loaded:
             how.append("loaded for this try (the station holds none): " + ", ".join(trial.loaded))
         why = ""
-        unlisted = self.unlisted_classes()
+        unlisted = self.class_notice.messages()
         if unlisted and verdict.outcome.value != "PASS":  # the likely cause, said with its fix
-            why = "\nWhy: " + "\n".join(u.message(self.unknown.currentText()) for u in unlisted)
+            why = "\nWhy: " + "\n".join(unlisted)
         self.result.setText(
             f"{verdict.outcome.value}: {verdict.reason}\nDefects: {defects}\n"
             f"Judged with {'; '.join(how)}.{why}"
@@ -658,7 +608,8 @@ class RecipeEditor(QWidget):
 
     def _ask_reason(self, recipe: Recipe) -> str | None:
         """Why this version: asked until given, or None when the person cancels."""
-        prompt = f"Why a new version of {recipe.name}? (recorded in the audit trail)"
+        what = "recipe" if self._new_folder is not None else "version of"
+        prompt = f"Why a new {what} {recipe.name}? (recorded in the audit trail)"
         while True:
             text, ok = QInputDialog.getText(self, "Save as new version", prompt)
             if not ok:

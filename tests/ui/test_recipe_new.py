@@ -61,7 +61,7 @@ def test_new_recipe_asks_before_dropping_edits_and_saves_version_1_where_chosen(
     assert editor.references.count() == 0
     assert editor.chain.engine_names() == ["reference"]
     assert ("deviation", "major") in _defects(editor) and ("crack", "critical") in _defects(editor)
-    assert editor.class_notice_box.isHidden()
+    assert editor.class_notice.isHidden()
     assert str(tmp_path / "line3" / "bracket-a" / "v1.yaml") in editor.file_label.text()
     assert editor.path is None and not editor.unsaved
 
@@ -116,39 +116,39 @@ def test_a_name_in_use_is_refused_in_the_dialog_which_keeps_what_was_typed(edito
 def test_an_engine_added_lists_its_class_and_a_missing_class_is_said_and_fixed(editor, tmp_path):
     editor.open(tmp_path / "demo" / "recipe-reference.yaml")
     assert [name for name, _ in _defects(editor)] == ["deviation"]
-    assert editor.class_notice_box.isHidden()
+    assert editor.class_notice.isHidden()
 
     editor.chain.add_engine("texture")  # reports "texture" by default
     assert ("texture", "major") in _defects(editor)
     assert "'texture'" in editor.result.text() and "Check its severity" in editor.result.text()
-    assert editor.class_notice_box.isHidden()
+    assert editor.class_notice.isHidden()
 
     # Its class set to one the recipe lacks: listed once the field is committed.
     texture = editor.chain.editors[1]
     texture.field("defect_class").set_text("stain")
-    assert not editor.class_notice_box.isHidden()  # said while it is typed
-    assert "engine 2 (texture)" in editor.class_notice.text()
+    assert not editor.class_notice.isHidden()  # said while it is typed
+    assert "engine 2 (texture)" in editor.class_notice.label.text()
     texture.field("defect_class").widget.editingFinished.emit()
-    assert ("stain", "major") in _defects(editor) and editor.class_notice_box.isHidden()
+    assert ("stain", "major") in _defects(editor) and editor.class_notice.isHidden()
 
     # A class removed from the table: said, naming the engine, the class and the fix...
     row = [name for name, _ in _defects(editor)].index("deviation")
     editor.defects.removeRow(row)
-    assert not editor.class_notice_box.isHidden()
-    notice = editor.class_notice.text()
+    assert not editor.class_notice.isHidden()
+    notice = editor.class_notice.label.text()
     assert "engine 1 (reference)" in notice and "'deviation'" in notice
     assert "UNSURE" in notice and "Add a defect class named 'deviation'" in notice
     editor.unknown.setCurrentText("fail")
-    assert "FAIL with no severity" in editor.class_notice.text()
+    assert "FAIL with no severity" in editor.class_notice.label.text()
     # ...and fixed by one click.
-    editor.add_classes_button.click()
+    editor.class_notice.button.click()
     assert "deviation" in [name for name, _ in _defects(editor)]
-    assert editor.class_notice_box.isHidden()
+    assert editor.class_notice.isHidden()
 
     # A screen hands on "suspect": its class is not needed.
     editor.defects.removeRow([name for name, _ in _defects(editor)].index("deviation"))
     editor.chain.editors[0].field("screen").widget.setChecked(True)
-    assert editor.class_notice_box.isHidden()
+    assert editor.class_notice.isHidden()
 
 
 def test_opening_a_recipe_that_lacks_its_engines_class_says_so_and_try_says_why(
@@ -162,8 +162,8 @@ def test_opening_a_recipe_that_lacks_its_engines_class_says_so_and_try_says_why(
     editor.open(demo / "flaw.yaml")
     assert _defects(editor) == [("flaw", "major")]  # opening changes nothing
     assert not editor.unsaved
-    assert not editor.class_notice_box.isHidden()
-    assert "'deviation'" in editor.class_notice.text()
+    assert not editor.class_notice.isHidden()
+    assert "'deviation'" in editor.class_notice.label.text()
 
     editor.set_frame(read_image(demo / "camera" / "01_00041000_test.jpg"))  # a defective board
     editor.try_on_frame()
