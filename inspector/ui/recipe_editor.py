@@ -457,6 +457,12 @@ class RecipeEditor(QWidget):
             self.result.setText(plain(exc))
             self.result.setStyleSheet("color:#ff8a80;")
             return None
+        if self._new_folder is not None:  # renamed since: its new name must be free too
+            problem = new_recipe_problem(recipe.name, self._new_folder, self.store)
+            if problem:
+                self.result.setText(problem)
+                self.result.setStyleSheet("color:#ff8a80;")
+                return None
         reason = self.ask_reason(recipe)
         if reason is None:
             self.result.setStyleSheet("")
@@ -623,9 +629,10 @@ class RecipeEditor(QWidget):
         dialog = NewRecipeDialog(
             folder, lambda name, where: new_recipe_problem(name, where, self.store), self
         )
-        if dialog.exec() != NewRecipeDialog.DialogCode.Accepted:
-            return None
-        return dialog.answer()
+        accepted = dialog.exec() == NewRecipeDialog.DialogCode.Accepted
+        answer = dialog.answer()
+        dialog.deleteLater()  # on this, the GUI thread
+        return answer if accepted else None
 
     def _ask_discard(self) -> bool:
         answer = QMessageBox.question(

@@ -111,6 +111,14 @@ def test_a_name_in_use_is_refused_in_the_dialog_which_keeps_what_was_typed(edito
     assert not editor.new_recipe()
     assert "on record already" in editor.result.text()
     assert editor.name.text() == "demo-pcb-reference" and editor.path is not None
+    # A new recipe renamed, before its first save, to a name in use: refused, nothing written.
+    editor.ask_new = lambda: ("bracket-c", tmp_path / "recipes")
+    assert editor.new_recipe()
+    editor.name.setText("demo-pcb-reference")
+    editor.ask_reason = lambda recipe: pytest.fail("asked why, for a name in use")
+    assert editor.save() is None
+    assert "on record already (v2)" in editor.result.text()
+    assert not (tmp_path / "recipes").exists()
 
 
 def test_an_engine_added_lists_its_class_and_a_missing_class_is_said_and_fixed(editor, tmp_path):
