@@ -7,6 +7,10 @@ such an engine flags is UNSURE (issue 13: "Try on this frame" said UNSURE, and n
 why). The class is listed as soon as such an engine is added or its class is committed
 (`EngineChainForm.class_named`); the notice covers what is left (a class removed, a recipe
 opened that way). Hidden when there is nothing to say.
+
+A class listed here by itself goes again when no engine reports it any more (the engine removed,
+made a screen, or its class renamed) while its row is as it was added: a screen's "deviation"
+is not left in a model's prompt. A row the person touched, or one the recipe came with, stays.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class DefectClassNotice(QWidget):
         self.chain = chain
         self.unknown = unknown  # the pass rule's `unknown_defect`: what an unlisted class does
         self._add_row = add_row  # (name, severity, description)
+        self._added: dict[str, tuple[str, str, str]] = {}  # listed here: name -> the row as added
         self.label = QLabel("")
         self.label.setWordWrap(True)
         self.label.setStyleSheet(WARNING_STYLE)
@@ -76,7 +81,9 @@ class DefectClassNotice(QWidget):
         """List the class an engine reports, if the recipe does not: major, to be checked."""
         if name.strip().lower() in {n.strip().lower() for n in self.defect_names()}:
             return
-        self._add_row(name, "major", f"what the {engine} engine flags")
+        row = (name, "major", f"what the {engine} engine flags")
+        self._add_row(*row)
+        self._added[name.strip().lower()] = row
         self.defects.selectRow(self.defects.rowCount() - 1)
         self.said.emit(
             f"Added the defect class {name!r} (major): the {engine} engine reports what it "
@@ -88,7 +95,37 @@ class DefectClassNotice(QWidget):
         for unlisted in self.unlisted():
             self.ensure(unlisted.engine, unlisted.name)
 
+    def forget(self) -> None:
+        """Another recipe is shown: its rows are its own."""
+        self._added.clear()
+
+    def _rows(self) -> list[tuple[str, str, str]]:
+        rows = []
+        for r in range(self.defects.rowCount()):
+            name, description = (self.defects.item(r, c) for c in (0, 2))
+            severity = self.defects.cellWidget(r, 1)
+            rows.append(
+                (
+                    name.text() if name is not None else "",
+                    severity.currentText() if isinstance(severity, QComboBox) else "",
+                    description.text() if description is not None else "",
+                )
+            )
+        return rows
+
+    def _drop_unreported(self) -> None:
+        """Rows listed here that no engine reports now, untouched since: removed."""
+        if not self._added:
+            return
+        reported = {name.strip().lower() for _, _, name in self.chain.reported_classes()}
+        for key in [k for k in self._added if k not in reported]:
+            row = self._added.pop(key)
+            rows = self._rows()
+            if row in rows:
+                self.defects.removeRow(rows.index(row))  # refreshes again
+
     def refresh(self) -> None:
+        self._drop_unreported()
         said = self.messages()
         self.label.setText("⚠ " + "\n⚠ ".join(said) if said else "")
         self.setVisible(bool(said))

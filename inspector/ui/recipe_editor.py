@@ -272,6 +272,7 @@ class RecipeEditor(QWidget):
     def _fill(self, recipe: Recipe) -> None:
         """The form shows `recipe`; what it does not show is kept from it."""
         folder = self.path.parent if self.path is not None else None
+        self.class_notice.forget()
         self.name.setText(recipe.name)
         self.version.setText(str(recipe.version))
         self.product.setText(recipe.product)

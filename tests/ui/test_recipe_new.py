@@ -179,3 +179,27 @@ def test_opening_a_recipe_that_lacks_its_engines_class_says_so_and_try_says_why(
     said = editor.result.text()
     assert said.startswith("UNSURE"), said
     assert "Why: engine 1 (reference) reports what it finds as defect class 'deviation'" in said
+
+
+def test_a_class_listed_for_an_engine_goes_with_it_unless_the_person_touched_it(editor, tmp_path):
+    """A screen's class is not left in a model's prompt: listed when `reference` is added, gone
+    when it becomes a screen (or is removed, or its class renamed), unless the person set it."""
+    editor.open(tmp_path / "demo" / "recipe.yaml")  # a model's chain: no class of its own
+
+    def names() -> list[str]:
+        return [name for name, _ in _defects(editor)]
+
+    assert "deviation" not in names()
+    screen = editor.chain.add_engine("reference")
+    assert "deviation" in names()
+    screen.field("screen").widget.setChecked(True)  # now a screen: it hands on "suspect"
+    assert "deviation" not in names() and editor.class_notice.isHidden()
+
+    texture = editor.chain.add_engine("texture")
+    texture.field("defect_class").set_text("weave")  # typed: the class as added is renamed
+    texture.field("defect_class").widget.editingFinished.emit()
+    assert "texture" not in names() and "weave" in names()
+    row = names().index("weave")
+    editor.defects.cellWidget(row, 1).setCurrentText("critical")  # the person's choice
+    editor.chain.remove_engine(len(editor.chain.editors) - 1)
+    assert ("weave", "critical") in _defects(editor)  # touched: kept
