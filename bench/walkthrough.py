@@ -63,6 +63,7 @@ from inspector.store import Store  # noqa: E402
 from inspector.ui.app import application  # noqa: E402
 from inspector.ui.header import RunState  # noqa: E402
 from inspector.ui.login_dialog import LoginDialog, SignatureDialog  # noqa: E402
+from inspector.ui.new_recipe_dialog import NewRecipeDialog  # noqa: E402
 from tests.support import textures  # noqa: E402
 
 DEMO = ROOT / "assets" / "demo"
@@ -258,6 +259,16 @@ def _sign_exec(self: SignatureDialog) -> int:
     return result
 
 
+def _new_recipe_exec(self: NewRecipeDialog) -> int:
+    name = PERSON.next_answer()
+    self.show()
+    QTest.keyClicks(self.name, name)
+    result = _press_ok(self)
+    PERSON.step(f"New recipe box: type the name “{name}”, OK (the folder as offered)", 1, 1)
+    self.hide()
+    return result
+
+
 def install_stand_ins() -> None:
     QFileDialog.getOpenFileName = staticmethod(_file_answer)
     QFileDialog.getSaveFileName = staticmethod(_save_answer)
@@ -266,6 +277,7 @@ def install_stand_ins() -> None:
     QMessageBox.question = staticmethod(_question_answer)
     LoginDialog.exec = _login_exec
     SignatureDialog.exec = _sign_exec
+    NewRecipeDialog.exec = _new_recipe_exec
 
 
 # -- the data ---------------------------------------------------------------------------------
@@ -427,8 +439,9 @@ def engineer_switch_user(window) -> Job:
 
 
 def engineer_setup(window, data, engine: str = "reference") -> tuple[Job, Path]:
-    """The new part's recipe, from the demo's as a template: its good parts replaced by the
-    five, the `reference` engine tuned for tiles, or the `texture` engine and Learn."""
+    """The new part's recipe, from New recipe…'s template: the five good parts added, the
+    `reference` engine tuned for tiles, or the `texture` engine (its class listed as it is
+    added) and Learn."""
     who = "Engineer" if engine == "reference" else "Engineer (alternative)"
     job = PERSON.begin(
         who,
@@ -439,12 +452,11 @@ def engineer_setup(window, data, engine: str = "reference") -> tuple[Job, Path]:
     name = "woven-tile" if engine == "reference" else f"woven-tile-{engine}"
     editor = window.recipes
     PERSON.tab(window, editor, "Recipe")
-    open_button = next(b for b in editor.findChildren(QAbstractButton) if b.text() == "Open…")
-    template = data.demo / "recipe-reference.yaml"
-    PERSON.answer((template, "Recipe file box: choose recipe-reference.yaml (the template)"))
-    PERSON.click("Open…", open_button)
+    PERSON.answer(name)
+    PERSON.click("New recipe…", editor.new_button)
     job.steps.append(job.steps.pop(-2))
-    PERSON.type("Name", editor.name, name)
+    if editor.name.text() != name or editor.version.text() != "1":
+        raise RuntimeError(f"New recipe did not start {name} v1: {editor.result.text()}")
     PERSON.type("Product", editor.product, "woven tile, grey")
     PERSON.type("Prompt", editor.prompt, "A woven grey tile: look for scratches, holes, stains.")
     remove = next(
@@ -460,10 +472,11 @@ def engineer_setup(window, data, engine: str = "reference") -> tuple[Job, Path]:
         QTest.mouseClick(remove, Qt.MouseButton.LeftButton)
     if editor.references.count():
         raise RuntimeError("the template's good parts were not all removed")
-    PERSON.step(
-        f"Good parts: select each of the template's {template_parts} and Remove", clicks=2 *
-        template_parts
-    )  # fmt: skip
+    if template_parts:
+        PERSON.step(
+            f"Good parts: select each of the template's {template_parts} and Remove",
+            clicks=2 * template_parts,
+        )
     add = next(b for b in editor.findChildren(QAbstractButton) if b.text() == "Add image…")
     for path in data.good_parts:
         PERSON.answer((path, f"Good part box: choose {path.name}"))
@@ -489,11 +502,10 @@ def engineer_setup(window, data, engine: str = "reference") -> tuple[Job, Path]:
         PERSON.step("Engines: Add", clicks=1)
         if chain.engine_names() != [engine]:
             raise RuntimeError(f"the chain is {chain.engine_names()}, not [{engine}]")
-        # The template's defect class is `deviation`; the texture engine names its finds
-        # `texture` unless told: a class the recipe does not list makes every find UNSURE.
-        chain.editors[0].field("defect_class").set_text("deviation")
-        pump()
-        PERSON.step("Engines › texture: defect_class = deviation (the recipe's class)", typed=1)
+        # The texture engine names its finds `texture`: added, its class is listed at once.
+        notice = editor.class_notice
+        if not notice.isHidden() or "texture" not in notice.defect_names():
+            raise RuntimeError(f"the texture engine's class was not listed: {editor.result.text()}")
     PERSON.answer(f"first version for the woven tile line ({engine})")
     start = time.perf_counter()
     QTest.mouseClick(editor.save_button, Qt.MouseButton.LeftButton)

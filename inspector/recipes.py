@@ -24,6 +24,7 @@ from inspector.domain import Region, Severity
 from inspector.errors import InputError
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-VL-3B-Instruct"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$"  # a recipe's name: also its versions' folder
 
 
 class _Strict(BaseModel):
@@ -208,7 +209,7 @@ class Agreement(_Strict):
 
 
 class Recipe(_Strict):
-    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\- ]*$")
+    name: str = Field(min_length=1, max_length=100, pattern=NAME_PATTERN)
     version: int = Field(ge=1)
     product: str = ""
     prompt: str = Field(min_length=1)

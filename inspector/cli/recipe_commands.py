@@ -1,4 +1,7 @@
-"""`inspector recipe`: put a recipe version on record, sign it, list versions and signatures."""
+"""`inspector recipe`: check a recipe file, put a recipe version on record, sign it, list
+versions and signatures. `check` exits 0 for a recipe that loads and judges as written, 1 where
+it loads but a warning says it will not judge as meant (an engine's defect class the recipe
+does not list), and with the error's own code where it does not load."""
 
 from __future__ import annotations
 
@@ -9,6 +12,11 @@ from inspector.escapes import show, visible
 def register(commands) -> None:
     recipe = commands.add_parser("recipe", help="recipe versions on record and their approvals")
     recipe_commands = recipe.add_subparsers(dest="recipe_command", metavar="ACTION", required=True)
+    check = recipe_commands.add_parser(
+        "check",
+        help="check a recipe file: fields, engines, references, and warnings (no model loaded)",
+    )
+    check.add_argument("path", metavar="RECIPE.yaml")
     save = recipe_commands.add_parser("save", help="put a recipe file's version on record")
     save.add_argument("path", metavar="RECIPE.yaml")
     add_user_option(save)
@@ -25,6 +33,8 @@ def register(commands) -> None:
 
 
 def _recipe(args, settings) -> int:
+    if args.recipe_command == "check":
+        return _check(args.path)
     with open_store(settings) as store:
         if args.recipe_command == "list":
             versions = store.recipe_versions()
@@ -47,6 +57,7 @@ def _recipe(args, settings) -> int:
             ]
             version_id = store.recipe_version_id(recipe, references, actor=actor)
             show(f"recipe {recipe.name} v{recipe.version} on record (id {version_id})")
+            _warn(recipe, args.path)
             return 0
         store.approve_recipe(
             actor,
@@ -60,3 +71,27 @@ def _recipe(args, settings) -> int:
             f"recipe {args.name} v{args.version} {args.meaning} by {actor.full_name} ({actor.name})"
         )
         return 0
+
+
+def _check(path: str) -> int:
+    """Everything a station start checks of the recipe, without loading a model."""
+    from inspector.station.runner import prepare_judge
+
+    prepared = prepare_judge(path)  # fields, engines' settings, references, the ROI
+    recipe = prepared.recipe
+    engines = ", ".join(str(e.get("engine")) for e in recipe.engines)
+    show(
+        f"recipe {path}: {recipe.name} v{recipe.version} loads; engines {engines}; "
+        f"{len(recipe.references)} good-part images, {len(recipe.defects)} defect classes"
+    )
+    return 1 if _warn(recipe, path) else 0
+
+
+def _warn(recipe, path: str) -> int:
+    """Print the recipe's warnings (stderr); how many."""
+    from inspector.judges.defect_classes import recipe_warnings
+
+    warnings = recipe_warnings(recipe)
+    for warning in warnings:
+        show(f"warning: recipe {path}: {warning}", err=True)
+    return len(warnings)

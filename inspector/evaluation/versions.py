@@ -5,7 +5,8 @@ with the evaluation run as its justification.
 The scoring engines (`reference`, `texture`, alone or as a screen) get the threshold; a
 `texture` engine is pinned to the learned model that was evaluated (`learned:`), so the new
 version judges with exactly that model. The run's id is written at the top of the file and as
-the reason of the recipe's entry in the audit trail. Versions are never overwritten: a file of
+the reason of the recipe's entry in the audit trail; the rest of the file is the old one, its
+comments and layout kept (`inspector.recipe_file`). Versions are never overwritten: a file of
 that name already there, or a version number already on record with other content, is refused.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from inspector.errors import InputError
+from inspector.recipe_file import recipe_text
 from inspector.recipes import Recipe, load_recipe, parse_recipe
 from inspector.station.runner import read_image_or_explain
 from inspector.store import Store
@@ -63,7 +65,9 @@ def write_version(
     new = parse_recipe(_yaml_data(data), str(target))
     references = [read_image_or_explain(p, f"recipe {target}: reference") for p in new.references]
     reason = justification(point)
-    target.write_text(f"# version {version}: {reason}\n" + new.to_yaml(), encoding="utf-8")
+    # The file it was made from, comments and layout kept, only the changed fields rewritten.
+    text = recipe_text(new, target, source)
+    target.write_text(f"# version {version}: {reason}\n" + text, encoding="utf-8")
     try:
         store.recipe_version_id(new, references, actor=actor, reason=reason)
     except BaseException:

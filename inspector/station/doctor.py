@@ -58,6 +58,7 @@ def run_checks(
         ("data", lambda: _data_dir(settings)),
         ("clock", _clock),
         ("database", lambda: _database(settings)),
+        ("recipe", lambda: _recipe(profile)),
         ("models", lambda: _models(profile)),
         ("gpu", lambda: _gpu(profile)),
         ("cameras", _cameras),
@@ -291,6 +292,39 @@ def _database(settings) -> Check:
     if pragmas and mode != "wal":
         return Check("database", WARN, f"{found}, journal mode {mode}", "use a local disk (WAL)")
     return Check("database", OK, found + (", WAL" if pragmas else ""))
+
+
+def _recipe(profile) -> Check:
+    """The station's recipe (the profile's, else the demo's) loads, its engines take their
+    settings, and it judges as meant: each engine's defect class is one the recipe lists."""
+    from inspector.errors import InspectorError
+    from inspector.judges import build_chain
+    from inspector.judges.defect_classes import recipe_warnings
+    from inspector.recipes import load_recipe
+
+    path = profile.recipe or str(DEMO_RECIPE)
+    try:
+        recipe = load_recipe(path)
+        build_chain(recipe, path)  # the engines' settings, no model loaded
+    except InspectorError as exc:
+        return Check(
+            "recipe",
+            FAIL,
+            str(exc),
+            f"fix it (the window's Recipe tab), then `inspector recipe check {path}`",
+        )
+    warnings = recipe_warnings(recipe)
+    found = f"{path}: {recipe.name} v{recipe.version}"
+    if warnings:
+        more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
+        return Check(
+            "recipe",
+            WARN,
+            f"{found}: {warnings[0]}{more}",
+            f"add the class in the Recipe tab (Defects), then `inspector recipe check {path}`",
+        )
+    engines = ", ".join(str(e.get("engine")) for e in recipe.engines)
+    return Check("recipe", OK, f"{found}: loads; engines {engines}")
 
 
 def _models(profile) -> Check:

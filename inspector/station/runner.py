@@ -34,6 +34,7 @@ from inspector.cameras.images import UnreadableImage, read_image
 from inspector.cameras.settings import configure
 from inspector.errors import InputError, InspectorError
 from inspector.judges import JudgeChain, build_chain
+from inspector.judges.defect_classes import recipe_warnings
 from inspector.judges.judge import EngineSettings, Judge, Progress
 from inspector.recipes import Recipe, check_roi_fits, load_recipe
 from inspector.station.events import Listener, StationStopped, TriggerPolicy
@@ -67,6 +68,8 @@ def prepare_judge(recipe_path: str | Path) -> PreparedJudge:
     path = Path(recipe_path)
     recipe = load_recipe(path)
     chain = build_chain(recipe, str(path))
+    for warning in recipe_warnings(recipe):  # it judges, but not as meant: said at each load
+        log.warning("recipe %s: %s", path, warning)
     references = [read_image_or_explain(p, f"recipe {path}: reference") for p in recipe.references]
     for reference_path, image in zip(recipe.references, references, strict=True):
         height, width = image.shape[:2]

@@ -6,6 +6,11 @@ same order, same values), so a recipe opened and saved unchanged is the same rec
 left empty is left out of the entry (the engine's default). Every problem is shown next to its
 field, as the engine's settings class words it, and named `engines.N.FIELD` in messages. An
 engine this installation does not know is kept and edited as YAML, saying so.
+
+An engine that names what it finds with a class of its own (`defect_class`: reference,
+texture) says that class (`class_named`) when it is added, and when its class or its screen
+setting is committed: the recipe editor lists the class if the recipe does not, so no flagged
+part is UNSURE for want of it (issue 13).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from inspector.errors import InputError
 from inspector.judges import ENGINES, engine_class
+from inspector.judges.defect_classes import reported_class
 from inspector.ui.settings_fields import FieldError, FieldSpec, fields_of, from_text, to_text
 
 ERROR_STYLE = "color:#ff8a80;"
@@ -115,6 +121,7 @@ class EngineEditor(QWidget):
     """One engine entry: its settings as typed fields (or as YAML for an unknown engine)."""
 
     changed = Signal()
+    class_committed = Signal()  # its `defect_class` or `screen` was set (not each keystroke)
 
     def __init__(self, entry: dict) -> None:
         super().__init__()
@@ -156,6 +163,14 @@ class EngineEditor(QWidget):
             cell.addWidget(field.error)
             label = spec.name + (" *" if spec.required else "")
             form.addRow(label, cell)
+        committed = self.fields.get("defect_class"), self.fields.get("screen")
+        for field in (f for f in committed if f is not None):
+            if isinstance(field.widget, QLineEdit):
+                field.widget.editingFinished.connect(self.class_committed.emit)
+            elif isinstance(field.widget, QCheckBox):
+                field.widget.toggled.connect(lambda *_: self.class_committed.emit())
+            elif isinstance(field.widget, QComboBox):
+                field.widget.currentIndexChanged.connect(lambda *_: self.class_committed.emit())
         # Keys the settings class does not have: kept, shown, and refused on validation.
         self.unknown = {k: v for k, v in entry.items() if k != "engine" and k not in self.fields}
         self.other = QLineEdit(
@@ -177,6 +192,21 @@ class EngineEditor(QWidget):
 
     def field(self, name: str) -> _Field:
         return self.fields[name]
+
+    def reported_class(self) -> str | None:
+        """The defect class this engine will report what it finds as, from its fields as they
+        stand (None: it reports none of its own, or a field is not readable yet)."""
+        if self.raw is not None:
+            return None
+        entry: dict[str, Any] = {"engine": self.engine}
+        for name in ("defect_class", "screen"):
+            field = self.fields.get(name)
+            if field is not None and field.text():
+                try:
+                    entry[name] = from_text(field.spec, field.text())
+                except FieldError:
+                    return None
+        return reported_class(entry)
 
     def texts(self) -> dict:
         """The form as it stands (for "unsaved edits")."""
@@ -268,6 +298,7 @@ class EngineChainForm(QWidget):
     """The recipe's `engines` (tried in order) and `chain.screen`."""
 
     changed = Signal()
+    class_named = Signal(str, str)  # an engine (added, or its class set) and the class it reports
 
     def __init__(self) -> None:
         super().__init__()
@@ -360,6 +391,7 @@ class EngineChainForm(QWidget):
         self._append(editor)
         self.list.setCurrentRow(len(self.editors) - 1)
         self.changed.emit()
+        self._name_class(editor)
         return editor
 
     def remove_engine(self, index: int) -> None:
@@ -382,6 +414,22 @@ class EngineChainForm(QWidget):
         self.stack.addWidget(editor)
         self.list.addItem("")
         editor.changed.connect(lambda: self.changed.emit())
+        editor.class_committed.connect(lambda: self._name_class(editor))
+
+    def _name_class(self, editor: EngineEditor) -> None:
+        name = editor.reported_class()
+        if name is not None:
+            self.class_named.emit(editor.engine, name)
+
+    def reported_classes(self) -> list[tuple[int, str, str]]:
+        """(place from 0, engine, class) of each engine that reports a class of its own, from
+        the fields as they stand."""
+        found = []
+        for index, editor in enumerate(self.editors):
+            name = editor.reported_class()
+            if name is not None:
+                found.append((index, editor.engine, name))
+        return found
 
     def _drop(self, index: int) -> None:
         editor = self.editors.pop(index)

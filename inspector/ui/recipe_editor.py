@@ -8,6 +8,14 @@ image with the recipe as edited, sharing the models the station holds loaded
 records it with the reason asked; an old version is never changed; where the station runs an
 older version of it, it offers to switch the station to the new one (between parts). A recipe
 with a `texture` engine can be learnt from here (`learn_box`).
+
+The saved file is the opened one with only the changed fields rewritten: the engineer's
+comments and layout stay (`inspector.recipe_file`). "New recipe…" starts a new part's recipe
+from a template (`recipe_versions.new_recipe_template`), asking first before unsaved edits are
+dropped; its first save is version 1, in the folder chosen, and its later versions go beside it.
+An engine that reports a class of its own (reference: "deviation", texture: "texture") gets
+that class listed when it is added or its class is set; a class the recipe still lacks is said
+above the defect table, with a button that adds it, and after a try that was not PASS.
 """
 
 from __future__ import annotations
@@ -50,11 +58,18 @@ from inspector.station.runner import StationRunner, read_image_or_explain
 from inspector.station.trial import trial_chain
 from inspector.store import Store
 from inspector.store.audit.users import Permission
+from inspector.ui.defect_class_notice import DefectClassNotice
 from inspector.ui.engine_chain_form import EngineChainForm
 from inspector.ui.image_view import ImageView, Overlay
 from inspector.ui.learn_box import LearnBox
 from inspector.ui.messages import plain, show_error
-from inspector.ui.recipe_versions import save_new_version, shown_path
+from inspector.ui.new_recipe_dialog import NewRecipeDialog
+from inspector.ui.recipe_versions import (
+    new_recipe_problem,
+    new_recipe_template,
+    save_new_version,
+    shown_path,
+)
 from inspector.ui.station_switch import StationSwitch
 from inspector.ui.workers import Task
 
@@ -86,11 +101,13 @@ class RecipeEditor(QWidget):
         self._task: Task | None = None
         self._base: Recipe | None = None  # as opened: what the form does not show is kept
         self._opened: dict | None = None  # the form as opened or saved: edits since are unsaved
+        self._new_folder: Path | None = None  # a new recipe not saved yet: where it goes
         # Asked before unsaved edits are dropped (True: drop them), for a new version's reason
         # (None: cancelled), and whether to switch the station to it. Tests answer the way a
         # person would.
         self.confirm_discard = self._ask_discard
         self.ask_reason = self._ask_reason
+        self.ask_new = self._ask_new  # (name, folder) of a new recipe, or None: cancelled
         self.switch = StationSwitch(runner, self)
         self.switch.said.connect(self._tell)
         self.switch.switched.connect(self.station_switched)
@@ -100,10 +117,15 @@ class RecipeEditor(QWidget):
     # -- layout ----------------------------------------------------------------------------
     def _build(self) -> None:
         self.file_label = QLabel("No recipe open")
+        self.file_label.setWordWrap(True)
+        self.new_button = QPushButton("New recipe…")
+        self.new_button.setToolTip("Start a new part's recipe from a template")
+        self.new_button.clicked.connect(self.new_recipe)
         open_button = QPushButton("Open…")
         open_button.clicked.connect(self._open_dialog)
         top = QHBoxLayout()
         top.addWidget(self.file_label, 1)
+        top.addWidget(self.new_button)
         top.addWidget(open_button)
 
         form = QFormLayout()
@@ -182,6 +204,12 @@ class RecipeEditor(QWidget):
         form.addRow("Fail on", fails)
         form.addRow("Min confidence", self.min_confidence)
         form.addRow("Unknown class", self.unknown)
+        # Above the defect table: a class an engine reports that the recipe does not list.
+        self.class_notice = DefectClassNotice(
+            self.defects, self.chain, self.unknown, self._add_defect
+        )
+        self.class_notice.said.connect(self._say)
+        defect_box.insertWidget(0, self.class_notice)
 
         self.try_button = QPushButton("Try on this frame")
         self.try_button.clicked.connect(self.try_on_frame)
@@ -237,7 +265,14 @@ class RecipeEditor(QWidget):
         path = Path(path).resolve()
         recipe = load_recipe(path)
         self.path = path
+        self._new_folder = None
         self.file_label.setText(str(self.path))
+        self._fill(recipe)
+
+    def _fill(self, recipe: Recipe) -> None:
+        """The form shows `recipe`; what it does not show is kept from it."""
+        folder = self.path.parent if self.path is not None else None
+        self.class_notice.forget()
         self.name.setText(recipe.name)
         self.version.setText(str(recipe.version))
         self.product.setText(recipe.product)
@@ -254,7 +289,7 @@ class RecipeEditor(QWidget):
             box.setValue(value)
         self.references.clear()
         for ref in recipe.references:
-            self.references.addItem(shown_path(ref, self.path.parent))
+            self.references.addItem(shown_path(ref, folder))
         self.chain.set_chain(recipe.engines, recipe.chain.screen)
         for severity, check in self.fail_checks.items():
             check.setChecked(Severity(severity) in recipe.pass_rule.fail_severities)
@@ -265,10 +300,50 @@ class RecipeEditor(QWidget):
         self._base = recipe
         self._opened = self.form_data()
         self._chain_changed()
+        self.class_notice.refresh()
+
+    def new_recipe(self) -> bool:
+        """Start a new part's recipe: asks first before unsaved edits are dropped, then its
+        name and folder; the form shows the template, unsaved, version 1. True if started."""
+        if self.unsaved and not self.confirm_discard():
+            return False
+        answer = self.ask_new()
+        if answer is None:
+            return False
+        name, folder = answer
+        problem = new_recipe_problem(name, folder, self.store)
+        if problem:  # the dialog says so before closing; said here for any other asker
+            self.result.setText(problem)
+            self.result.setStyleSheet("color:#ff8a80;")
+            return False
+        template = new_recipe_template(name.strip(), self._station_engines())
+        self.path = None
+        self._new_folder = folder
+        self._fill(template)
+        self._base = None  # nothing kept from a file: the form is the whole recipe
+        self.file_label.setText(
+            f"New recipe {template.name}, not saved yet: version 1 goes to "
+            f"{folder / template.name / 'v1.yaml'}"
+        )
+        self.result.setStyleSheet("")
+        self.result.setText(
+            "Add images of good parts, check the defect classes and the prompt, try it on a "
+            "frame, then save it (version 1)."
+        )
+        return True
+
+    def _station_engines(self) -> list[dict] | None:
+        """The running station's judge chain (a new part on the same line is judged alike,
+        sharing its loaded model); None where no station runs."""
+        station = self.runner.station if self.runner is not None else None
+        if station is None or not station.views:
+            return None
+        return [dict(entry) for entry in station.views[0].recipe.engines]
 
     @property
     def unsaved(self) -> bool:
-        """The form differs from the recipe as opened or last saved."""
+        """The form differs from the recipe as opened or last saved (or from a new recipe's
+        template)."""
         return self._opened is not None and self.form_data() != self._opened
 
     def _add_defect(self, name: str, severity: str, description: str) -> None:
@@ -383,6 +458,12 @@ class RecipeEditor(QWidget):
             self.result.setText(plain(exc))
             self.result.setStyleSheet("color:#ff8a80;")
             return None
+        if self._new_folder is not None:  # renamed since: its new name must be free too
+            problem = new_recipe_problem(recipe.name, self._new_folder, self.store)
+            if problem:
+                self.result.setText(problem)
+                self.result.setStyleSheet("color:#ff8a80;")
+                return None
         reason = self.ask_reason(recipe)
         if reason is None:
             self.result.setStyleSheet("")
@@ -391,11 +472,13 @@ class RecipeEditor(QWidget):
         try:
             _, path = save_new_version(
                 recipe,
-                self.recipes_dir,
+                self._save_folder(),
                 self.store,
                 self.identity(),
                 reason=reason,
                 based_on=self._base.name if self._base is not None else None,
+                source=self.path,
+                first=self._new_folder is not None,
             )
         except Exception as exc:
             self.result.setText(plain(exc))
@@ -407,6 +490,25 @@ class RecipeEditor(QWidget):
         self.saved.emit(str(path))
         self.offer_switch(path)
         return path
+
+    def _save_folder(self) -> Path:
+        """Where a version's folder goes: a new recipe's chosen folder; beside the versions of
+        the recipe opened where it is one (`FOLDER/NAME/vN.yaml`); else the recipes folder."""
+        if self._new_folder is not None:
+            return self._new_folder
+        if (
+            self.path is not None
+            and self._base is not None
+            and self.path.parent.name == self._base.name
+            and self.path.stem[:1] == "v"
+            and self.path.stem[1:].isdigit()
+        ):
+            return self.path.parent.parent
+        return self.recipes_dir
+
+    def _say(self, text: str) -> None:
+        self.result.setStyleSheet("")
+        self.result.setText(text)
 
     # -- the station -----------------------------------------------------------------------
     def offer_switch(self, path: Path) -> bool:
@@ -428,6 +530,8 @@ class RecipeEditor(QWidget):
     def _learn_target(self) -> tuple[Path | None, str]:
         """The recipe file Learn learns for, and why it cannot now ("" when it can)."""
         if self.path is None:
+            if self._new_folder is not None:
+                return None, "Save the new recipe first (version 1)."
             return None, "Open the recipe first."
         if self.unsaved:
             return self.path, (
@@ -470,9 +574,13 @@ class RecipeEditor(QWidget):
             how.append("the station's loaded " + ", ".join(trial.shared))
         if trial.loaded:
             how.append("loaded for this try (the station holds none): " + ", ".join(trial.loaded))
+        why = ""
+        unlisted = self.class_notice.messages()
+        if unlisted and verdict.outcome.value != "PASS":  # the likely cause, said with its fix
+            why = "\nWhy: " + "\n".join(unlisted)
         self.result.setText(
             f"{verdict.outcome.value}: {verdict.reason}\nDefects: {defects}\n"
-            f"Judged with {'; '.join(how)}."
+            f"Judged with {'; '.join(how)}.{why}"
         )
         boxes = tuple(
             ((d.box.x0, d.box.y0, d.box.x1, d.box.y1), d.class_name)
@@ -507,7 +615,8 @@ class RecipeEditor(QWidget):
 
     def _ask_reason(self, recipe: Recipe) -> str | None:
         """Why this version: asked until given, or None when the person cancels."""
-        prompt = f"Why a new version of {recipe.name}? (recorded in the audit trail)"
+        what = "recipe" if self._new_folder is not None else "version of"
+        prompt = f"Why a new {what} {recipe.name}? (recorded in the audit trail)"
         while True:
             text, ok = QInputDialog.getText(self, "Save as new version", prompt)
             if not ok:
@@ -516,12 +625,21 @@ class RecipeEditor(QWidget):
                 return text.strip()
             prompt = f"A reason is required. Why a new version of {recipe.name}?"
 
+    def _ask_new(self) -> tuple[str, Path] | None:
+        folder = self._new_folder or self.recipes_dir
+        dialog = NewRecipeDialog(
+            folder, lambda name, where: new_recipe_problem(name, where, self.store), self
+        )
+        accepted = dialog.exec() == NewRecipeDialog.DialogCode.Accepted
+        answer = dialog.answer()
+        dialog.deleteLater()  # on this, the GUI thread
+        return answer if accepted else None
+
     def _ask_discard(self) -> bool:
         answer = QMessageBox.question(
             self,
             "Unsaved edits",
-            f"The recipe {self.name.text() or ''} has edits that are not saved. Open another "
-            "recipe and drop them?",
+            f"The recipe {self.name.text() or ''} has edits that are not saved. Drop them?",
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )

@@ -22,6 +22,7 @@ NAMES = [
     "data",
     "clock",
     "database",
+    "recipe",
     "models",
     "gpu",
     "cameras",
@@ -108,6 +109,28 @@ def test_a_station_recipe_whose_model_is_missing_fails_until_it_is_imported(tmp_
     checks, _ = _doctor(tmp_path, data_dir=data)
     assert checks["models"]["status"] == "OK"
     assert "site/tiny-gemma: installed" in checks["models"]["found"]
+
+
+def test_a_station_recipe_whose_engine_class_is_unlisted_is_warned_until_it_is_added(tmp_path):
+    """Issue 13: a `texture` engine reports "texture", which this recipe does not list: every
+    part it flags would be UNSURE. The doctor says which engine, which class, and the fix."""
+    recipe = recipe_file(tmp_path, [{"engine": "reference"}, {"engine": "texture"}])
+    (tmp_path / "station.yaml").write_text(yaml.safe_dump({"recipe": str(recipe)}))
+    checks, code = _doctor(tmp_path, data_dir=tmp_path / "data")
+    check = checks["recipe"]
+    assert code == 0 and check["status"] == "WARN"  # it runs, but not as meant
+    assert "engine 1 (reference)" in check["found"] and "'deviation'" in check["found"]
+    assert check["found"].endswith("(and 1 more)")  # the texture engine's 'texture'
+    assert "Recipe tab" in check["fix"] and f"inspector recipe check {recipe}" in check["fix"]
+    defects = [{"name": "deviation"}, {"name": "texture", "severity": "minor"}]
+    recipe_file(tmp_path, [{"engine": "reference"}, {"engine": "texture"}], defects=defects)
+    checks, _ = _doctor(tmp_path, data_dir=tmp_path / "data")
+    assert checks["recipe"]["status"] == "OK", checks["recipe"]
+    assert "engines reference, texture" in checks["recipe"]["found"]
+    (tmp_path / "station.yaml").write_text(yaml.safe_dump({"recipe": str(tmp_path / "no.yaml")}))
+    checks, code = _doctor(tmp_path, data_dir=tmp_path / "data")
+    assert code == 1 and checks["recipe"]["status"] == "FAIL"
+    assert "file not found" in checks["recipe"]["found"]
 
 
 def test_the_line_outputs_ports_are_checked(tmp_path):

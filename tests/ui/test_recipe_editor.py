@@ -151,3 +151,64 @@ def test_two_good_images_of_one_name_are_both_kept(editor, tmp_path):
     assert saved[1].startswith("references/good-") and saved[1].endswith(".png")
     copies = [saved_path.parent / name for name in saved]
     assert [p.read_bytes() for p in copies] == [p.read_bytes() for p in folders]
+
+
+COMMENTED = """\
+# Bracket A, line 3: the engineer's notes stay with the recipe.
+name: bracket-a
+version: 1
+product: Bracket A  # the stamped one, not the cast one
+prompt: |
+  Look at the bracket's two holes and its bend.
+  Burrs on the edge are fine.
+defects:
+  # what the line rejects
+  - name: deviation
+    severity: major
+references:
+  - camera/02_00041000_good.jpg   # lot 7, first shift
+engines:
+  - engine: reference
+    # raised after lot 7: the bends vary more than the first golden images showed
+    threshold: 3.0
+    min_defect_area: 20   # pixels
+pass_rule:
+  fail_severities: [major, critical]  # minor is logged only
+"""
+
+
+def test_a_saved_version_keeps_the_files_comments_and_the_change(editor, tmp_path):
+    """Issue 13: saving a recipe lost the YAML's comments. The new version is the file as the
+    engineer wrote it, comments, order and layout kept, with only the changed field rewritten."""
+    from inspector.recipes import load_recipe
+
+    folder = tmp_path / "assets" / "demo"
+    source = folder / "bracket.yaml"
+    source.write_text(COMMENTED)
+    editor.open(source)
+    editor.chain.editors[0].field("threshold").set_text("4.5")
+    editor.ask_reason = lambda recipe: "bends vary more in lot 8"
+    path = editor.save()
+    assert path is not None and path.name == "v2.yaml", editor.result.text()
+    text = path.read_text()
+    for line in COMMENTED.splitlines():
+        if "#" in line:  # every comment, in its place in the line
+            assert line[line.index("#") :] in text, line
+    assert (
+        "  # raised after lot 7: the bends vary more than the first golden images showed\n"
+        "    threshold: 4.5\n" in text
+    )  # the comment above a changed field stays above it
+    assert "min_defect_area: 20   # pixels" in text  # untouched: the same text
+    assert "prompt: |\n  Look at the bracket's two holes and its bend.\n" in text
+    expected = COMMENTED.replace("version: 1", "version: 2").replace(
+        "threshold: 3.0", "threshold: 4.5"
+    )
+    # The copied reference's path is longer: its comment keeps its column where it can.
+    expected = expected.replace(
+        "camera/02_00041000_good.jpg   #", "references/02_00041000_good.jpg #"
+    )
+    assert text == expected  # nothing else moved: the rest is byte for byte the engineer's
+    saved = load_recipe(path)
+    assert saved.engines[0]["threshold"] == 4.5 and saved.version == 2
+    assert saved.references[0].read_bytes() == (folder / "camera/02_00041000_good.jpg").read_bytes()
+    assert editor.recipe_from_form() == saved  # the file reads back as the form shows it

@@ -177,3 +177,19 @@ def test_the_window_follows_a_recipe_selected_from_the_line(window, qtbot, tmp_p
         timeout=10_000,
     )
     assert "other-board v1" in window.station.status.text()
+
+
+def test_a_new_recipe_starts_with_the_running_stations_engine_and_shares_it(window, qtbot, loads):
+    """ "New recipe…" while the station runs: the template's chain is the station's (a new part
+    on the same line), without the other part's images, and Try uses the loaded engine."""
+    _start(window, qtbot)
+    editor = window.recipes
+    editor.ask_new = lambda: ("bracket-a", window.recipes.recipes_dir)
+    assert editor.new_recipe()
+    running = window.runner.station.views[0].recipe.engines
+    assert editor.chain.entries() == [dict(e) for e in running]
+    assert editor.name.text() == "bracket-a" and editor.version.text() == "1"
+    loaded = len(loads)
+    said = _try(editor, qtbot)
+    assert "the station's loaded reference" in said, said
+    assert len(loads) == loaded  # no second copy beside the station's
