@@ -117,6 +117,8 @@ class MainWindow(QMainWindow):
         self.station.models_requested.connect(lambda: self.tabs.setCurrentWidget(self.models_view))
         self.settings_view.saved.connect(self._settings_saved)
         self.station.failed_strip.opened.connect(self.open_inspection)
+        # The last failed parts on record, not only this session's: live ones push in after.
+        self.station.failed_strip.load_recorded(store)
         self.recipes.saved.connect(self._recipe_saved)
         # A version tuned in the Evaluation tab is offered on the Station tab like a saved one.
         self.evaluation.version_written.connect(self._recipe_saved)

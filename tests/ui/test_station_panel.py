@@ -23,6 +23,7 @@ from inspector.store import InspectionFilter, Store
 from tests.support.paths import ROOT
 
 DEMO = ROOT / "assets" / "demo"
+RECIPE = DEMO / "recipe-reference.yaml"
 PARTS = 12
 
 
@@ -95,6 +96,43 @@ def test_the_strip_shows_the_last_failed_parts_and_a_click_opens_one_in_history(
     assert history.detail.shown_id == failed[2]
     [row] = {index.row() for index in history.table.selectionModel().selectedRows()}
     assert history.model.rows[row].id == failed[2]
+
+
+def test_a_new_window_shows_the_failed_parts_on_record_then_live_ones(window, qtbot):
+    """The strip is not session-only: a window opened later (a new shift, a restart) shows the
+    last failed parts on record, each opens its record, and live ones push in at the left."""
+    from PySide6.QtCore import Qt
+
+    from inspector.ui.failed_strip import FAILED_SHOWN
+    from inspector.ui.main_window import MainWindow
+
+    _run_the_demo(window, qtbot)
+    on_record = _failed_ids(window.store)
+    assert len(on_record) == PARTS // 2 < FAILED_SHOWN
+    later = MainWindow(
+        window.settings, StationProfile(), window.store, f"folder:{DEMO / 'camera'}", str(RECIPE)
+    )
+    qtbot.addWidget(later)
+    later.resize(1024, 738)
+    later.show()
+    try:
+        strip = later.station.failed_strip
+        assert strip.shown_ids() == on_record  # newest first, before any part this session
+        assert all(b.isEnabled() for b in strip.buttons[: len(on_record)])
+        assert f"#{on_record[0]} · part " in strip.buttons[0].toolTip()
+        assert "Last failed parts (6)" in strip.title.text()
+        image = strip.buttons[0].icon().pixmap(48, 48).toImage()
+        assert len({image.pixel(x, y) for x in range(0, 48, 4) for y in range(0, 48, 4)}) > 4
+
+        qtbot.mouseClick(strip.buttons[1], Qt.MouseButton.LeftButton)
+        assert later.tabs.currentWidget() is later.history
+        assert later.history.detail.shown_id == on_record[1]
+
+        _run_the_demo(later, qtbot)
+        assert strip.shown_ids() == _failed_ids(later.store)[:FAILED_SHOWN]
+        assert strip.shown_ids()[-2:] == on_record[:2]  # the recorded ones moved right
+    finally:
+        later.runner.stop(wait=True)
 
 
 def test_the_strip_opens_a_part_that_history_filters_out(window, qtbot):
