@@ -8,7 +8,9 @@ the same board or a PLC counter that wraps gives the same id to another pass of 
 part is:
 
 - one part id,
-- each camera at most once (a second frame of the same camera is the next pass),
+- each camera's frame at most once: another frame of a camera already in the part (another
+  sequence number) is the next pass; the same frame again is another view reading the same
+  source (two views of one folder, as the demo does) and joins the part;
 - captured within `PART_WINDOW` of the part's first view (the views of one trigger are taken
   within the station's sync window, well under a second);
 
@@ -33,7 +35,7 @@ class Part:
 
     first_captured: datetime
     inspection_ids: list[int] = field(default_factory=list)
-    cameras: set[str] = field(default_factory=set)
+    frames: dict[str, int] = field(default_factory=dict)  # camera id -> its frame's sequence
     classes: set[str] = field(default_factory=set)
 
 
@@ -48,7 +50,12 @@ class PartGrouper:
         self._rows = 0
 
     def part_of(
-        self, inspection_id: int, part_id: str | None, camera_id: str, captured_at: datetime
+        self,
+        inspection_id: int,
+        part_id: str | None,
+        camera_id: str,
+        sequence: int,
+        captured_at: datetime,
     ) -> Part:
         if self._last is not None and self._last[0] == inspection_id:
             return self._last[1]  # another defect row of the same inspection
@@ -61,12 +68,12 @@ class PartGrouper:
             part = self._open.get(part_id)
             if (
                 part is None
-                or camera_id in part.cameras
+                or part.frames.get(camera_id, sequence) != sequence
                 or abs(captured_at - part.first_captured) > self._window
             ):
                 part = self._open[part_id] = Part(captured_at)
         part.inspection_ids.append(inspection_id)
-        part.cameras.add(camera_id)
+        part.frames[camera_id] = sequence
         self._last = (inspection_id, part)
         return part
 

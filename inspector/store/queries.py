@@ -114,7 +114,9 @@ def last_failed_parts(
     while True:
         batch = page(engine, where, evidence, limit=max(16, 2 * count), before_id=before_id)
         for record in batch:
-            part = parts.part_of(record.id, record.part_id, record.camera_id, record.captured_at)
+            part = parts.part_of(
+                record.id, record.part_id, record.camera_id, record.sequence, record.captured_at
+            )
             newest = part.inspection_ids[0]
             if newest not in shown and len(shown) == count:
                 return list(shown.values())  # the next part: the last one shown is whole
@@ -191,7 +193,14 @@ def defect_pareto(engine: Engine, where: InspectionFilter) -> list[tuple[str, in
     Counted here, streaming, so that SQLite and PostgreSQL agree (as `yield_series`)."""
     query = (
         where.apply(
-            select(_i.c.id, _i.c.part_id, _i.c.camera_id, _i.c.captured_at, _d.c.class_name)
+            select(
+                _i.c.id,
+                _i.c.part_id,
+                _i.c.camera_id,
+                _i.c.sequence,
+                _i.c.captured_at,
+                _d.c.class_name,
+            )
             .select_from(_i.join(_r, _r.c.id == _i.c.recipe_version_id))
             .join(_d, _d.c.inspection_id == _i.c.id)
         )
@@ -202,8 +211,8 @@ def defect_pareto(engine: Engine, where: InspectionFilter) -> list[tuple[str, in
     counts: Counter[str] = Counter()
     with engine.connect() as connection:
         rows = connection.execute(query.execution_options(yield_per=5000))
-        for inspection_id, part_id, camera_id, captured_at, class_name in rows:
-            part = parts.part_of(inspection_id, part_id, camera_id, captured_at)
+        for inspection_id, part_id, camera_id, sequence, captured_at, class_name in rows:
+            part = parts.part_of(inspection_id, part_id, camera_id, sequence, captured_at)
             if class_name not in part.classes:
                 part.classes.add(class_name)
                 counts[class_name] += 1

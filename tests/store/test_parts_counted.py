@@ -24,16 +24,20 @@ class Line:
         self.store = store
         self.version = store.recipe_version_id(parse_recipe(RECIPE, "test"), [])
         self.number = 0
+        self.frames: dict[str, int] = {}  # each camera numbers its own frames
         self.when = utc_now() - timedelta(hours=1)
 
     def part(self, part_id: str | None, *views: tuple[str, Outcome, list[str]]) -> list[int]:
         """`views`: (camera, outcome, defect classes, one per region); returns their ids."""
         self.when += timedelta(seconds=5)
+        for camera in {camera for camera, _, _ in views}:  # two views of one source: one frame
+            self.frames[camera] = self.frames.get(camera, 0) + 1
         ids = []
         for camera, outcome, classes in views:
             self.number += 1
             image = np.full((40, 60, 3), self.number % 250, np.uint8)
-            frame = Frame(image, camera, self.number, self.when, time.monotonic_ns(), part_id)
+            sequence = self.frames[camera]
+            frame = Frame(image, camera, sequence, self.when, time.monotonic_ns(), part_id)
             defects = tuple(
                 Defect(name, Severity.MAJOR, Box(1 + i, 1, 10 + i, 10), 0.9)
                 for i, name in enumerate(classes)
@@ -57,6 +61,8 @@ def test_the_pareto_counts_failed_parts_once_per_class(settings):
         line.part("B-2", ("top", FAIL, ["scratch", "dent", "dent"]), ("side", PASS, []))
         # The same id on a later pass of the line (a looped folder): another part.
         line.part("B-1", ("top", FAIL, ["scratch"]), ("side", PASS, []))
+        # Two views reading one source (the demo's folder twice): one frame, one part.
+        line.part("B-5", ("folder", FAIL, ["scratch"]), ("folder", FAIL, ["scratch", "dent"]))
         # No part id: each inspection is a part of its own.
         line.part(None, ("top", FAIL, ["dent"]))
         line.part(None, ("top", FAIL, ["dent", "dent"]))
@@ -68,11 +74,11 @@ def test_the_pareto_counts_failed_parts_once_per_class(settings):
             people["olly"], PASSWORDS["olly"], overridden, "PASS", "dust", "reviewed"
         )
 
-        assert store.defect_pareto(InspectionFilter()) == [("dent", 3), ("scratch", 3)]
+        assert store.defect_pareto(InspectionFilter()) == [("dent", 4), ("scratch", 4)]
         # Inspections and regions would say otherwise: this is what the fix is about.
         regions = store.page(InspectionFilter(outcomes=(FAIL,)), 100)
-        assert sum(d.class_name == "scratch" for r in regions for d in r.defects) == 9
-        assert sum("scratch" in r.defect_names for r in regions) == 4
+        assert sum(d.class_name == "scratch" for r in regions for d in r.defects) == 11
+        assert sum("scratch" in r.defect_names for r in regions) == 6
         # The filter still narrows it (here: the recipe's name).
         assert store.defect_pareto(InspectionFilter(recipe="another")) == []
 
@@ -97,11 +103,12 @@ def test_the_last_failed_parts_are_one_entry_per_part_newest_first(settings):
 def test_parts_are_grouped_by_id_camera_and_time():
     now = utc_now()
     parts = PartGrouper()
-    a = parts.part_of(1, "P", "top", now)
-    assert parts.part_of(1, "P", "top", now) is a  # another region of the same inspection
-    assert parts.part_of(2, "P", "side", now + timedelta(seconds=1)) is a
-    assert parts.part_of(3, "P", "top", now + timedelta(seconds=2)) is not a  # a next pass
-    assert parts.part_of(4, "Q", "top", now) is not parts.part_of(
-        5, "Q", "side", now + timedelta(minutes=5)
-    )
-    assert parts.part_of(6, None, "top", now) is not parts.part_of(7, None, "side", now)
+    a = parts.part_of(1, "P", "top", 7, now)
+    assert parts.part_of(1, "P", "top", 7, now) is a  # another region of the same inspection
+    assert parts.part_of(2, "P", "side", 3, now + timedelta(seconds=1)) is a
+    assert parts.part_of(3, "P", "side", 3, now) is a  # another view of the same source
+    b = parts.part_of(4, "P", "top", 8, now + timedelta(seconds=2))  # the next pass
+    assert b is not a and parts.part_of(5, "P", "side", 4, now) is b
+    late = parts.part_of(7, "Q", "side", 1, now + timedelta(minutes=5))
+    assert parts.part_of(6, "Q", "top", 1, now) is not late
+    assert parts.part_of(8, None, "top", 9, now) is not parts.part_of(9, None, "side", 9, now)
