@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPainter, QPen, QPixmap
@@ -69,7 +71,9 @@ def recorded_part(record: InspectionRecord, today: datetime | None = None) -> Fa
     try:
         if record.evidence_path is None:
             raise UnreadableImage("no evidence file")
-        image = read_image(record.evidence_path)
+        image = _small_image(record.evidence_path, record.image_width)
+        scale = image.shape[1] / max(1, record.image_width)
+        boxes = tuple(tuple(round(v * scale) for v in box) for box in boxes)
     except UnreadableImage as exc:
         image = np.full((THUMB_PX, THUMB_PX, 3), 60, np.uint8)
         boxes, problem = (), f"\n(evidence image: {exc})"
@@ -79,6 +83,16 @@ def recorded_part(record: InspectionRecord, today: datetime | None = None) -> Fa
     part = record.part_id or "(no id)"
     caption = f"#{record.id} · part {part} ({record.camera_id}) · {when}\n{record.reason}"
     return FailedPart(record.id, image, boxes, caption + problem)
+
+
+def _small_image(path: Path, width: int) -> np.ndarray:
+    """The evidence image, decoded at a quarter of its size where that is still larger than a
+    thumbnail (eight 1080p files: about four times faster, at the window's opening)."""
+    if width >= 4 * THUMB_PX * 2:
+        small = cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_4)
+        if small is not None:
+            return small
+    return read_image(path)  # small, or unreadable: then its reason
 
 
 def thumbnail(part: FailedPart, size: int = THUMB_PX) -> QPixmap:

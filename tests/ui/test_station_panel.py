@@ -362,3 +362,35 @@ def test_yield_targets_are_read_and_refused_plainly():
     assert against_target(97.0, 98.5) == ("target 98.5 %: 1.5 points below", False)
     assert against_target(None, 95.0) == ("target 95 %", True)
     assert against_target(80.0, None) == ("", True)
+
+
+def test_a_recorded_part_is_read_small_with_its_boxes_scaled(tmp_path):
+    """A large evidence file is decoded at a quarter of its size for the strip (the window opens
+    faster), its boxes scaled with it; an unreadable one is still shown, saying why."""
+    import cv2
+    import numpy as np
+
+    from inspector.ui.failed_strip import recorded_part
+    from tests.store.test_parts_counted import FAIL, Line
+
+    with Store.open(Settings.from_env(data_dir=tmp_path / "data", database_url=None)) as store:
+        line = Line(store)
+        [inspection] = line.part("P-1", ("top", FAIL, ["scratch"]))
+        record = store.detail(inspection)
+        image = np.zeros((1080, 1920, 3), np.uint8)
+        cv2.rectangle(image, (800, 400), (1200, 600), (0, 0, 255), -1)
+        # The record as a 1080p camera's: its evidence file and box replaced by large ones.
+        cv2.imwrite(str(record.evidence_path), image)
+        large = dataclasses.replace(
+            record,
+            image_width=1920,
+            defects=(dataclasses.replace(record.defects[0], box=(800, 400, 1200, 600)),),
+        )
+        part = recorded_part(large)
+        assert part.image.shape[:2] == (270, 480)
+        assert part.boxes == ((200, 100, 300, 150),)
+        blue, _green, red = part.image[125, 250]  # inside the scaled box: the red patch
+        assert red > 200 and blue < 50
+        record.evidence_path.unlink()
+        missing = recorded_part(large)
+        assert missing.boxes == () and "evidence image: no such file" in missing.caption
