@@ -94,7 +94,10 @@ class StationProfile:
     station: str = ""
     outputs: tuple[str, ...] = ()
     recipes_dir: str = ""
-    yield_target: str = ""  # percent PASS the line should reach; "" : none (Statistics)
+    # An older station's yield target. The target is a site setting now (the database, audited:
+    # `inspector setting set yield_target 98.5`); this one is read only while the site has none,
+    # and an admin's saving the site's target in the window removes it from the file.
+    yield_target: str = ""
 
     @staticmethod
     def path() -> Path:
@@ -131,9 +134,10 @@ class StationProfile:
         return self._write(data)
 
     @classmethod
-    def update(cls, **fields: str) -> Path:
+    def update(cls, **fields: str | None) -> Path:
         """Write `fields` into the file as it is now, keeping every other key it holds (those
-        this class does not know too): a page that edits some settings never drops the rest."""
+        this class does not know too): a page that edits some settings never drops the rest.
+        A field given as None is removed from the file."""
         import yaml
 
         unknown = set(fields) - set(cls.__dataclass_fields__)
@@ -145,7 +149,9 @@ class StationProfile:
             data = {}  # no file yet, or one that load() reads as empty: nothing to keep
         if not isinstance(data, dict):
             data = {}
-        return cls._write({**data, **fields})
+        removed = {k for k, v in fields.items() if v is None}
+        merged = {k: v for k, v in {**data, **fields}.items() if k not in removed}
+        return cls._write(merged)
 
     @classmethod
     def _write(cls, data: dict) -> Path:

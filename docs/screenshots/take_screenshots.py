@@ -1,12 +1,15 @@
 """The README's and docs/operator.md's screenshots: the window on the demo (reference judge, no
 model), at a panel PC's 1024 x 768 and a 1920 x 1080 screen, Station, Review and History; then,
-at 1024 x 768, the engineer's, admin's and IT's pages: Evaluation (a run on textured tiles made
-by tests/support/textures.py, its figures shown), Users, Audit trail, Models and Doctor.
+at 1024 x 768, the engineer's, admin's and IT's pages: Statistics (against the site's yield
+target), Settings (with the site settings), Evaluation (a run on textured tiles made by
+tests/support/textures.py, its figures shown), Users, Audit trail, Models and Doctor; last, a
+two-camera part (the Views table open) at both sizes.
 
     xvfb-run -a -s "-screen 0 1920x1080x24" python docs/screenshots/take_screenshots.py [--pages]
 
-Writes docs/screenshots/{station,review,history}-{1024x768,1920x1080}.png and
-{evaluation,users,audit,models,doctor}-1024x768.png; with --pages, only the latter.
+Writes docs/screenshots/{station,review,history,views}-{1024x768,1920x1080}.png and
+{statistics,settings,evaluation,users,audit,models,doctor}-1024x768.png; with --pages, only the
+1024 x 768 pages and the views.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ os.environ.pop("INSPECTOR_DATABASE_URL", None)
 from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
 
 from inspector.config import Settings, StationProfile  # noqa: E402
+from inspector.station.runner import ViewPlan  # noqa: E402
 from inspector.store import Store  # noqa: E402
 from inspector.ui.app import application  # noqa: E402
 from inspector.ui.main_window import MainWindow  # noqa: E402
@@ -76,6 +80,16 @@ def pages(app, window, folder: Path) -> None:
     store.add_user(ada, "erin", "engineer", "Engineer-Password-7", "Erin Engineer")
     store.add_user(ada, "olly", "operator", "Operator-Password-7", "Olly Operator")
     window.resize(1024, 768)
+    site = window.settings_view.site
+    site.yield_target.setText("98.5")
+    site.reason.setText("the line's goal")
+    site.save()
+    for name, tab in (("statistics", window.stats), ("settings", window.settings_tab)):
+        window.tabs.setCurrentWidget(tab)
+        wait(app, 400)
+        path = OUT / f"{name}-1024x768.png"
+        window.grab().save(str(path))
+        print(path)
     images, recipe = tiles_recipe(folder / "tiles")
     view = window.evaluation
     window.tabs.setCurrentWidget(view)
@@ -98,6 +112,30 @@ def pages(app, window, folder: Path) -> None:
             until(app, lambda: not window.doctor_view.busy, 120)
         wait(app, 400)
         path = OUT / f"{name}-1024x768.png"
+        window.grab().save(str(path))
+        print(path)
+
+
+def views(app, window, camera: Path) -> None:
+    """A part seen by two cameras (top and side, the demo's boards twice): the Views table open
+    on the Station tab, at both sizes, ending on a failing part."""
+    station = window.station
+    window.tabs.setCurrentWidget(station)
+    recipe = DEMO / "recipe-reference.yaml"
+    station.set_views(
+        [
+            ViewPlan("top", f"folder:{camera}", str(recipe)),
+            ViewPlan("side", f"folder:{camera}", str(recipe)),
+        ]
+    )
+    seen = []
+    window.bridge.part.connect(seen.append)
+    station.start()
+    until(app, lambda: len(seen) == len(list(camera.glob("*.jpg"))) and not window._running)
+    for width, height in SIZES:
+        window.resize(width, height)
+        wait(app, 400)
+        path = OUT / f"views-{width}x{height}.png"
         window.grab().save(str(path))
         print(path)
 
@@ -145,6 +183,7 @@ def main() -> int:
                 window.grab().save(str(path))
                 print(path)
         pages(app, window, folder)
+        views(app, window, camera)
         window.close()
     return 0
 

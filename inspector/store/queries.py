@@ -17,11 +17,14 @@ from inspector.domain import Outcome
 from inspector.store.audit.audit_tables import OverrideRow
 from inspector.store.evidence import EvidenceStore
 from inspector.store.inspection_records import InspectionRecord, base, load
+from inspector.store.part_groups import PartGrouper
 from inspector.store.selection import InspectionFilter, joined
 from inspector.store.tables import DefectRow, InspectionRow, RecipeVersionRow
 
 _i = InspectionRow.__table__
 _o = OverrideRow.__table__
+_d = DefectRow.__table__
+_r = RecipeVersionRow.__table__
 
 
 def page(
@@ -98,6 +101,31 @@ def review_count(engine: Engine, after_id: int | None = None) -> int:
         return int(connection.execute(query).scalar_one())
 
 
+def last_failed_parts(
+    engine: Engine, evidence: EvidenceStore | None, count: int
+) -> list[InspectionRecord]:
+    """The newest `count` failed parts (final outcome FAIL), newest first, each as its first
+    failing inspection (its first view, as the Station's strip shows a live part); a part seen
+    by several cameras is one entry (part_groups.py)."""
+    where = InspectionFilter(outcomes=(Outcome.FAIL,))
+    parts = PartGrouper()
+    shown: dict[int, InspectionRecord] = {}  # by the part's newest inspection id, newest first
+    before_id = None
+    while True:
+        batch = page(engine, where, evidence, limit=max(16, 2 * count), before_id=before_id)
+        for record in batch:
+            part = parts.part_of(
+                record.id, record.part_id, record.camera_id, record.sequence, record.captured_at
+            )
+            newest = part.inspection_ids[0]
+            if newest not in shown and len(shown) == count:
+                return list(shown.values())  # the next part: the last one shown is whole
+            shown[newest] = record  # newest first: a later row is an earlier view
+        if len(batch) < max(16, 2 * count):
+            return list(shown.values())
+        before_id = batch[-1].id
+
+
 def recipe_names(engine: Engine) -> list[str]:
     with engine.connect() as connection:
         query = select(RecipeVersionRow.name).distinct().order_by(RecipeVersionRow.name)
@@ -152,16 +180,40 @@ def yield_series(
 
 
 def defect_pareto(engine: Engine, where: InspectionFilter) -> list[tuple[str, int]]:
-    """Defect classes by how many parts (inspections) showed them, most frequent first: a part
-    with seven regions of one class counts once for that class, so the bars are parts to fix,
-    not regions a judge happened to split a defect into."""
-    matching = where.apply(joined(_i.c.id)).subquery()
-    parts = func.count(DefectRow.inspection_id.distinct())
+    """Defect classes by how many failed PARTS showed them, most frequent first: the bars are
+    parts to fix, not regions a judge happened to split a defect into, nor camera views.
+
+    - a part counts once per class, however many regions of that class it showed;
+    - a part seen by several cameras (several inspections, one part id) counts once per class
+      (which inspections are one part: part_groups.py);
+    - only inspections whose final outcome (after overrides) is FAIL count: a region on a part
+      that passed, or that a person decided passes, is not why it was rejected, and an UNSURE
+      part waits for a person.
+
+    Counted here, streaming, so that SQLite and PostgreSQL agree (as `yield_series`)."""
     query = (
-        select(DefectRow.class_name, parts)
-        .where(DefectRow.inspection_id.in_(select(matching.c.id)))
-        .group_by(DefectRow.class_name)
-        .order_by(parts.desc(), DefectRow.class_name)
+        where.apply(
+            select(
+                _i.c.id,
+                _i.c.part_id,
+                _i.c.camera_id,
+                _i.c.sequence,
+                _i.c.captured_at,
+                _d.c.class_name,
+            )
+            .select_from(_i.join(_r, _r.c.id == _i.c.recipe_version_id))
+            .join(_d, _d.c.inspection_id == _i.c.id)
+        )
+        .where(where.final_outcome() == Outcome.FAIL.value)
+        .order_by(_i.c.id)
     )
+    parts = PartGrouper()
+    counts: Counter[str] = Counter()
     with engine.connect() as connection:
-        return [(name, int(n)) for name, n in connection.execute(query)]
+        rows = connection.execute(query.execution_options(yield_per=5000))
+        for inspection_id, part_id, camera_id, sequence, captured_at, class_name in rows:
+            part = parts.part_of(inspection_id, part_id, camera_id, sequence, captured_at)
+            if class_name not in part.classes:
+                part.classes.add(class_name)
+                counts[class_name] += 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

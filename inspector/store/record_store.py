@@ -458,6 +458,10 @@ class Store:
     def defect_pareto(self, where: InspectionFilter) -> list[tuple[str, int]]:
         return queries.defect_pareto(self._engine, where)
 
+    def last_failed_parts(self, count: int) -> list[InspectionRecord]:
+        """The newest `count` failed parts, newest first, each as its first failing view."""
+        return queries.last_failed_parts(self._engine, self.evidence, count)
+
     def review_queue(self, limit: int = 200, after_id: int | None = None) -> list[InspectionRecord]:
         """FAIL and UNSURE inspections no person has decided yet, oldest first; pass the last
         id of a page as `after_id` for the next one."""

@@ -1,21 +1,29 @@
 """The last failed parts, as thumbnails under the verdict: a glance says whether failures repeat
 (the same spot, the same board) and a click opens that inspection in History.
 
-Thumbnails are made on the GUI thread from the frame the station already holds (no file read);
-only the newest `FAILED_SHOWN` are kept, so a long shift never grows the window's memory.
+When the window opens, the strip shows the last failed parts on record (`load_recorded`: through
+the `Store`, a part seen by several cameras once, from any earlier session or station sharing
+the database); live parts then push in at the left. A live part's thumbnail is made from the
+frame the station already holds (no file read); a recorded one from its evidence file, once, at
+start. Only the newest `FAILED_SHOWN` are kept, so a long shift never grows the window's memory.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
+from inspector.cameras.images import UnreadableImage, read_image
 from inspector.domain import Outcome
 from inspector.station import PartInspected
+from inspector.store import InspectionRecord, Store
 from inspector.ui.image_view import DEFECT_COLOUR, to_qimage
 
 FAILED_SHOWN = 8
@@ -53,6 +61,38 @@ def failed_part(event: PartInspected, when: str) -> FailedPart | None:
         caption = f"#{result.inspection_id} · part {part}{view} · {when}\n{verdict.reason}"
         return FailedPart(result.inspection_id, result.frame.image, boxes, caption)
     return None
+
+
+def recorded_part(record: InspectionRecord, today: datetime | None = None) -> FailedPart:
+    """The strip's entry for a failed part on record (Qt-free): its evidence image (a grey one,
+    saying so, where the file cannot be read: the failure is still shown) and its boxes."""
+    boxes = tuple(d.box for d in record.defects if d.box is not None)
+    problem = ""
+    try:
+        if record.evidence_path is None:
+            raise UnreadableImage("no evidence file")
+        image = _small_image(record.evidence_path, record.image_width)
+        scale = image.shape[1] / max(1, record.image_width)
+        boxes = tuple(tuple(round(v * scale) for v in box) for box in boxes)
+    except UnreadableImage as exc:
+        image = np.full((THUMB_PX, THUMB_PX, 3), 60, np.uint8)
+        boxes, problem = (), f"\n(evidence image: {exc})"
+    captured = record.captured_at.astimezone()
+    now = (today or datetime.now()).astimezone()
+    when = captured.strftime("%H:%M:%S" if captured.date() == now.date() else "%Y-%m-%d %H:%M")
+    part = record.part_id or "(no id)"
+    caption = f"#{record.id} · part {part} ({record.camera_id}) · {when}\n{record.reason}"
+    return FailedPart(record.id, image, boxes, caption + problem)
+
+
+def _small_image(path: Path, width: int) -> np.ndarray:
+    """The evidence image, decoded at a quarter of its size where that is still larger than a
+    thumbnail (eight 1080p files: about four times faster, at the window's opening)."""
+    if width >= 4 * THUMB_PX * 2:
+        small = cv2.imread(str(path), cv2.IMREAD_REDUCED_COLOR_4)
+        if small is not None:
+            return small
+    return read_image(path)  # small, or unreadable: then its reason
 
 
 def thumbnail(part: FailedPart, size: int = THUMB_PX) -> QPixmap:
@@ -104,8 +144,17 @@ class FailedStrip(QWidget):
         column.addLayout(row)
         self._fit_icons()
 
+    def load_recorded(self, store: Store) -> None:
+        """The last failed parts on record, newest first (the window opening)."""
+        self.parts = [recorded_part(r) for r in store.last_failed_parts(FAILED_SHOWN)]
+        self._show_parts()
+
     def add(self, part: FailedPart) -> None:
+        """A live failed part, pushed in at the left."""
         self.parts = [part, *self.parts][:FAILED_SHOWN]
+        self._show_parts()
+
+    def _show_parts(self) -> None:
         for slot, button in enumerate(self.buttons):
             if slot < len(self.parts):
                 shown = self.parts[slot]
@@ -116,7 +165,11 @@ class FailedStrip(QWidget):
                 button.setIcon(QIcon())
                 button.setToolTip("")
                 button.setEnabled(False)
-        self.title.setText(f"Last failed parts ({len(self.parts)}), newest first: click to open")
+        if self.parts:
+            shown = len(self.parts)
+            self.title.setText(f"Last failed parts ({shown}), newest first: click to open")
+        else:
+            self.title.setText("Last failed parts: none yet")
 
     def shown_ids(self) -> list[int]:
         return [part.inspection_id for part in self.parts]

@@ -12,6 +12,11 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from inspector.domain import Outcome
 from inspector.ui.image_view import ImageView, Overlay
 
+# The live area's minimum width, shared by its views (each at least VIEW_MIN_PX): two or three
+# cameras side by side still leave the panel its width on a 1024 x 768 panel PC.
+LIVE_MIN_PX = 320
+VIEW_MIN_PX = 100
+
 CAPTION_COLOURS = {
     Outcome.PASS: "#1f8f3a",
     Outcome.FAIL: "#c62828",
@@ -49,6 +54,7 @@ class LiveViews(QWidget):
                 layout.addWidget(caption)
                 self.captions[name] = caption
             image = ImageView(placeholder=self._placeholder)
+            image.setMinimumWidth(max(VIEW_MIN_PX, LIVE_MIN_PX // len(names)))
             layout.addWidget(image, 1)
             self.images[name] = image
             self._row.addWidget(column, 1)

@@ -32,7 +32,7 @@ from inspector.ui.recipe_editor import RecipeEditor
 from inspector.ui.review_view import ReviewView
 from inspector.ui.settings_view import SettingsView
 from inspector.ui.station_view import StationView
-from inspector.ui.stats_view import StatsView, yield_target_of
+from inspector.ui.stats_view import StatsView
 
 HEADER_MS = 1000  # the header's review count and run state are refreshed once a second
 
@@ -66,11 +66,16 @@ class MainWindow(QMainWindow):
             lambda: self.identity,
             runner=self.runner,
         )
-        self.stats = StatsView(store, yield_target_of(profile))
-        self.station.set_yield_target(yield_target_of(profile))
+        self.stats = StatsView(store)
         self.settings_view = SettingsView(
-            dataclasses.replace(profile, source=source, recipe=recipe), settings
+            dataclasses.replace(profile, source=source, recipe=recipe),
+            settings,
+            store,
+            lambda: self.identity,
         )
+        # The yield target is the site's (the database), read by Statistics and the Station.
+        self.settings_view.site.yield_target_changed.connect(lambda _: self.show_yield_target())
+        self.show_yield_target()
         self.settings_view.set_access(identity, store.has_people())
         self.tabs = QTabWidget()
         self.tabs.addTab(self.station, "Station")
@@ -117,6 +122,8 @@ class MainWindow(QMainWindow):
         self.station.models_requested.connect(lambda: self.tabs.setCurrentWidget(self.models_view))
         self.settings_view.saved.connect(self._settings_saved)
         self.station.failed_strip.opened.connect(self.open_inspection)
+        # The last failed parts on record, not only this session's: live ones push in after.
+        self.station.failed_strip.load_recorded(store)
         self.recipes.saved.connect(self._recipe_saved)
         # A version tuned in the Evaluation tab is offered on the Station tab like a saved one.
         self.evaluation.version_written.connect(self._recipe_saved)
@@ -218,6 +225,8 @@ class MainWindow(QMainWindow):
 
     def _tab_changed(self, index: int) -> None:
         widget = self.tabs.widget(index)
+        if widget in (self.stats, self.station):
+            self.show_yield_target()
         if widget is self.history and self._stale:
             self.history.apply_filters()
         elif widget is self.stats:
@@ -242,9 +251,17 @@ class MainWindow(QMainWindow):
             table.clearSelection()
             self.history.detail.show_inspection(inspection_id)
 
+    def show_yield_target(self) -> None:
+        """The site's yield target (else an older station.yaml's) on Statistics and the Station;
+        read again when either tab is shown, as an admin at another station may change it."""
+        target, _source = self.settings_view.site.target()
+        if target != self.stats.yield_target:
+            self.stats.set_yield_target(target)
+        if target != self.station.yield_target:
+            self.station.set_yield_target(target)
+
     def _settings_saved(self, profile: StationProfile) -> None:
-        self.stats.set_yield_target(yield_target_of(profile))
-        self.station.set_yield_target(yield_target_of(profile))
+        self.show_yield_target()
         if self.runner.station is None:
             self.station.source_edit.setText(profile.source)
             self.station.recipe_box.setEditText(profile.recipe)

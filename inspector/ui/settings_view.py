@@ -1,5 +1,6 @@
-"""Settings: camera, recipe, trigger policy, data directory, database, yield target. Saved to
-station.yaml for the next start.
+"""Settings: camera, recipe, trigger policy, data directory, database, saved to station.yaml for
+the next start; and, given the store, the site settings kept in the database for every station
+(the yield target: site_settings_box.py, audited).
 
 What the station really uses is shown beside what the file holds: a data directory or database
 set by the environment (INSPECTOR_DATA_DIR, INSPECTOR_DATABASE_URL) or the command line wins over
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -31,9 +32,10 @@ from inspector.cameras import SCHEMES
 from inspector.config import Settings, StationProfile
 from inspector.errors import InspectorError
 from inspector.judges import keys
+from inspector.store import Store
 from inspector.store.audit.users import Identity, Permission
 from inspector.store.database import is_database_url, safe_url
-from inspector.ui.stats_view import parse_yield_target
+from inspector.ui.site_settings_box import SiteSettingsBox
 
 SOURCE_HELP = (
     "usb:0 · rtsp://user:pass@host/path · http://host/stream.mjpg · a video file · "
@@ -111,17 +113,19 @@ def check_profile(profile: StationProfile) -> list[str]:
             "Database URL: not a database address; for example "
             "postgresql+psycopg://user@host/inspection (or leave empty for SQLite)"
         )
-    try:
-        parse_yield_target(profile.yield_target)
-    except ValueError as exc:
-        problems.append(str(exc))
     return problems
 
 
 class SettingsView(QWidget):
     saved = Signal(object)  # the StationProfile
 
-    def __init__(self, profile: StationProfile, effective: Settings | None = None) -> None:
+    def __init__(
+        self,
+        profile: StationProfile,
+        effective: Settings | None = None,
+        store: Store | None = None,
+        identity: Callable[[], Identity | None] = lambda: None,
+    ) -> None:
         super().__init__()
         self._loaded = profile  # what this page does not edit (station name, outputs) is kept
         self.effective = effective or profile.settings()  # what the station uses now
@@ -133,12 +137,6 @@ class SettingsView(QWidget):
         self.trigger.setCurrentText(profile.trigger)
         self.data_dir = QLineEdit(profile.data_dir)
         self.database_url = QLineEdit(_shown_url(profile.database_url))
-        self.yield_target = QLineEdit(profile.yield_target)
-        self.yield_target.setPlaceholderText("none; for example 98.5")
-        self.yield_target.setToolTip(
-            "The share of parts that should PASS, in percent: a line on the Statistics page, "
-            "and the Station's Yield counter turns red below it"
-        )
         self.data_dir_in_use = QLabel("")
         self.database_in_use = QLabel("")
         for label in (self.data_dir_in_use, self.database_in_use):
@@ -153,7 +151,6 @@ class SettingsView(QWidget):
         form.addRow("", self.data_dir_in_use)
         form.addRow("Database URL", self.database_url)
         form.addRow("", self.database_in_use)
-        form.addRow("Yield target (%)", self.yield_target)
         self.access_note = QLabel("")
         self.access_note.setWordWrap(True)
         self.access_note.setStyleSheet("color:#e0a800; font-weight:bold;")
@@ -167,6 +164,10 @@ class SettingsView(QWidget):
         layout.addLayout(form)
         layout.addWidget(self.save_button)
         layout.addWidget(self.message)
+        # The site's settings (the database, every station): only with the store at hand.
+        self.site = SiteSettingsBox(store, profile, identity) if store is not None else None
+        if self.site is not None:
+            layout.addWidget(self.site)
         about_keys = QLabel(
             "Models are chosen per recipe (Recipe tab, Engines). Cloud API keys are read "
             "from the environment or the OS keyring; they are never written to the "
@@ -224,13 +225,15 @@ class SettingsView(QWidget):
         editable = self.denied is None
         for widget in (self.source, self.recipe, self.data_dir, self.database_url):
             widget.setEnabled(editable)
-        for widget in (self.trigger, self.yield_target, self.save_button):
+        for widget in (self.trigger, self.save_button):
             widget.setEnabled(editable)
         for provider in self.key_edits:
             self.key_edits[provider].setEnabled(editable)
             self.key_buttons[provider].setEnabled(editable)
         self.access_note.setText(self.denied or "")
         self.access_note.setVisible(not editable)
+        if self.site is not None:
+            self.site.set_access()
 
     def refresh_keys(self) -> None:
         """Where each provider's key would come from, never the key itself."""
@@ -269,7 +272,6 @@ class SettingsView(QWidget):
             "trigger": self.trigger.currentText(),
             "data_dir": self.data_dir.text().strip(),
             "database_url": url,
-            "yield_target": self.yield_target.text().strip(),
         }
 
     def profile(self) -> StationProfile:
@@ -292,5 +294,7 @@ class SettingsView(QWidget):
         self.message.setStyleSheet("color:#7bd88f;")
         note = " The data directory and database apply at the next start."
         self.message.setText(f"Saved to {path}.{note}")
+        if self.site is not None:
+            self.site.set_profile(profile)
         self.saved.emit(dataclasses.replace(profile))
         return profile

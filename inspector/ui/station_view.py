@@ -72,6 +72,7 @@ OUTPUT_KINDS = {"mqtt": "MQTT", "http": "Webhook", "https": "Webhook"}
 OUTPUT_KINDS |= {"opcua": "OPC UA", "modbus": "Modbus"}
 REASON_PT = 13  # the reason is read at arm's length: never below 12 pt
 REASON_LINES = 3  # the reason's box holds this many lines and scrolls past them
+VIEW_ROWS_SHOWN = 2  # the Views table's height in rows (it scrolls past them): fits 1024 x 768
 
 
 class Counters:
@@ -313,10 +314,12 @@ class StationView(QWidget):
         recipe_row = QHBoxLayout()
         recipe_row.addWidget(self.recipe_box)
         recipe_row.addWidget(browse)
-        setup = QFormLayout()
-        setup.addRow("Camera source", self.source_edit)
-        setup.addRow("Recipe", recipe_row)
-        side.addLayout(setup)
+        # The one camera's fields; hidden while the Views table lists several (they are unused
+        # then, and the table takes their height, so the panel still fits 1024 x 768).
+        self.setup = QFormLayout()
+        self.setup.addRow("Camera source", self.source_edit)
+        self.setup.addRow("Recipe", recipe_row)
+        side.addLayout(self.setup)
         self.settings_button = QPushButton("Settings…")
         self.settings_button.clicked.connect(self.settings_requested)
         self._build_views_table(side)
@@ -364,17 +367,33 @@ class StationView(QWidget):
         self._counted_from_now()
 
     def _build_views_table(self, side: QVBoxLayout) -> None:
-        """Several cameras per part: a row per view (name, camera, recipe)."""
-        self.views_table = QTableWidget(0, 3)
-        self.views_table.setHorizontalHeaderLabels(["View", "Camera", "Recipe"])
-        self.views_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.views_table.verticalHeader().setVisible(False)
+        """Several cameras per part: a row per view (name, camera, recipe). It fits the panel at
+        its narrowest (1024 x 768): the name column is as wide as the names, camera and recipe
+        share the rest, a long address or path is cut in its middle ("folder:/data/…/top") and
+        whole in its tooltip and editor, never a sideways scroll; past VIEW_ROWS_SHOWN rows the
+        table scrolls."""
+        table = self.views_table = QTableWidget(0, 3)
+        table.setHorizontalHeaderLabels(["View", "Camera", "Recipe"])
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(40)
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        table.setWordWrap(False)
+        table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        table.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustIgnored)
+        row_px = table.fontMetrics().height() + 8
+        table.verticalHeader().setDefaultSectionSize(row_px)
+        table.verticalHeader().setVisible(False)
+        visible = header.sizeHint().height() + 2 * table.frameWidth()
+        table.setFixedHeight(visible + VIEW_ROWS_SHOWN * row_px)
+        table.itemChanged.connect(_whole_in_tooltip)
         self.views_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.views_table.setToolTip(
             "Several cameras per part: the part FAILs if any view fails, is UNSURE if any is "
             "unsure or gave no frame, and PASSes only if all pass."
         )
-        self.views_table.setMaximumHeight(140)
         side.addWidget(self.views_table)
         row = QHBoxLayout()
         self.add_view_button = QPushButton("Add view")
@@ -430,10 +449,16 @@ class StationView(QWidget):
         row = self.views_table.rowCount()
         self.views_table.insertRow(row)
         for column, text in enumerate((name, source, recipe)):
-            self.views_table.setItem(row, column, QTableWidgetItem(text))
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)
+            self.views_table.setItem(row, column, item)
 
     def _views_changed(self) -> None:
         several = self.views_table.rowCount() > 0
+        # The fields go before the table comes: the panel never needs both heights at once
+        # (the window would grow past a 768-pixel screen).
+        for row in range(self.setup.rowCount()):
+            self.setup.setRowVisible(row, not several)
         self.views_table.setVisible(several)
         self.remove_view_button.setVisible(several)
         running = self.runner.station is not None or self._task is not None
@@ -826,6 +851,12 @@ def _say(label: QLabel, text: str) -> None:
     """A one-line label's text, whole in its tooltip where the panel cuts it."""
     label.setText(text)
     label.setToolTip(text)
+
+
+def _whole_in_tooltip(item: QTableWidgetItem) -> None:
+    """A cell cut in its middle by the narrow panel is whole in its tooltip, after an edit too."""
+    if item.toolTip() != item.text():
+        item.setToolTip(item.text())
 
 
 def _boxes(result: ViewResult | None) -> tuple:

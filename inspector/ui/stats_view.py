@@ -1,8 +1,10 @@
 """Statistics: yield over time against the line's target, and a Pareto of defect classes by
 parts (a part with seven regions of one class counts once), for a time range and recipe.
 
-The yield target is a station setting (station.yaml `yield_target`, the Settings page); the
-window hands it here, so this page only draws it."""
+The yield target is a site setting (the database, audited: `inspector setting set yield_target
+98.5`, or an admin on the Settings page), the same for every station; an older station.yaml's
+`yield_target` is used only while the site has none (`yield_target_in_use`). The window hands it
+here, so this page only draws it."""
 
 from __future__ import annotations
 
@@ -45,13 +47,27 @@ def parse_yield_target(text: str) -> float | None:
     return target
 
 
-def yield_target_of(profile) -> float | None:
-    """A StationProfile's target; None where it has none or one the file garbled (the Settings
-    page says what is wrong with it when saved)."""
+def yield_target_in_use(site_target: float | None, profile) -> tuple[float | None, str]:
+    """The target the Statistics and Station views draw, and where it comes from (Qt-free): the
+    site's (the database), else a StationProfile's older `yield_target` from station.yaml, said
+    so; a garbled one is not used, and said so too (never dropped silently)."""
+    if site_target is not None:
+        return site_target, "the site's target, the same for every station"
+    legacy = profile.yield_target.strip()
+    if not legacy:
+        return None, ""
     try:
-        return parse_yield_target(profile.yield_target)
+        target = parse_yield_target(legacy)
     except ValueError:
-        return None
+        return None, (
+            f"station.yaml holds an older yield_target {legacy!r}, which is no percentage: "
+            "not used. An admin sets the site's target here."
+        )
+    return target, (
+        f"from this station's station.yaml (an older setting, {legacy}): used while the site "
+        "has no target. An admin saving a target here makes it the site's, for every station, "
+        "and removes it from the file."
+    )
 
 
 def against_target(yield_percent: float | None, target: float | None) -> tuple[str, bool]:
@@ -100,7 +116,7 @@ class StatsView(QWidget):
         self.yield_plot.setYRange(0, 100)
         self.yield_plot.showGrid(x=True, y=True, alpha=0.2)
         self.pareto_plot = pg.PlotWidget(
-            title="Defect classes: parts showing each (Pareto; a part counts once per class)"
+            title="Defect classes of failed parts (Pareto: a part counts once per class)"
         )
         self.pareto_plot.showGrid(y=True, alpha=0.2)
         self.pareto_plot.setLabel("left", "parts")

@@ -264,15 +264,20 @@ def test_setting_list_shows_the_defaults_and_a_change(station):
         "station_saves_recipes = True",
         "lockout_attempts = 5",
         "lockout_minutes = 15",
+        "yield_target = None",
     ]
     refused(cli(station, "setting", "set", "retention_days", "30", user="olly"))
     changed = cli(station, "setting", "set", "retention_days", "30", user="ada")
     assert ok(changed).strip() == "retention_days: None -> 30"
+    changed = cli(station, "setting", "set", "yield_target", "98.5", user="ada")
+    assert ok(changed).strip() == "yield_target: None -> 98.5"
+    refused(cli(station, "setting", "set", "yield_target", "0", user="ada"), "greater than 0")
     assert ok(cli(station, "setting", "list")).splitlines() == [
         "retention_days = 30",
         "station_saves_recipes = True",
         "lockout_attempts = 5",
         "lockout_minutes = 15",
+        "yield_target = 98.5",
     ]
 
 

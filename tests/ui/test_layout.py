@@ -71,6 +71,60 @@ def test_the_window_fits_1024_by_768_with_every_station_control_shown(window, qt
         assert control.isVisible() and _inside(control, window), control
 
 
+LONG_CAMERA = f"folder:{DEMO / 'camera'}"  # the demo's boards: an address longer than the cell
+
+
+def test_the_views_table_fits_1024_by_768_with_every_column_and_control_shown(window, qtbot):
+    """Several cameras per part (Add view), run: the table, its columns, the views side by side
+    and every control still fit a 1024 x 768 panel PC; a long camera address is cut in its
+    middle, whole in its tooltip."""
+    station = window.station
+    window.tabs.setCurrentWidget(station)
+    window.resize(1024, 738)  # the panel PC's screen, less a title bar
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == (1024, 738))
+    station.add_view()  # the one camera becomes view1, and view2 is added
+    station.add_view()
+    station.add_view()  # four views: the table scrolls past two rows
+    table = station.views_table
+    assert table.rowCount() == 4
+    for row in range(4):
+        table.item(row, 1).setText(LONG_CAMERA)
+    station.start()  # the live area shows the four views side by side
+    qtbot.waitUntil(lambda: len(station.live.images) == 4, timeout=60_000)
+    qtbot.waitUntil(lambda: window.runner.station is None, timeout=60_000)  # the boards judged
+    qtbot.wait(50)  # the layout takes the shown table, the views and the hidden fields in
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 738, hint
+    # Opening the table did not push the window past the screen, not even for a moment.
+    assert (window.width(), window.height()) == (1024, 738)
+    controls = (
+        table,
+        station.add_view_button,
+        station.remove_view_button,
+        station.settings_button,
+        station.start_button,
+        station.stop_button,
+        station.trigger_button,
+        station.banner,
+        station.count_labels["Yield"],
+        station.status,
+    )
+    for control in controls:
+        assert control.isVisible() and _inside(control, window), control
+    # Every column inside the table, none scrolled off to the side; two rows shown whole.
+    assert table.horizontalScrollBar().maximum() == 0
+    right = table.columnViewportPosition(2) + table.columnWidth(2)
+    assert right <= table.viewport().width()
+    assert all(table.columnWidth(c) >= 40 for c in range(3))
+    assert table.viewport().height() >= 2 * table.rowHeight(0)
+    assert table.item(0, 1).toolTip() == LONG_CAMERA
+    # The one camera's fields are unused with several views: hidden, their height the table's.
+    assert not station.source_edit.isVisible() and not station.recipe_box.isVisible()
+    station.views_table.selectAll()
+    station.remove_view()
+    assert station.source_edit.isVisible() and not table.isVisible()
+
+
 def test_the_side_panel_and_verdict_grow_with_the_window(window, qtbot):
     station = window.station
     window.resize(1024, 738)

@@ -184,5 +184,28 @@ def test_the_window_gives_settings_to_admins_only(tmp_path, monkeypatch, qtbot):
         view = window.settings_view
         assert not view.save_button.isEnabled() and "erin (engineer)" in view.access_note.text()
         assert str(settings.data_dir) in view.data_dir_in_use.text()
+        # The site's settings (the yield target): read-only for an engineer too.
+        site = view.site
+        assert not site.save_button.isEnabled() and not site.yield_target.isEnabled()
+        assert "erin (engineer)" in site.access_note.text()
         window.log_in(people["ada"])
         assert view.save_button.isEnabled() and not view.access_note.isVisibleTo(view)
+        assert site.save_button.isEnabled() and not site.access_note.isVisibleTo(view)
+
+
+def test_without_accounts_the_site_settings_are_read_only_and_say_why(tmp_path, monkeypatch, qtbot):
+    """The station's file may be edited on a site without accounts; a site setting is changed
+    by an admin on record, so the page says how to get one."""
+    from inspector.config import Settings
+    from inspector.store import Store
+
+    monkeypatch.setenv("INSPECTOR_CONFIG", str(tmp_path / "station.yaml"))
+    with Store.open(Settings.from_env(data_dir=tmp_path / "data", database_url=None)) as store:
+        view = SettingsView(StationProfile.load(), store=store)
+        qtbot.addWidget(view)
+        view.set_access(None, site_has_accounts=False)
+        assert view.save_button.isEnabled()
+        assert not view.site.save_button.isEnabled()
+        assert "inspector user add NAME --role admin" in view.site.access_note.text()
+        view.site.yield_target.setText("95")
+        assert not view.site.save() and store.site_settings().yield_target is None

@@ -23,6 +23,7 @@ from inspector.store import InspectionFilter, Store
 from tests.support.paths import ROOT
 
 DEMO = ROOT / "assets" / "demo"
+RECIPE = DEMO / "recipe-reference.yaml"
 PARTS = 12
 
 
@@ -95,6 +96,43 @@ def test_the_strip_shows_the_last_failed_parts_and_a_click_opens_one_in_history(
     assert history.detail.shown_id == failed[2]
     [row] = {index.row() for index in history.table.selectionModel().selectedRows()}
     assert history.model.rows[row].id == failed[2]
+
+
+def test_a_new_window_shows_the_failed_parts_on_record_then_live_ones(window, qtbot):
+    """The strip is not session-only: a window opened later (a new shift, a restart) shows the
+    last failed parts on record, each opens its record, and live ones push in at the left."""
+    from PySide6.QtCore import Qt
+
+    from inspector.ui.failed_strip import FAILED_SHOWN
+    from inspector.ui.main_window import MainWindow
+
+    _run_the_demo(window, qtbot)
+    on_record = _failed_ids(window.store)
+    assert len(on_record) == PARTS // 2 < FAILED_SHOWN
+    later = MainWindow(
+        window.settings, StationProfile(), window.store, f"folder:{DEMO / 'camera'}", str(RECIPE)
+    )
+    qtbot.addWidget(later)
+    later.resize(1024, 738)
+    later.show()
+    try:
+        strip = later.station.failed_strip
+        assert strip.shown_ids() == on_record  # newest first, before any part this session
+        assert all(b.isEnabled() for b in strip.buttons[: len(on_record)])
+        assert f"#{on_record[0]} · part " in strip.buttons[0].toolTip()
+        assert "Last failed parts (6)" in strip.title.text()
+        image = strip.buttons[0].icon().pixmap(48, 48).toImage()
+        assert len({image.pixel(x, y) for x in range(0, 48, 4) for y in range(0, 48, 4)}) > 4
+
+        qtbot.mouseClick(strip.buttons[1], Qt.MouseButton.LeftButton)
+        assert later.tabs.currentWidget() is later.history
+        assert later.history.detail.shown_id == on_record[1]
+
+        _run_the_demo(later, qtbot)
+        assert strip.shown_ids() == _failed_ids(later.store)[:FAILED_SHOWN]
+        assert strip.shown_ids()[-2:] == on_record[:2]  # the recorded ones moved right
+    finally:
+        later.runner.stop(wait=True)
 
 
 def test_the_strip_opens_a_part_that_history_filters_out(window, qtbot):
@@ -220,11 +258,32 @@ def test_trigger_on_a_free_running_camera_says_nothing_odd(window, qtbot):
 
 
 def test_the_yield_is_shown_against_its_target_and_the_pareto_counts_parts(window, qtbot):
+    """The target is a site setting (the database, audited), set by an admin on the Settings
+    page and drawn by the Station and Statistics tabs; an engineer sees it read-only."""
+    from tests.support.records_data import make_users
+
     view, stats, store = window.station, window.stats, window.store
-    profile = window.settings_view
-    profile.yield_target.setText("90")
-    assert profile.save() is not None
-    assert StationProfile.load().yield_target == "90"  # kept in station.yaml
+    people = make_users(store)
+    box = window.settings_view.site
+    window.log_in(people["erin"])
+    assert not box.yield_target.isEnabled() and not box.save_button.isEnabled()
+    assert "only an admin" in box.access_note.text() and "erin (engineer)" in box.access_note.text()
+    box.yield_target.setText("90")
+    assert not box.save() and store.site_settings().yield_target is None
+
+    window.log_in(people["ada"])
+    assert box.yield_target.isEnabled() and not box.access_note.isVisibleTo(box)
+    box.yield_target.setText("90 %")
+    box.reason.setText("the plant's goal for 2027")
+    assert box.save()
+    assert store.site_settings().yield_target == 90  # kept in the database, for every station
+    assert not (StationProfile.path().exists() and "yield" in StationProfile.path().read_text())
+    [entry] = [e for e in store.audit_entries(20) if e.action == "setting.changed"]
+    assert (entry.user_name, entry.entity_id, entry.reason) == (
+        "ada",
+        "yield_target",
+        "the plant's goal for 2027",
+    )
     _run_the_demo(window, qtbot)
     assert view.count_labels["Yield"].text() == "50.0 %"
     assert "#ff5252" in view.count_labels["Yield"].styleSheet()  # below the target: red
@@ -239,13 +298,58 @@ def test_the_yield_is_shown_against_its_target_and_the_pareto_counts_parts(windo
     [(_name, parts)] = stats.defects
     assert parts == PARTS // 2 < regions
 
-    profile.yield_target.setText("40")
-    assert profile.save() is not None
+    box.yield_target.setText("40")
+    assert box.save()
     assert "#ff5252" not in view.count_labels["Yield"].styleSheet()
     assert "target 40 %: met (+10.0 points)" in stats.summary.text()
-    profile.yield_target.setText("")
-    assert profile.save() is not None
+    box.yield_target.setText("")
+    assert box.save() and store.site_settings().yield_target is None
     assert stats.target_line() is None and "target" not in stats.summary.text()
+    box.yield_target.setText("101")
+    assert not box.save() and "less than or equal to 100" in box.message.text()
+
+    # Set elsewhere (the command line, another station's admin): read when the tab is shown.
+    store.set_setting(people["ada"], "yield_target", "55")
+    window.tabs.setCurrentWidget(view)
+    window.tabs.setCurrentWidget(stats)
+    assert stats.yield_target == 55 and view.yield_target == 55
+
+
+def test_an_older_station_yaml_target_is_used_then_moved_to_the_site(tmp_path, qtbot, monkeypatch):
+    """A station.yaml from before the move keeps its target until an admin saves the site's:
+    then the file's is removed, with a note, never dropped silently."""
+    from inspector.ui.app import application
+    from inspector.ui.main_window import MainWindow
+    from tests.support.records_data import make_users
+
+    path = tmp_path / "station.yaml"
+    monkeypatch.setenv("INSPECTOR_CONFIG", str(path))
+    path.write_text("station: line-7\nyield_target: '97.5'\n")
+    application()
+    settings = Settings.from_env(data_dir=tmp_path / "data", database_url=None)
+    with Store.open(settings) as store:
+        people = make_users(store)
+        window = MainWindow(
+            settings, StationProfile.load(), store, "usb:0", str(RECIPE), people["ada"]
+        )
+        qtbot.addWidget(window)
+        box = window.settings_view.site
+        assert window.stats.yield_target == 97.5 and window.station.yield_target == 97.5
+        assert box.yield_target.text() == "97.5" and "station.yaml" in box.source.text()
+        assert store.site_settings().yield_target is None
+        assert box.save()  # the admin keeps it: it becomes the site's
+        assert store.site_settings().yield_target == 97.5
+        assert path.read_text() == "station: line-7\n"
+        assert "removed from" in box.message.text() and str(path) in box.message.text()
+        assert window.stats.yield_target == 97.5 and "site's target" in box.source.text()
+
+        path.write_text("yield_target: high\n")  # a garbled one is said, not used
+        box.set_profile(StationProfile.load())
+        store.set_setting(people["ada"], "yield_target", "none")
+        box.refresh()
+        assert (
+            box.yield_target.text() == "" and "'high', which is no percentage" in box.source.text()
+        )
 
 
 def test_yield_targets_are_read_and_refused_plainly():
@@ -258,3 +362,35 @@ def test_yield_targets_are_read_and_refused_plainly():
     assert against_target(97.0, 98.5) == ("target 98.5 %: 1.5 points below", False)
     assert against_target(None, 95.0) == ("target 95 %", True)
     assert against_target(80.0, None) == ("", True)
+
+
+def test_a_recorded_part_is_read_small_with_its_boxes_scaled(tmp_path):
+    """A large evidence file is decoded at a quarter of its size for the strip (the window opens
+    faster), its boxes scaled with it; an unreadable one is still shown, saying why."""
+    import cv2
+    import numpy as np
+
+    from inspector.ui.failed_strip import recorded_part
+    from tests.store.test_parts_counted import FAIL, Line
+
+    with Store.open(Settings.from_env(data_dir=tmp_path / "data", database_url=None)) as store:
+        line = Line(store)
+        [inspection] = line.part("P-1", ("top", FAIL, ["scratch"]))
+        record = store.detail(inspection)
+        image = np.zeros((1080, 1920, 3), np.uint8)
+        cv2.rectangle(image, (800, 400), (1200, 600), (0, 0, 255), -1)
+        # The record as a 1080p camera's: its evidence file and box replaced by large ones.
+        cv2.imwrite(str(record.evidence_path), image)
+        large = dataclasses.replace(
+            record,
+            image_width=1920,
+            defects=(dataclasses.replace(record.defects[0], box=(800, 400, 1200, 600)),),
+        )
+        part = recorded_part(large)
+        assert part.image.shape[:2] == (270, 480)
+        assert part.boxes == ((200, 100, 300, 150),)
+        blue, _green, red = part.image[125, 250]  # inside the scaled box: the red patch
+        assert red > 200 and blue < 50
+        record.evidence_path.unlink()
+        missing = recorded_part(large)
+        assert missing.boxes == () and "evidence image: no such file" in missing.caption

@@ -78,6 +78,9 @@ def test_a_two_view_part_shows_the_part_verdict_and_each_view(window, qtbot):
     assert len(strip) == 6
     failed_tops = [p.views[0].inspection_id for p in parts if p.outcome is Outcome.FAIL]
     assert strip == failed_tops[::-1]
+    # Read back from the record (a window opened later): the same parts, one entry each, though
+    # both views read one folder (one camera id).
+    assert [r.id for r in window.store.last_failed_parts(8)] == strip
     assert "(top)" in view.failed_strip.buttons[0].toolTip()
     assert view.start_button.isEnabled()
     # Each view is an inspection of its own, tied to the part by one part id.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from inspector.domain import utc_now
@@ -32,6 +32,28 @@ class SiteSettings(BaseModel):
     # waits at most a break.
     lockout_attempts: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # The share of parts the line should PASS, in percent (above 0, at most 100): a line on the
+    # Statistics page, and the Station's Yield counter turns red below it. A site setting, so
+    # every station and report measures against the same target. None: no target.
+    yield_target: float | None = Field(default=None, gt=0, le=100)
+
+    @field_validator("yield_target", mode="before")
+    @classmethod
+    def _percent(cls, value: object) -> object:
+        """ "98.5 %" as typed reads as 98.5; anything else is checked as a number."""
+        if isinstance(value, bool):  # `true` is no percentage (pydantic would read it as 1)
+            value = str(value)
+        if isinstance(value, str):
+            value = value.strip().removesuffix("%").strip()
+            if not value:
+                return None
+            try:
+                return float(value)
+            except ValueError:
+                raise ValueError(
+                    "give a percentage above 0 and at most 100, for example 98.5 (or none)"
+                ) from None
+        return value
 
 
 def load(bind: Engine | Connection) -> SiteSettings:
