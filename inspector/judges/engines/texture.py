@@ -60,15 +60,17 @@ from inspector.judges.prompt import Prompt
 from inspector.judges.texture_features import cell_box, describe, grey
 from inspector.recipes import Recipe
 
-FORMAT = 2  # of the artefact; a change of features makes older artefacts unreadable, said so
+FORMAT = 3  # of the artefact; a change of features makes older artefacts unreadable, said so
 MIN_GOOD = 10  # fewer good images leave the memory and its calibration to chance
 _MARK = (255, 0, 255)  # as reference's: magenta outlines for the next engine
 _MARK_PAD = 6
 _FLAT = 1.0  # grey levels: an image whose spread is below this is all one colour
-_CHUNK = 4096  # patches scored per matrix product: bounded memory for large frames
+_CHUNK = 256  # patches scored per matrix product: the product stays in the cache (3x faster)
 _SAMPLE = 60_000  # good patches the coreset is chosen from
 _SMOOTH = 1.0  # grid cells: the Gaussian that smooths the distances
 _DENSITY = 0.5  # of a good patch's own spacing, taken off the distances to it (see Memory)
+_COMPONENTS = 16  # principal components of the standardised features kept (see whitening())
+_WHITEN_FLOOR = 0.1  # of the largest variance, added to each before dividing by it
 
 
 class TextureSettings(EngineSettings):
@@ -80,11 +82,11 @@ class TextureSettings(EngineSettings):
     )
     screen: bool = False
     threshold: float = Field(default=1.0, gt=0)  # in units of the held-out good images' highest
-    scale: float = Field(default=0.5, gt=0, le=1)  # images are described at this scale
+    scale: float = Field(default=0.75, gt=0, le=1)  # images are described at this scale
     patch: int = Field(default=24, ge=4, le=128)  # pooling side, in pixels at `scale`
     margin: int | None = Field(default=None, ge=0)  # grid's distance from the edges; None: patch
     stride: int = Field(default=8, ge=2, le=64)
-    memory: int = Field(default=4000, ge=100, le=100_000)  # good patches kept
+    memory: int = Field(default=2000, ge=100, le=100_000)  # good patches kept
     defect_class: str = Field(default="texture", min_length=1, max_length=64)
     max_defects: int = Field(default=20, ge=1)
 
@@ -106,7 +108,8 @@ class Learned:
 
     mean: np.ndarray  # per feature, of the good patches
     std: np.ndarray
-    memory: np.ndarray  # (n, features), standardised
+    projection: np.ndarray  # (features, components): standardised features to compared ones
+    memory: np.ndarray  # (n, components), projected
     unit: float  # the highest score of a held-out good image: scores are divided by it
     held_out: np.ndarray  # the held-out good images' scores, in units (calibration)
     meta: dict  # recipe, version, settings, images' hashes, when, how long
@@ -121,6 +124,7 @@ class Learned:
             buffer,
             mean=self.mean,
             std=self.std,
+            projection=self.projection,
             memory=self.memory.astype(np.float16),
             unit=np.float64(self.unit),
             held_out=self.held_out,
@@ -130,23 +134,26 @@ class Learned:
 
     @classmethod
     def read(cls, path: Path) -> Learned:
+        learned = None
         try:
             with np.load(path, allow_pickle=False) as data:
                 meta = json.loads(bytes(data["meta"]).decode())
-                learned = cls(
-                    data["mean"],
-                    data["std"],
-                    data["memory"].astype(np.float32),
-                    float(data["unit"]),
-                    data["held_out"],
-                    meta,
-                )
+                if meta.get("format") == FORMAT:  # an older one lacks fields: said below
+                    learned = cls(
+                        data["mean"],
+                        data["std"],
+                        data["projection"],
+                        data["memory"].astype(np.float32),
+                        float(data["unit"]),
+                        data["held_out"],
+                        meta,
+                    )
         except (OSError, ValueError, KeyError) as exc:
             raise InputError(
                 f"texture engine: {path} is not a learned texture model ({exc}); "
                 "run `inspector learn RECIPE` again"
             ) from None
-        if meta.get("format") != FORMAT:
+        if learned is None:
             raise InputError(
                 f"texture engine: {path} was learnt by another version of Inspector (format "
                 f"{meta.get('format')}, this one reads {FORMAT}); run `inspector learn RECIPE` "
@@ -155,19 +162,42 @@ class Learned:
         return learned
 
 
+def whitening(standard: np.ndarray) -> np.ndarray:
+    """(features, components): the standardised features' leading principal components, each
+    divided by its spread (plus a floor, so a near-constant direction is not blown up to the
+    size of the others). The filter bank's features come in correlated families (the same
+    filter pooled twice, gradient energies at neighbouring scales); standardised alone, such a
+    family outweighs a lone feature in the distance. Chosen on validation splits of
+    magnetic-tile's learning half (six random halves, 60 learnt, 59 good and 99 defects judged):
+    AUROC 0.807 standardised, 0.828 with 16 whitened components (8: 0.810, 12: 0.827, 20: 0.809;
+    16 unwhitened: 0.809), better on every one of the six splits."""
+    covariance = np.cov(standard, rowvar=False).astype(np.float64)
+    variances, vectors = np.linalg.eigh(covariance)
+    order = np.argsort(variances)[::-1][: min(_COMPONENTS, len(variances))]
+    variances = np.maximum(variances[order], 0)
+    spread = np.sqrt(variances + _WHITEN_FLOOR * max(float(variances.max()), 1e-12))
+    return (vectors[:, order] / spread).astype(np.float32)
+
+
 class Memory:
     """Nearest-good-patch distances, by chunked matrix products (numpy, CPU); `memory` holds
-    standardised good patches, frames' patches are standardised here.
+    good patches standardised and projected (`whitening`), frames' patches are projected here.
 
     A distance is less half the nearest good patch's own spacing (its distance to the next good
     patch): rare good texture lies where good patches are sparse, and would otherwise score as
     odd as a defect (the density correction of PatchCore's reweighting, and of LOF). Chosen on
     a validation split of magnetic-tile's learning half: AUROC 0.726 without, 0.736 with."""
 
-    def __init__(self, mean: np.ndarray, std: np.ndarray, memory: np.ndarray) -> None:
-        self.mean, self.std = mean.astype(np.float32), std.astype(np.float32)
+    def __init__(
+        self, mean: np.ndarray, std: np.ndarray, projection: np.ndarray, memory: np.ndarray
+    ) -> None:
+        # Standardising and projecting in one product: (f - mean) / std @ P = f @ W - offset.
+        self.weights = (projection / std.astype(np.float32)[:, None]).astype(np.float32)
+        self.offset = ((mean / std).astype(np.float32) @ projection).astype(np.float32)
         self.memory = np.ascontiguousarray(memory, np.float32)
         self.norms = (self.memory**2).sum(1)
+        self.transposed = np.ascontiguousarray(self.memory.T)
+        self.half_norms = 0.5 * self.norms
         self.spacing = np.empty(len(self.memory), np.float32)
         for start in range(0, len(self.memory), _CHUNK):
             part = self.memory[start : start + _CHUNK]
@@ -181,13 +211,17 @@ class Memory:
     def distances(self, features: np.ndarray) -> np.ndarray:
         """The distance of each patch (rows, cols, features) to its nearest good patch."""
         rows, cols, depth = features.shape
-        z = (features.reshape(-1, depth) - self.mean) / self.std
+        z = features.reshape(-1, depth) @ self.weights - self.offset
         out = np.empty(len(z), np.float32)
         for start in range(0, len(z), _CHUNK):
             part = z[start : start + _CHUNK]
-            d = (part**2).sum(1)[:, None] - 2 * part @ self.memory.T + self.norms[None]
-            nearest = d.argmin(1)
-            near = np.sqrt(np.maximum(d[np.arange(len(part)), nearest], 0))
+            # The nearest good patch has the highest a.b - |b|^2/2 (|a - b|^2 less |a|^2, halved):
+            # one matrix product and one pass over it, half the work of whole distances.
+            closeness = part @ self.transposed
+            closeness -= self.half_norms
+            nearest = closeness.argmax(1)
+            squared = (part**2).sum(1) - 2 * closeness[np.arange(len(part)), nearest]
+            near = np.sqrt(np.maximum(squared, 0))
             out[start : start + _CHUNK] = near - _DENSITY * self.spacing[nearest]
         return np.maximum(out, 0).reshape(rows, cols)
 
@@ -272,13 +306,14 @@ def learn(
     every = np.concatenate(described)
     mean = every.mean(0)
     std = every.std(0) + 1e-3
-    standard = [(d - mean) / std for d in described]
+    projection = whitening((every - mean) / std)
+    standard = [((d - mean) / std) @ projection for d in described]
     # Calibration: each half of the images scored against a memory of the other half.
     halves = (list(range(0, len(images), 2)), list(range(1, len(images), 2)))
     held_out = []
     for step, (train, test) in enumerate((halves, halves[::-1])):
         kept = _coreset(np.concatenate([standard[i] for i in train]), s.memory, seed=step)
-        memory = Memory(mean, std, kept)
+        memory = Memory(mean, std, projection, kept)
         for i in test:
             held_out.append(float(_score_map(memory.distances(grids[i])).max()))
         if progress:
@@ -300,6 +335,7 @@ def learn(
     return Learned(
         mean.astype(np.float32),
         std.astype(np.float32),
+        projection,
         kept.astype(np.float32),
         unit,
         np.array(sorted(h / unit for h in held_out), np.float32),
@@ -401,7 +437,7 @@ class TextureJudge(Judge):
     def use(self, learned: Learned, path: Path | None, sha256: str) -> None:
         """Judge with this learned model; its SHA-256 is the revision on every attempt."""
         self.learned, self.artefact = learned, path
-        self._memory = Memory(learned.mean, learned.std, learned.memory)
+        self._memory = Memory(learned.mean, learned.std, learned.projection, learned.memory)
         self.model_revision = sha256
 
     def _artefact_path(self) -> Path:
