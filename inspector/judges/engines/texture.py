@@ -6,8 +6,10 @@ network, which cannot be downloaded here): every image is described on a grid of
 pooled responses of a fixed filter bank (`judges/texture_features.py`: local brightness and
 shading, local contrast, the brightest and darkest detail, oriented gradient energy and coherence
 at three scales, dark and bright blobs as extremes of a scale-normalised Laplacian), each pooled
-over two patch sizes so a patch also knows its surroundings. Learning keeps a memory of good
-patches (a greedy k-centre coreset of all good patches, so rare good texture stays represented);
+over two patch sizes so a patch also knows its surroundings; the features, standardised, are
+whitened onto their 16 principal components (`whitening`: a family of correlated features no
+longer outweighs a lone one). Learning keeps a memory of good patches (a greedy k-centre
+coreset of all good patches, so rare good texture stays represented);
 a patch's score is its distance to the nearest good patch less half that good patch's own
 spacing (rare good texture sits where good patches are sparse), smoothed, plus the image's mean
 distance; an image's score is its highest patch score. Why this and not a network trained from
@@ -18,8 +20,13 @@ images and frames may differ in size. The grid keeps `margin` off the image's ed
 border varies more than any texture: on magnetic-tile, describing the edge too cut AUROC from
 0.83 to 0.63).
 
-Measured by bench/texture_mtd.py on magnetic-tile (2026-11-30): image AUROC 0.87 (the goal of
-0.90 is not reached), 100 good images learnt in about 4 s, about 60 frames/s per core at 640x480.
+Images are described at scale 0.75 (finer detail than 0.5: validation AUROC 0.827 against
+0.814, both whitened) with a memory of 2000 good patches (as good as 4000 on validation, and
+the nearest-patch search is the larger half of judging).
+
+Measured by bench/texture_mtd.py on magnetic-tile (2026-11-30): image AUROC about 0.87 (the
+goal of 0.90 is not reached), 100 good images learnt in about 3 s, about 50-60 frames/s per
+core at 640x480 (the bench's docstring has the figures of each run).
 
 Scores are in units of the good images' own spread: learning scores each half of the good
 images against a memory of the other half, and 1.0 is the highest score a held-out good image
