@@ -241,7 +241,14 @@ def _score_map(distances: np.ndarray) -> np.ndarray:
     on the validation split (0.726 against 0.712)."""
     if not distances.size:
         return distances
-    return cv2.GaussianBlur(distances, (0, 0), _SMOOTH) + float(distances.mean())
+    return _local_map(distances) + float(distances.mean())
+
+
+def _local_map(distances: np.ndarray) -> np.ndarray:
+    """The smoothed distances alone: where the image differs (the heat map)."""
+    if not distances.size:
+        return distances
+    return cv2.GaussianBlur(distances, (0, 0), _SMOOTH)
 
 
 def _coreset(z: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
@@ -468,14 +475,22 @@ class TextureJudge(Judge):
         """Scores on the patch grid, in units (1.0: the oddest held-out good image)."""
         if self._memory is None or self.learned is None:
             raise RuntimeError("the texture model is not loaded (load() first)")
-        s = self.settings
-        features = _describe(image, s)
-        return _score_map(self._memory.distances(features)) / self.learned.unit
+        return _score_map(self._distances(image)) / self.learned.unit
+
+    def _distances(self, image: np.ndarray) -> np.ndarray:
+        if self._memory is None:
+            raise RuntimeError("the texture model is not loaded (load() first)")
+        return self._memory.distances(_describe(image, self.settings))
 
     def heat_map(self, image: np.ndarray) -> np.ndarray:
-        """The score map at the image's size (float32, units), for reports and pixel AUROC; the
-        margin takes the score of the nearest patch."""
-        scores = self.score_map(image)
+        """Where the image differs, at its size (float32, units), for reports and pixel AUROC:
+        the score map less the image's mean distance, which lies nowhere in particular (it
+        raises every patch of an odd image, good ones around a defect too). Pixel AUROC on
+        magnetic-tile's validation splits (even defects): 0.587 with the mean, 0.643 without.
+        The margin takes the value of the nearest patch."""
+        if self.learned is None:
+            raise RuntimeError("the texture model is not loaded (load() first)")
+        scores = _local_map(self._distances(image)) / self.learned.unit
         height, width = image.shape[:2]
         heat = np.zeros((height, width), np.float32)
         if scores.size:  # each cell over its own stride around its centre
