@@ -25,8 +25,8 @@ Images are described at scale 0.75 (finer detail than 0.5: validation AUROC 0.82
 the nearest-patch search is the larger half of judging).
 
 Measured by bench/texture_mtd.py on magnetic-tile (2026-11-30): image AUROC about 0.87 (the
-goal of 0.90 is not reached), 100 good images learnt in about 3 s, about 50-60 frames/s per
-core at 640x480 (the bench's docstring has the figures of each run).
+goal of 0.90 is not reached), pixel AUROC 0.64, 100 good images learnt in about 2 s, about
+65-70 frames/s per core at 640x480 (the bench's docstring has the figures of each run).
 
 Scores are in units of the good images' own spread: learning scores each half of the good
 images against a memory of the other half, and 1.0 is the highest score a held-out good image
