@@ -134,3 +134,17 @@ def test_an_artefact_of_the_previous_format_is_refused_with_what_to_do(tmp_path)
     artefact, _ = texture.save(learned, tmp_path, recipe)
     with pytest.raises(InputError, match=r"another version of Inspector.*inspector learn"):
         texture.Learned.read(artefact)
+    # As format 2 wrote it: no projection; the message is the same, not a missing field.
+    older = tmp_path / "format2.npz"
+    meta = json.dumps({**learned.meta, "format": 2}).encode()
+    np.savez_compressed(
+        older,
+        mean=learned.mean,
+        std=learned.std,
+        memory=learned.memory.astype(np.float16),
+        unit=np.float64(learned.unit),
+        held_out=learned.held_out,
+        meta=np.frombuffer(meta, np.uint8),
+    )
+    with pytest.raises(InputError, match=r"another version of Inspector \(format 2, this one"):
+        texture.Learned.read(older)
