@@ -45,8 +45,12 @@ echo "== import contracts"
 echo "== pytest"
 .venv/bin/python -m pytest "$@"
 
-# Once more without Qt, as a core-only install has it: the core, the CLI and the store must not
-# need it, and the window's tests skip, saying so (tests/ui/conftest.py). The dists are the `ui`
+# Once more without Qt, as a core-only install has it: every test module must import without it
+# (collected, each of them), the window's tests skip, saying so (tests/ui/conftest.py), and what
+# behaves differently without Qt runs: the first start falls back to the headless demo, the
+# doctor says "headless only". The rest of the core is the same code either way, and
+# `lint-imports` above proves no module outside inspector/ui imports Qt, so it is not run twice
+# (that doubled the suite's time: 35 min more on a 2-core machine). The dists are the `ui`
 # extra's and pytest-qt (which needs a Qt binding to load); they come back right after, and a
 # run that stops in between gets them back from the install at its start.
 qt_dists="PySide6-Essentials shiboken6 pyqtgraph pytest-qt"
@@ -61,4 +65,6 @@ if .venv/bin/python -c "import PySide6" 2>/dev/null; then
   echo "test.sh: PySide6 is still importable; the run without Qt would prove nothing" >&2
   exit 1
 fi
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest --collect-only -q tests | tail -1
+.venv/bin/python -m pytest "$@" tests/ui tests/cli/test_first_start.py tests/cli/test_doctor.py \
+  tests/cli/test_documented_commands.py::test_inspector_without_a_screen_runs_the_demo_headless
