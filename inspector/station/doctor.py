@@ -98,16 +98,15 @@ def qt_start_failure() -> str | None:
 # ("Fatal Python error: none_dealloc") after some tens of thousands of label updates: an hour or
 # so of a station at the line. tests/ui/test_window_stress.py hit it in about a minute.
 QT_BINDING_FIX = "pip install 'PySide6-Essentials>=6.6,<6.12'"
-_NONE_PROBE = """
-import sys
-from PySide6.QtWidgets import QApplication, QLabel
-app = QApplication([])
-label = QLabel()
-before = sys.getrefcount(None)
-for _ in range(2000):
-    label.setText("probe")
-print(sys.getrefcount(None) - before)
-"""
+_NONE_PROBE = (  # run in a child process: no Qt import here
+    "import sys; from PySide6.QtWidgets import QApplication, QLabel\n"
+    "app = QApplication([])\n"
+    "label = QLabel()\n"
+    "before = sys.getrefcount(None)\n"
+    "for _ in range(2000):\n"
+    "    label.setText('probe')\n"
+    "print(sys.getrefcount(None) - before)\n"
+)
 
 
 def qt_binding_fault() -> str | None:
