@@ -101,9 +101,13 @@ def test_a_fault_is_said_on_mqtt_and_journaled_verdicts_are_published_after_repl
     for verdict in verdicts:
         record = by_id[verdict["inspection_id"]]
         assert verdict["uid"] == record.uid
-        assert verdict["part_id"] == record.part_id and verdict["outcome"] == "PASS"
+        # As recorded: PASS (the scripted answer), or, for a part captured as the fault stopped
+        # the station (a loaded machine's timing), UNJUDGED: not inspected, and never PASS.
+        assert verdict["part_id"] == record.part_id
+        assert verdict["outcome"] == record.outcome.value in ("PASS", "UNJUDGED")
         assert verdict["recorded_at"].endswith("Z") and verdict["station"] == "line-f"
     assert [v["part_id"] for v in verdicts] == sorted(v["part_id"] for v in verdicts)
+    assert "PASS" in {v["outcome"] for v in verdicts}
 
 
 def test_the_plc_handshake_reads_fault_with_its_cause_after_the_station_stops(
