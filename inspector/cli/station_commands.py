@@ -504,11 +504,10 @@ def can_show_window() -> bool:
     from inspector.station.doctor import (  # the doctor's probes
         QT_BINDING_FIX,
         QT_XCB_DEBS,
-        qt_binding_fault,
-        qt_start_failure,
+        qt_probe,
     )
 
-    failure = qt_start_failure()
+    failure, fault = qt_probe()
     if failure is not None:
         from inspector.escapes import visible
 
@@ -519,7 +518,6 @@ def can_show_window() -> bool:
             file=sys.stderr,
         )
         return False
-    fault = qt_binding_fault()
     if fault is not None:
         print(
             f"inspector: the window would not last: {fault}\n  Fix: {QT_BINDING_FIX}; "

@@ -73,32 +73,12 @@ def run_checks(
     return results
 
 
-def qt_start_failure() -> str | None:
-    """Why Qt cannot open its platform here, or None. Tried in a child process: a Qt that
-    cannot load its platform plugin aborts the process (SIGABRT), which would leave the
-    operator a dead screen instead of the headless demo."""
-    import subprocess
-
-    probe = "from PySide6.QtWidgets import QApplication; QApplication([])"
-    try:
-        result = subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30
-        )
-    except subprocess.TimeoutExpired:
-        return "Qt did not start within 30 s"
-    if result.returncode == 0:
-        return None
-    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-    said = next((line for line in lines if "plugin" in line.lower()), lines[-1] if lines else "")
-    return said or f"Qt exited with code {result.returncode}"
-
-
 # PySide6 6.12.0 returns None from its void calls without taking a reference to it. Python 3.12
 # made None immortal; under 3.11 every setText drops None's count by one, and the process dies
 # ("Fatal Python error: none_dealloc") after some tens of thousands of label updates: an hour or
 # so of a station at the line. tests/ui/test_window_stress.py hit it in about a minute.
 QT_BINDING_FIX = "pip install 'PySide6-Essentials>=6.6,<6.12'"
-_NONE_PROBE = (  # run in a child process: no Qt import here
+_QT_PROBE = (  # run in a child process: no Qt import here
     "import sys; from PySide6.QtWidgets import QApplication, QLabel\n"
     "app = QApplication([])\n"
     "label = QLabel()\n"
@@ -109,22 +89,41 @@ _NONE_PROBE = (  # run in a child process: no Qt import here
 )
 
 
-def qt_binding_fault() -> str | None:
-    """Why this PySide6 would crash a long-running window, or None: a child process (offscreen)
-    updates a label 2,000 times and reads None's reference count. Only under Python 3.11."""
-    import os
+def qt_probe() -> tuple[str | None, str | None]:
+    """(why Qt cannot open its platform here, why this PySide6 would crash a long-running
+    window), each None where all is well. One child process: a Qt that cannot load its
+    platform plugin aborts the process (SIGABRT), which would leave the operator a dead screen
+    instead of the headless demo; one that starts updates a label 2,000 times and reports how
+    None's reference count moved (a leak matters under Python 3.11 only)."""
     import subprocess
 
-    if sys.version_info >= (3, 12):  # None is immortal (PEP 683): a dropped count is harmless
-        return None
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     try:
         result = subprocess.run(
-            [sys.executable, "-c", _NONE_PROBE], capture_output=True, text=True, timeout=60, env=env
+            [sys.executable, "-c", _QT_PROBE], capture_output=True, text=True, timeout=30
         )
-        change = int(result.stdout.strip().splitlines()[-1])
-    except (subprocess.TimeoutExpired, ValueError, IndexError):
-        return None  # Qt did not start: qt_start_failure says why
+    except subprocess.TimeoutExpired:
+        return "Qt did not start within 30 s", None
+    if result.stdout.strip():  # Qt started; a leaking binding may then die at exit
+        return None, _binding_fault(result.stdout)
+    if result.returncode == 0:
+        return None, None
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    said = next((x for x in lines if "plugin" in x.lower()), lines[-1] if lines else "")
+    return said or f"Qt exited with code {result.returncode}", None
+
+
+def qt_binding_fault() -> str | None:
+    """Why this PySide6 would crash a long-running window, or None (the probe's second half)."""
+    return qt_probe()[1]
+
+
+def _binding_fault(printed: str) -> str | None:
+    if sys.version_info >= (3, 12):  # None is immortal (PEP 683): a dropped count is harmless
+        return None
+    try:
+        change = int(printed.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
     if change > -1000:
         return None
     from importlib import metadata
@@ -207,7 +206,7 @@ def _window(window_platform: str | None = None) -> Check:
             "no display (DISPLAY is not set): headless only",
             "run from the station's desktop session for the window",
         )
-    failure = qt_start_failure()
+    failure, fault = qt_probe()
     if failure is not None:
         return Check(
             "window",
@@ -215,7 +214,6 @@ def _window(window_platform: str | None = None) -> Check:
             f"Qt cannot start: {failure}",
             f"sudo apt install {' '.join(QT_XCB_DEBS)}",
         )
-    fault = qt_binding_fault()
     if fault is not None:
         return Check("window", FAIL, fault, QT_BINDING_FIX)
     return Check("window", OK, "Qt starts on this display")
