@@ -16,18 +16,48 @@ alternate halves, both ways round; from the whitening on, six random halves, 60 
 59 judged, which are less noisy: a change is kept when it wins on most of the six). The
 odd-numbered defective tiles were never looked at; their AUROC is printed apart.
 
-Measured 2026-11-30 on the 2-core development machine (shared with other jobs), one run, BLAS
-and OpenCV on one thread:
-    texture   image AUROC 0.873 (0.872 on the held-out defects); overkill at 0% miss 94.1%, at
-              <=5% miss 58.8% (screen saves 39.3% of model calls there); learn 100 good images
-              2.0 s (goal 300 s: 147x inside); judge 6.0 ms/image; artefact 0.07 MB (2000 good
-              patches); pixel AUROC 0.641; 70.7 frames/s per core at 640x480 (goal 50: 1.41x)
+Measured 2026-11-30 (the second session that day) on the 2-core development machine, one run,
+BLAS and OpenCV on one thread:
+    texture   image AUROC 0.877 (0.872 on the held-out defects; learnt from the other half of
+              the good tiles 0.899, so 0.888 both ways); overkill at 0% miss 95.0%, at <=5% miss
+              48.7% (screen saves 48.9% of model calls there); by class Blowhole 0.851, Break
+              0.902, Crack 0.915, Fray 0.951, Uneven 0.843; the 51 defects wholly within the
+              grid's 32 px margin 0.782, the rest 0.910; learn 100 good images 1.7 s (goal 300 s:
+              179x inside); judge 5.9 ms/image; artefact 0.07 MB; pixel AUROC 0.639; 81.9
+              frames/s per core at 640x480 (best of 5 batches; goal 50: 1.64x)
+    the same bench on the first session's engine, in the same hour: image AUROC 0.873 (held out
+              0.872; other half 0.881, both ways 0.877); overkill at <=5% miss 58.8% (saves
+              39.3%); Blowhole 0.893, Break 0.920, Crack 0.901, Fray 0.938, Uneven 0.777; within
+              the margin 0.827, the rest 0.889; judge 4.3 ms/image; 77.5-91.6 frames/s
     reference image AUROC 0.730; overkill at 0% miss 92.4%, at <=5% miss 77.3% (saves 21.8%)
-    Before this run's changes: texture AUROC 0.868 (held out 0.862), overkill at <=5% miss
-    56.3%, pixel AUROC 0.602, 59 frames/s; before those, 0.856 and 13 frames/s.
-The issue's goal not yet met: image AUROC >= 0.90.
+The issue's goal not yet met: image AUROC >= 0.90. A quarter of the defects lie wholly within
+the margin, where the crops' borders (tile rims, background) vary more than any defect: there
+no patch model tried reached 0.83 (describing the edge: see below).
 
-What this run's changes bought (six-split validation AUROC, then this bench): features
+What the second session's changes bought (validation, even defects, 16 random splits of the
+learning half, learning from 60 / from 90 tiles): the elongated step and line filters with the
+edge-band weights 0.826 -> 0.859 / 0.851 -> 0.882 (filters alone 0.849 / 0.879, Uneven tiles
+0.72 -> 0.80); by place, learning from 90: defects within the margin 0.800 -> 0.785 with the
+band weights, the rest 0.906 -> 0.915 (the same trade on this bench: 0.827 -> 0.782 and 0.889
+-> 0.910). Lines from the image halved along them, as steps are from the half-sized one: the
+same AUROC, a fifth less describing. Tried then and not kept (six splits, 60 learnt, base 0.853
+with both): diagonal lines and steps from the image turned 45 degrees (0.856, twice the
+describing); a second step scale (16 px: 0.852); steps and lines at scale 1.0 (0.852, 1.5x the
+time); a narrower margin with a memory per side of the image (16 px: 0.838, 8 px: 0.776), or
+the edge scored and calibrated apart (0.81-0.78); the PCA residual outside the 16 components
+added to the distance (0.81-0.74: the low-variance directions are noise here); each feature's
+own extreme beyond its good range (0.82-0.78); image scores from several statistics, Gaussian
+on held-out good images (0.80-0.81); a long horizontal step as a second image score, max or
+sum (0.81-0.83: it lifts Uneven to 0.84 and costs the rest as much); within-image region
+disparity (0.82-0.83); features relative to the image's, its rows' or columns' median
+(0.81-0.82); k = 3, 9 nearest (0.81, 0.78); a random or half-random memory (0.82, 0.84);
+scale, shift, gamma or flip augmentation of the good images (0.84-0.85); global contrast
+normalisation (0.79-0.82); the gradient magnitude's own steps (second order, +0.003 at 60, 0.000
+at 90); memory 4000 (+0.003 at 90). This bench was run once the choices were made, and again
+for these figures; it showed the band weights' cost within the margin, which validation then
+confirmed (above) and outweighed; no choice was made on it.
+
+What the first session's changes bought (six-split validation AUROC, then this bench): features
 standardised as before 0.795 at scale 0.5, 0.807 at 0.75; whitened onto 16 principal
 components 0.814 at 0.5, 0.827 at 0.75 (at 0.75, memory 1000: 8 components 0.810, 12: 0.827,
 20: 0.809, 16 unwhitened 0.809; memory 1000, 2000 and 4000 alike). Bench: 0.868 -> 0.873
@@ -39,8 +69,8 @@ Speed from the nearest-patch search in cache-sized blocks of 256 patches, by a.b
 (3x), 16 dimensions in place of 40, and block max/min by a one-row dilation. Pixel AUROC
 from a heat map without the image's mean distance (validation, even defects: 0.587 -> 0.643).
 
-Tried 2026-11-30 and not kept, validation AUROC against the base of the time (fixed halves,
-base 0.739 at scale 0.5, 0.764 at 0.75; six random halves, base 0.827 whitened at 0.75):
+Tried in the first session and not kept, validation AUROC against the base of the time (fixed
+halves, base 0.739 at scale 0.5, 0.764 at 0.75; six random halves, base 0.827 whitened at 0.75):
 scales and patch sizes alone (0.25: 0.66-0.68; patch 16 or 40 at 0.5: 0.725, 0.685; scale 1.0
 patch 24: 0.767 but 2.5x the judging time); ensembles of two scales or patch sizes, each in its
 own held-out units, mean or max (0.70-0.77, none above the better member by more than 0.01;
@@ -128,6 +158,14 @@ def report(name: str, good: list[float], defect: list[float], learn_s: float, ju
     )
 
 
+def within_margin(mask_path: Path, margin: int) -> bool:
+    """Whether a defect's mask lies wholly within `margin` pixels of the image's edge."""
+    mask = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE) > 127
+    inner = np.zeros_like(mask)
+    inner[margin:-margin, margin:-margin] = True
+    return bool(mask.any() and not (mask & inner).any())
+
+
 def pixel_auroc(judge, tested: list[tuple[np.ndarray, Path]]) -> float:
     scores, labels = [], []
     rng = np.random.default_rng(0)
@@ -182,18 +220,48 @@ def main() -> None:
     print(
         f"          image AUROC on the defects held out from every choice: {held:.3f} (goal 0.90)"
     )
+    # The other half of the good tiles is "every other good tile" too: the same protocol the
+    # other way round says how much of the figure is the split's (it differs by 0.02).
+    other = make_judge({"engine": "texture"}, recipe({"engine": "texture"}), "bench")
+    other.use(texture.learn(tested_good, settings), None, "bench")
+    swapped = metrics.auroc(
+        [float(other.score_map(i).max()) for i, _ in tested_bad],
+        [float(other.score_map(i).max()) for i in train],
+    )
+    print(
+        f"          learnt from the other half of the good tiles, the first judged: image AUROC "
+        f"{swapped:.3f} (mean of both ways {(swapped + metrics.auroc(s_bad, s_good)) / 2:.3f})"
+    )
     print(
         f"          learn 100 good images: {learn_100:.1f} s on one core (goal <= 300 s on 2: "
         f"{300 / learn_100:.0f}x inside)"
+    )
+    by_class: dict[str, list[float]] = {}
+    for score, row in zip(s_bad, bad, strict=True):
+        by_class.setdefault(row["class"][3:], []).append(score)
+    print("          image AUROC by class: " + ", ".join(
+        f"{name} {metrics.auroc(scores, s_good):.3f}" for name, scores in sorted(by_class.items())
+    ))  # fmt: skip
+    margin = round(texture._margin(settings) / settings.scale)  # in source pixels
+    within = [within_margin(DATA / r["mask"], margin) for r in bad]
+    inside = [s for s, w in zip(s_bad, within, strict=True) if not w]
+    edge = [s for s, w in zip(s_bad, within, strict=True) if w]
+    print(
+        f"          defects wholly within {margin} px of the edge (the grid's margin): "
+        f"{len(edge)} of {len(s_bad)}, image AUROC {metrics.auroc(edge, s_good):.3f}; "
+        f"the rest {metrics.auroc(inside, s_good):.3f}"
     )
     print(f"          artefact {size / 1e6:.2f} MB ({learned.meta['memory']} good patches); "
           f"pixel AUROC {pixel_auroc(judge, tested_bad):.3f}")  # fmt: skip
     frame = cv2.resize(tested_good[0], (640, 480))
     judge.judge(frame)
-    start = time.process_time()
-    for _ in range(30):
-        judge.judge(frame)
-    fps = 30 / (time.process_time() - start)
+    batches = []  # the best of five: other jobs on a shared machine only ever slow it down
+    for _ in range(5):
+        start = time.process_time()
+        for _ in range(20):
+            judge.judge(frame)
+        batches.append(time.process_time() - start)
+    fps = 20 / min(batches)
     print(
         f"          whole judge at 640x480: {fps:.1f} frames/s per core (goal 50: {fps / 50:.2f}x)"
     )

@@ -5,9 +5,11 @@ the small block grid; that is what makes 640x480 frames cheap on one core.
 
 A patch's descriptor, per pooling size (`patch`, and `patch` with one block more on every side,
 so a patch also knows its surroundings): local brightness and shading, local contrast, the
-brightest and darkest detail, and at three scales the oriented gradient energy, its coherence,
-and the brightest and darkest blob (extremes of a scale-normalised Laplacian). The coarsest
-scale is taken from the image at half size and the background from a quarter: the same sizes,
+brightest and darkest detail, at three scales the oriented gradient energy, its coherence,
+and the brightest and darkest blob (extremes of a scale-normalised Laplacian), and the strongest
+long straight step, bright line and dark line along each of the image's axes (elongated
+Gaussian derivatives, the edge and bar filters of the Leung-Malik bank). The coarsest scale and
+the steps are taken from the image at half size, the background from a quarter: the same sizes,
 a fraction of the work.
 """
 
@@ -16,8 +18,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-FEATURES_PER_POOL = 5 + 3 * 5
+FEATURES_PER_POOL = 5 + 3 * 5 + 6
 SIGMAS = (1.0, 2.0, 4.0)
+# Elongated filters, (sigma along, sigma across) in pixels at scale. A long straight step (the
+# border of an uneven region) or line (a crack) is a defect even where each patch of it alone
+# looks like good texture: the isotropic filters above do not single it out. Chosen on
+# magnetic-tile's validation splits (six random halves of the learning half): AUROC 0.826
+# without, 0.853 with both (with the edge-band weights of the texture engine), Uneven tiles
+# 0.72 -> 0.80. Steps from the half-sized image: 0.852, a quarter of the work.
+STEP = (8.0, 2.0)
+LINE = (8.0, 1.5)
 COARSE_FROM = 4.0  # sigmas from this up are taken from the half-sized image (2.0: judging
 # 15% faster, validation AUROC 0.823 against 0.827 on magnetic-tile)
 
@@ -55,19 +65,46 @@ def grid_cells(side: int, margin: int, stride: int) -> tuple[int, int]:
     return start, count
 
 
-def _blocks(m: np.ndarray, stride: int, how: str) -> np.ndarray:
-    """Per `stride`-sided block (the map's sides are multiples of it): mean, max or min."""
-    rows, cols = m.shape[0] // stride, m.shape[1] // stride
+def _elongated(image: np.ndarray, sigmas: tuple[float, float], across: str, order: int):
+    """The `order`-th Gaussian derivative `across` the image's "x" or "y" axis, its Gaussian
+    long along the other: horizontal structures respond to derivatives across "y"."""
+    along, narrow = sigmas
+    sx, sy = (along, narrow) if across == "y" else (narrow, along)
+    # Kernels to 3 sigmas (OpenCV's default for float images is 4): a third less work.
+    size = (2 * int(np.ceil(3 * sx)) + 1, 2 * int(np.ceil(3 * sy)) + 1)
+    smooth = cv2.GaussianBlur(image, size, sigmaX=sx, sigmaY=sy)
+    dx, dy = (0, order) if across == "y" else (order, 0)
+    return cv2.Sobel(smooth, cv2.CV_32F, dx, dy)
+
+
+def _lines(g: np.ndarray, across: str, stride: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Line responses across "y" or "x", and the block (rows, columns) of their map. Taken from
+    the image halved along the lines: their Gaussian is 8 pixels long, so halving loses nothing
+    of it and halves the work."""
+    if stride % 2:
+        return _elongated(g, LINE, across, 2), (stride, stride)
+    height, width = g.shape
+    size, block = ((width // 2, height), (stride, stride // 2)) if across == "y" else (
+        (width, height // 2), (stride // 2, stride))  # fmt: skip
+    halved = cv2.resize(g, size, interpolation=cv2.INTER_AREA)
+    return _elongated(halved, (LINE[0] / 2, LINE[1]), across, 2), block
+
+
+def _blocks(m: np.ndarray, stride: int | tuple[int, int], how: str) -> np.ndarray:
+    """Per block of `stride` pixels (or (rows, columns); the map's sides are multiples of it):
+    mean, max or min."""
+    down, across = (stride, stride) if isinstance(stride, int) else stride
+    rows, cols = m.shape[0] // down, m.shape[1] // across
     if how == "mean":  # area resampling by a whole factor is the block mean
         return cv2.resize(m, (cols, rows), interpolation=cv2.INTER_AREA)
     # Down each block's rows with numpy, then across with a one-row dilation or erosion from
     # each block's first column (OpenCV's is vectorised: twice as fast as a second reduce).
-    row = np.ones((1, stride), np.uint8)
+    row = np.ones((1, across), np.uint8)
     if how == "max":
-        along = m.reshape(rows, stride, m.shape[1]).max(axis=1)
-        return cv2.dilate(along, row, anchor=(0, 0))[:, ::stride]
-    along = m.reshape(rows, stride, m.shape[1]).min(axis=1)
-    return cv2.erode(along, row, anchor=(0, 0))[:, ::stride]
+        along = m.reshape(rows, down, m.shape[1]).max(axis=1)
+        return cv2.dilate(along, row, anchor=(0, 0))[:, ::across]
+    along = m.reshape(rows, down, m.shape[1]).min(axis=1)
+    return cv2.erode(along, row, anchor=(0, 0))[:, ::across]
 
 
 def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: int) -> np.ndarray:
@@ -127,6 +164,17 @@ def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: i
         maps_mean.append(_blocks(gx * gy, step, "mean"))
         maps_max.append(_blocks(blob, step, "max"))
         maps_min.append(_blocks(blob, step, "min"))
+    halved = stride % 2 == 0
+    step_source, step_sigmas, step_stride = (
+        (half, (STEP[0] / 2, STEP[1] / 2), stride // 2) if halved else (g, STEP, stride)
+    )
+    lines_max, lines_min = [], []
+    for across in ("y", "x"):
+        step = np.abs(_elongated(step_source, step_sigmas, across, 1))
+        lines_max.append(_blocks(step, step_stride, "max"))
+        line, block = _lines(g, across, stride)
+        lines_max.append(_blocks(line, block, "max"))
+        lines_min.append(_blocks(line, block, "min"))
     cells = (slice(first, first + rows), slice(first, first + cols))
     pooled = []
     for k in (inner, outer):
@@ -141,6 +189,8 @@ def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: i
             xx, yy, xy = (np.maximum(m, 0) for m in mean[3 + 3 * i : 6 + 3 * i])
             xy = mean[5 + 3 * i]
             out += [np.sqrt(xx), np.sqrt(yy), xy / (xx + yy + 1e-3), high[1 + i], -low[1 + i]]
+        out += [cv2.dilate(m, square) for m in lines_max]
+        out += [-cv2.erode(m, square) for m in lines_min]
         pooled += [m[cells] for m in out]
     return np.stack(pooled, axis=-1).astype(np.float32)
 
