@@ -36,8 +36,8 @@ no patch model tried reached 0.83 (describing the edge: see below).
 
 What the second session's changes bought (validation, even defects, 16 random splits of the
 learning half, learning from 60 / from 90 tiles): the elongated step and line filters with the
-edge-band weights 0.826 -> 0.859 / 0.851 -> 0.882 (filters alone 0.849 / 0.879, Uneven tiles
-0.72 -> 0.80); by place, learning from 90: defects within the margin 0.800 -> 0.785 with the
+edge-band weights 0.839 -> 0.859 / 0.868 -> 0.882 (filters alone 0.849 / 0.879, Uneven tiles
+0.73 -> 0.80); by place, learning from 90: defects within the margin 0.800 -> 0.785 with the
 band weights, the rest 0.906 -> 0.915 (the same trade on this bench: 0.827 -> 0.782 and 0.889
 -> 0.910). Lines from the image halved along them, as steps are from the half-sized one: the
 same AUROC, a fifth less describing. Tried then and not kept (six splits, 60 learnt, base 0.853

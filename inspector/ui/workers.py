@@ -40,12 +40,21 @@ class Task(QObject):
             result = self._work(self._report)
         except BaseException as exc:  # shown to the user as a message, with details
             log.info("task failed: %s", exc, exc_info=True)
-            if not self.cancelled:
-                self.failed.emit(exc)
+            self._emit(self.failed, exc)
             return
-        if not self.cancelled:
-            self.finished.emit(result)
+        self._emit(self.finished, result)
 
     def _report(self, message: str) -> None:
-        if not self.cancelled:
-            self.progress.emit(message)
+        self._emit(self.progress, message)
+
+    def _emit(self, signal, value: object) -> None:
+        """Emit unless cancelled, or unless the page that started the task is gone (its
+        QObject, and so this one, deleted while the work ran): nobody is left to tell, and
+        PySide raises on a deleted sender, in this thread, where nothing would catch it."""
+        if self.cancelled:
+            return
+        try:
+            signal.emit(value)
+        except RuntimeError:  # "Signal source has been deleted"
+            self.cancelled = True
+            log.info("a background task ended after its page closed; its result is dropped")

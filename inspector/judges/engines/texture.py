@@ -30,8 +30,8 @@ the nearest-patch search is the larger half of judging).
 
 Measured by bench/texture_mtd.py on magnetic-tile (2026-11-30): image AUROC about 0.88 (the
 goal of 0.90 is not reached: a quarter of the defects there lie wholly within the margin, where
-the crops' borders vary more than any defect), pixel AUROC 0.66, 100 good images learnt in
-about 2.5 s, about 60 frames/s per core at 640x480 (the bench's docstring has each run's
+the crops' borders vary more than any defect), pixel AUROC 0.64, 100 good images learnt in
+about 2 s, about 80 frames/s per core at 640x480 (the bench's docstring has each run's
 figures).
 
 Scores are in units of the good images' own spread: learning scores each half of the good
@@ -274,10 +274,12 @@ def band_weights(held_out: Sequence[np.ndarray]) -> np.ndarray:
     """Per band, the interior's mean distance over the band's, on held-out good images.
     Patches near a crop's edge see its border and are farther from good ones than interior
     patches; weighted so, a band's distances are in interior units, and an edge no longer
-    outweighs a defect inside. Chosen on magnetic-tile's validation splits: AUROC 0.826 ->
-    0.833 with the filters of the time, 0.845 -> 0.853 with the elongated ones (a separate
-    memory per side of the image instead: 0.851; a narrower margin, even weighted: 0.834 at 16
-    px, 0.764 at 8)."""
+    outweighs a defect inside. Chosen on magnetic-tile's validation splits (16 random splits
+    of the learning half, even defects): AUROC 0.849 -> 0.859 learning from 60 tiles, 0.879 ->
+    0.882 from 90. The price: a defect wholly within the margin, seen only by the edge
+    patches, scores lower (from 90: 0.800 -> 0.785; the rest 0.906 -> 0.915). A separate
+    memory per side of the image instead: 0.851 (six splits); a narrower margin, even
+    weighted: 0.834 at 16 px, 0.764 at 8."""
     sums, counts = np.zeros(_BANDS + 2), np.zeros(_BANDS + 2)
     for distances in held_out:
         bands = edge_bands(*distances.shape)
