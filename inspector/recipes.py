@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -232,6 +233,13 @@ class Recipe(_Strict):
     zoom: Zoom = Zoom()  # full-resolution crops of what a screen flagged
     agreement: Agreement = Agreement()  # looks that must agree (samples, views)
     budget: PromptBudget = PromptBudget()  # the prompt's tokens against the context length
+    # The folder of the file it was read from (None for data): engines read their own relative
+    # image paths (`good:`, `references:`) from there first. Not part of the recorded content.
+    _folder: Path | None = PrivateAttr(default=None)
+
+    @property
+    def folder(self) -> Path | None:
+        return self._folder
 
     @field_validator("engines")
     @classmethod
@@ -333,6 +341,8 @@ def parse_recipe(data: object, source: str, base_dir: Path | None = None) -> Rec
                 f"recipe {source}: field `references.{i}`: no image at {path}; "
                 "give a path to an image of a good part (relative to the recipe file)"
             )
+    if base_dir is not None:
+        recipe._folder = base_dir
     return recipe
 
 

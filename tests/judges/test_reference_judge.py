@@ -291,3 +291,15 @@ def test_the_demo_runs_offline_with_the_reference_recipe():
     }
     assert all(o is Outcome.FAIL for name, o in outcomes.items() if "_test" in name), outcomes
     assert all(o is Outcome.PASS for name, o in outcomes.items() if "_good" in name), outcomes
+
+
+def test_the_engines_own_golden_images_are_read_from_the_recipes_folder(tmp_path, monkeypatch):
+    goods = textures.references(tmp_path / "line" / "golden", 3)
+    recipe = _recipe(
+        tmp_path / "line", [], [{"engine": "reference", "references": ["golden/*.jpg"]}]
+    )
+    monkeypatch.chdir(tmp_path)  # not the recipe's folder: `golden/` is not here
+    chain = prepare_judge(recipe).chain
+    chain.load()
+    verdict = chain.judge(cv2.imread(str(goods[0]), cv2.IMREAD_GRAYSCALE))
+    assert verdict.outcome is Outcome.PASS

@@ -227,3 +227,30 @@ def test_on_a_larger_surface_the_box_is_local(defect, tmp_path):
     # the heat of the good texture around it (its mean distance is left out of the heat map).
     far = cv2.dilate((mask > 0).astype(np.uint8), np.ones((61, 61), np.uint8)) == 0
     assert np.median(heat[far]) < 0.05 * heat.max()
+
+
+def test_good_images_are_found_from_the_recipes_folder_whatever_the_working_directory(
+    tmp_path, monkeypatch
+):
+    """A station run as a service has another working directory than the engineer's shell: a
+    relative `good:` is read from the recipe file's folder first, as the recipe's own
+    `references:` are, and only then from the working directory (as before)."""
+    from inspector.station.learning import learn_recipe
+
+    plant = tmp_path / "plant"
+    textures.references(plant / "good", texture.MIN_GOOD)
+    recipe = _recipe(plant, [], [{"engine": "texture", "good": ["good/", "good/ref-500*.jpg"]}])
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    (done,) = learn_recipe(recipe, tmp_path / "learned")
+    assert done.images == 2 * texture.MIN_GOOD  # the folder, then the pattern's ten again
+    # A name the recipe's folder lacks is still read from the working directory.
+    textures.references(elsewhere / "shop", texture.MIN_GOOD)
+    recipe = _recipe(plant, [], [{"engine": "texture", "good": ["shop"]}])
+    (done,) = learn_recipe(recipe, tmp_path / "learned")
+    assert done.images == texture.MIN_GOOD
+    # A name found in neither says where it looked.
+    recipe = _recipe(plant, [], [{"engine": "texture", "good": ["nowhere/"]}])
+    with pytest.raises(InputError, match=f"recipe's folder {plant} or the working directory"):
+        learn_recipe(recipe, tmp_path / "learned")

@@ -16,8 +16,8 @@ Three uses:
   the next engine with the suspect regions outlined on its image (JudgeChain's `Screen`).
 
 The golden images are the recipe's `references`, or the engine's own `references` (files,
-folders or glob patterns, relative to the working directory), e.g. many good images for the
-screen and two for the model's few-shot prompt.
+folders or glob patterns, relative to the recipe file's folder, else the working directory),
+e.g. many good images for the screen and two for the model's few-shot prompt.
 """
 
 from __future__ import annotations
@@ -75,7 +75,8 @@ class ReferenceJudge(Judge):
         self._seen = threading.local()  # this thread's last match, for `aligned_references`
         self._own = bool(settings.references)
         if self._own:  # read now: a wrong path stops the command before anything is recorded
-            super().set_references(read_good_images(settings.references, "reference", "references"))
+            images = read_good_images(settings.references, "reference", "references", recipe.folder)
+            super().set_references(images)
         self._revise()
 
     def set_references(self, images: list[np.ndarray]) -> None:

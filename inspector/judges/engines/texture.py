@@ -477,7 +477,7 @@ class TextureJudge(Judge):
     def good_images(self) -> list[np.ndarray]:
         """What `inspector learn` learns from: the engine's `good:`, else the references."""
         if self.settings.good:
-            return read_good_images(self.settings.good, "texture", "good")
+            return read_good_images(self.settings.good, "texture", "good", self.recipe.folder)
         return list(getattr(self, "good_references", []))
 
     def load(self, progress: Progress | None = None) -> None:
