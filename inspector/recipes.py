@@ -241,6 +241,14 @@ class Recipe(_Strict):
     def folder(self) -> Path | None:
         return self._folder
 
+    def __eq__(self, other: object) -> bool:
+        """Equal by content, as recorded: where the file lies (`folder`) is no part of it."""
+        if not isinstance(other, Recipe):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # as before: its engines are dicts, which do not hash
+
     @field_validator("engines")
     @classmethod
     def _each_engine_is_named(cls, engines: tuple[dict[str, Any], ...]) -> tuple[dict, ...]:

@@ -98,3 +98,17 @@ def test_engine_settings_are_checked_by_the_engine(tmp_path, engine, expected):
     with pytest.raises(InputError, match=r"recipe r\.yaml: ") as caught:
         build_chain(recipe, "r.yaml")
     assert expected in str(caught.value)
+
+
+def test_a_recipe_knows_its_folder_and_equals_its_copy_elsewhere(tmp_path):
+    text = "name: moved\nversion: 2\nprompt: Inspect.\n"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    (tmp_path / "a" / "r.yaml").write_text(text)
+    (tmp_path / "b" / "r.yaml").write_text(text)
+    here, there = load_recipe(tmp_path / "a" / "r.yaml"), load_recipe(tmp_path / "b" / "r.yaml")
+    assert (here.folder, there.folder) == (tmp_path / "a", tmp_path / "b")
+    assert here == there and here.to_yaml() == there.to_yaml()  # the same recorded content
+    assert here.model_copy(update={"version": 3}).folder == tmp_path / "a"
+    data = {"name": "moved", "version": 2, "prompt": "Inspect."}
+    assert parse_recipe(data, "data").folder is None

@@ -124,7 +124,8 @@ def test_a_long_straight_line_raises_the_line_features_across_it(orientation):
     change = np.abs(describe(lined) - describe(clean.astype(np.uint8))).max(axis=(0, 1)) / spread
     per_pool = texture_features.FEATURES_PER_POOL
     assert len(change) == 2 * per_pool
-    # Per pool, last: the step, line highs across y, then across x; the line lows, y then x.
+    # Each pool ends: the step and the line's high across y, the same across x, then the
+    # line's lows across y and across x.
     across_y = [per_pool - 6, per_pool - 5, per_pool - 2]
     across_x = [per_pool - 4, per_pool - 3, per_pool - 1]
     across, along = (across_y, across_x) if orientation == "horizontal" else (across_x, across_y)
