@@ -285,11 +285,10 @@ def band_weights(held_out: Sequence[np.ndarray]) -> np.ndarray:
         bands = edge_bands(*distances.shape)
         sums += np.bincount(bands.ravel(), distances.ravel(), _BANDS + 2)
         counts += np.bincount(bands.ravel(), minlength=_BANDS + 2)
-    means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-    interior = means[_BANDS] if np.isfinite(means[_BANDS]) and means[_BANDS] > 0 else None
-    if interior is None:  # images too small for an interior: no band is set apart
+    means = sums / np.maximum(counts, 1)  # 0 for a band no image has
+    if means[_BANDS] <= 0:  # images too small for an interior: no band is set apart
         return np.ones(_BANDS + 2, np.float32)
-    weights = np.where(np.isfinite(means) & (means > 0), interior / np.maximum(means, 1e-9), 1.0)
+    weights = np.where(means > 0, means[_BANDS] / np.maximum(means, 1e-9), 1.0)
     return weights.astype(np.float32)
 
 
