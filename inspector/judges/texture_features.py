@@ -8,7 +8,8 @@ so a patch also knows its surroundings): local brightness and shading, local con
 brightest and darkest detail, at three scales the oriented gradient energy, its coherence,
 and the brightest and darkest blob (extremes of a scale-normalised Laplacian), and the strongest
 long straight step, bright line and dark line along each of the image's axes (elongated
-Gaussian derivatives, the edge and bar filters of the Leung-Malik bank). The coarsest scale and
+Gaussian derivatives, the edge and bar filters of the Leung-Malik bank); then, once, each class
+of local binary pattern's share of the outer pool (micro-texture). The coarsest scale and
 the steps are taken from the image at half size, the background from a quarter: the same sizes,
 a fraction of the work.
 """
@@ -32,6 +33,63 @@ STEP = (8.0, 2.0)
 LINE = (8.0, 1.5)
 COARSE_FROM = 4.0  # sigmas from this up are taken from the half-sized image (2.0: judging
 # 15% faster, validation AUROC 0.823 against 0.827 on magnetic-tile)
+
+
+# Local binary patterns (Ojala, Pietikainen and Maenpaa 2002): each pixel's 8 neighbours at
+# radius 1, in circular order, compared with it; each pattern's share of the outer pool, by its
+# rotation-invariant uniform class (LBP riu2: 0-8 neighbours brighter in one arc, or 9: not an
+# arc). They tell apart micro-texture that the smooth filters above average away: a surface
+# ground differently (magnetic-tile's "Uneven") has the same brightness and gradient energy but
+# other patterns. Chosen on magnetic-tile's validation splits (16 random splits of the learning
+# half, even defects): AUROC 0.862 -> 0.874 learning from 90 tiles (better on 14 of 16 splits;
+# Uneven 0.80 -> 0.85), 0.847 -> 0.855 from 60 (12 of 16). Not kept: the shares of the inner
+# pool too (+0.010 with 20 components, +0.005 with 16; on DeepPCB it made one odd held-out
+# board the unit, and boxes strayed), radius 2 as well (+0.007), the patterns of the
+# half-sized image as well (-0.000), arcs told apart by direction (30 classes: -0.004), no
+# smoothing first (+0.002), a threshold of 0 or 3 grey levels (+0.009, +0.005; these with both
+# pools and 20 components).
+PATTERN_CLASSES = 10
+_NEIGHBOURS = ((0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1))
+_PATTERN_SMOOTH = 0.7  # pixels: the Gaussian before comparing (sensor noise flips bits)
+_PATTERN_STEP = 1.0  # grey levels (at median 128) a neighbour must exceed the pixel by
+
+
+def _pattern_classes() -> np.ndarray:
+    """Each 8-bit pattern's riu2 class: its number of set bits when they form one arc (at most
+    two changes around the circle), else 9."""
+    table = np.empty(256, np.uint8)
+    for code in range(256):
+        bits = [(code >> k) & 1 for k in range(8)]
+        changes = sum(bits[k] != bits[k - 1] for k in range(8))
+        table[code] = sum(bits) if changes <= 2 else PATTERN_CLASSES - 1
+    return table
+
+
+_CLASS_OF = _pattern_classes()
+
+
+def local_patterns(g: np.ndarray) -> np.ndarray:
+    """Each pixel's local binary pattern class (uint8, 0-9) of a float32 grey image."""
+    smooth = cv2.GaussianBlur(g, (0, 0), _PATTERN_SMOOTH)
+    height, width = smooth.shape
+    padded = cv2.copyMakeBorder(smooth, 1, 1, 1, 1, cv2.BORDER_REFLECT_101)
+    level = smooth + _PATTERN_STEP
+    code = np.zeros((height, width), np.uint8)
+    for bit, (dy, dx) in enumerate(_NEIGHBOURS):
+        neighbour = padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width]
+        # OpenCV's compare (255 where true) and lookup: 1.7x faster than numpy's
+        code |= cv2.compare(neighbour, level, cv2.CMP_GE) & np.uint8(1 << bit)
+    return cv2.LUT(code, _CLASS_OF)
+
+
+def class_shares(classes: np.ndarray, stride: int) -> np.ndarray:
+    """(rows, cols, PATTERN_CLASSES): each class's share of each `stride`-sided block, by one
+    count over the pixels (the sides are multiples of `stride`)."""
+    rows, cols = classes.shape[0] // stride, classes.shape[1] // stride
+    block = np.arange(rows * cols, dtype=np.int32).reshape(rows, 1, cols, 1) * PATTERN_CLASSES
+    labels = classes.reshape(rows, stride, cols, stride) + block
+    counts = np.bincount(labels.ravel(), minlength=rows * cols * PATTERN_CLASSES)
+    return counts.reshape(rows, cols, PATTERN_CLASSES).astype(np.float32) / (stride * stride)
 
 
 def grey(image: np.ndarray) -> np.ndarray:
@@ -179,6 +237,7 @@ def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: i
         line, block = _lines(g, across, stride)
         lines_max.append(_blocks(line, block, "max"))
         lines_min.append(_blocks(line, block, "min"))
+    patterns = class_shares(local_patterns(g), stride)
     cells = (slice(first, first + rows), slice(first, first + cols))
     pooled = []
     for k in (inner, outer):
@@ -196,7 +255,10 @@ def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: i
         out += [cv2.dilate(m, square) for m in lines_max]
         out += [-cv2.erode(m, square) for m in lines_min]
         pooled += [m[cells] for m in out]
-    return np.stack(pooled, axis=-1).astype(np.float32)
+    # Each pattern class's share of the outer pool (of the inner one as well: a tenth of the
+    # AUROC gain on magnetic-tile, and less sure judging on DeepPCB; see PATTERN_CLASSES).
+    shares = cv2.blur(patterns, (outer, outer))[cells]
+    return np.concatenate([np.stack(pooled, axis=-1), shares], axis=-1).astype(np.float32)
 
 
 def cell_box(

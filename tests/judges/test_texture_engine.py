@@ -123,9 +123,9 @@ def test_a_long_straight_line_raises_the_line_features_across_it(orientation):
     lined = np.clip(clean - 30 * line, 0, 255).astype(np.uint8)
     change = np.abs(describe(lined) - describe(clean.astype(np.uint8))).max(axis=(0, 1)) / spread
     per_pool = texture_features.FEATURES_PER_POOL
-    assert len(change) == 2 * per_pool
+    assert len(change) == 2 * per_pool + texture_features.PATTERN_CLASSES
     # Each pool ends: the step and the line's high across y, the same across x, then the
-    # line's lows across y and across x.
+    # line's lows across y and across x (the local binary patterns follow both pools).
     across_y = [per_pool - 6, per_pool - 5, per_pool - 2]
     across_x = [per_pool - 4, per_pool - 3, per_pool - 1]
     across, along = (across_y, across_x) if orientation == "horizontal" else (across_x, across_y)
