@@ -4,7 +4,7 @@ highest, lowest), then over k x k blocks, so the cost is one pass over the pixel
 the small block grid; that is what makes 640x480 frames cheap on one core.
 
 A patch's descriptor, per pooling size (`patch`, and `patch` with one block more on every side,
-so a patch also knows its surroundings): local brightness and shading, local contrast, the
+so a patch also knows its surroundings): local brightness, local contrast, the
 brightest and darkest detail, at three scales the oriented gradient energy, its coherence,
 and the brightest and darkest blob (extremes of a scale-normalised Laplacian), and the strongest
 long straight step, bright line and dark line along each of the image's axes (elongated
@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-FEATURES_PER_POOL = 5 + 3 * 5 + 6
+FEATURES_PER_POOL = 4 + 3 * 5 + 6
 SIGMAS = (1.0, 2.0, 4.0)
 # Elongated filters, (sigma along, sigma across) in pixels at scale. A long straight step (the
 # border of an uneven region) or line (a crack) is a defect even where each patch of it alone
@@ -204,10 +204,8 @@ def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: i
         interpolation=cv2.INTER_LINEAR,
     )
     detail = g - background
-    block_mean = _blocks(g, stride, "mean")
-    shading = cv2.GaussianBlur(block_mean, (0, 0), 24.0 / stride)
     maps_mean = [
-        block_mean,
+        _blocks(g, stride, "mean"),
         _blocks(detail, stride, "mean"),
         _blocks(detail * detail, stride, "mean"),
     ]
@@ -247,7 +245,10 @@ def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: i
         high = [cv2.dilate(m, square) for m in maps_max]
         low = [cv2.erode(m, square) for m in maps_min]
         spread = np.sqrt(np.maximum(mean[2] - mean[1] ** 2, 0))
-        out = [mean[0], mean[0] - shading, spread, high[0], -low[0]]
+        # No shading term (the patch's brightness less the image's smooth shading) since the
+        # patterns came: validation AUROC +0.003 without it learning from 90 tiles (11 of 16
+        # splits), +0.004 from 60 (12 of 16).
+        out = [mean[0], spread, high[0], -low[0]]
         for i in range(len(SIGMAS)):
             xx, yy, xy = (np.maximum(m, 0) for m in mean[3 + 3 * i : 6 + 3 * i])
             xy = mean[5 + 3 * i]
