@@ -133,6 +133,33 @@ def test_a_long_straight_line_raises_the_line_features_across_it(orientation):
     assert change[along].max() < 0.2
 
 
+def test_local_binary_patterns_fall_in_rotation_invariant_classes_and_shares_sum_to_one():
+    """Ojala's riu2 classes: 0-8 brighter neighbours in one arc (58 of the 256 patterns), else 9;
+    a pattern turned around its pixel keeps its class. An edge is a half arc, a dark pit all
+    eight, a flat surface none."""
+    from inspector.judges import texture_features as tf
+
+    classes_of = [int(c) for c in tf._CLASS_OF]
+    assert sum(c < 9 for c in classes_of) == 58 and max(classes_of) == 9
+    assert classes_of[0b0000_0111] == 3 and classes_of[0b0101_0101] == 9
+
+    def turned(code: int, k: int) -> int:
+        return ((code << k) | (code >> (8 - k))) & 0xFF
+
+    assert all(classes_of[turned(c, k)] == classes_of[c] for c in range(256) for k in range(8))
+    image = np.full((32, 32), 60, np.float32)
+    image[:, 16:] = 160  # a vertical edge
+    image[8, 4] = 0  # a dark pit
+    classes = tf.local_patterns(image)
+    assert classes[20, 15] == 3 and classes[20, 16] == 3  # the three neighbours across the edge
+    assert classes[8, 4] == 8
+    assert classes[24, 4] == 0 and classes[24, 28] == 0  # flat on either side
+    shares = tf.class_shares(classes, 8)
+    assert shares.shape == (4, 4, tf.PATTERN_CLASSES)
+    assert shares.sum(axis=-1) == pytest.approx(np.ones((4, 4)))
+    assert shares[3, 0, 0] == 1.0  # a block all flat
+
+
 def test_the_artefact_is_hashed_loads_fast_and_must_match_the_settings(tmp_path):
     refs, artefact, sha256 = _learn(tmp_path)
     assert hashlib.sha256(artefact.read_bytes()).hexdigest() == sha256
