@@ -42,12 +42,11 @@ COARSE_FROM = 4.0  # sigmas from this up are taken from the half-sized image (2.
 # ground differently (magnetic-tile's "Uneven") has the same brightness and gradient energy but
 # other patterns. Chosen on magnetic-tile's validation splits (16 random splits of the learning
 # half, even defects): AUROC 0.862 -> 0.874 learning from 90 tiles (better on 14 of 16 splits;
-# Uneven 0.80 -> 0.85), 0.847 -> 0.855 from 60 (12 of 16). Not kept: the shares of the inner
-# pool too (+0.010 with 20 components, +0.005 with 16; on DeepPCB it made one odd held-out
-# board the unit, and boxes strayed), radius 2 as well (+0.007), the patterns of the
-# half-sized image as well (-0.000), arcs told apart by direction (30 classes: -0.004), no
-# smoothing first (+0.002), a threshold of 0 or 3 grey levels (+0.009, +0.005; these with both
-# pools and 20 components).
+# Uneven 0.80 -> 0.85), 0.847 -> 0.855 from 60 (12 of 16). Not kept (from 90): the inner pool's
+# shares too (0.867; 0.872 with 20 components, and on DeepPCB one odd held-out board then set
+# the unit and boxes strayed), radius 2 or the half-sized image's patterns as well (0.869,
+# 0.869); with the inner pool's shares and 20 components: arcs told apart by direction (30
+# classes: 0.858), no smoothing first (0.864), a threshold of 0 or 3 grey levels (0.871, 0.867).
 PATTERN_CLASSES = 10
 _NEIGHBOURS = ((0, 1), (-1, 1), (-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1))
 _PATTERN_SMOOTH = 0.7  # pixels: the Gaussian before comparing (sensor noise flips bits)
@@ -256,8 +255,8 @@ def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: i
         out += [cv2.dilate(m, square) for m in lines_max]
         out += [-cv2.erode(m, square) for m in lines_min]
         pooled += [m[cells] for m in out]
-    # Each pattern class's share of the outer pool (of the inner one as well: a tenth of the
-    # AUROC gain on magnetic-tile, and less sure judging on DeepPCB; see PATTERN_CLASSES).
+    # Each pattern class's share of the outer pool (of the inner one as well: less than half
+    # the AUROC gain on magnetic-tile, and less sure judging on DeepPCB; see PATTERN_CLASSES).
     shares = cv2.blur(patterns, (outer, outer))[cells]
     return np.concatenate([np.stack(pooled, axis=-1), shares], axis=-1).astype(np.float32)
 
