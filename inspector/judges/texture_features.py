@@ -229,8 +229,8 @@ def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: i
     )
     lines_max, lines_min = [], []
     for across in ("y", "x"):
-        step = np.abs(_elongated(step_source, step_sigmas, across, 1))
-        lines_max.append(_blocks(step, step_stride, "max"))
+        edge = np.abs(_elongated(step_source, step_sigmas, across, 1))
+        lines_max.append(_blocks(edge, step_stride, "max"))
         line, block = _lines(g, across, stride)
         lines_max.append(_blocks(line, block, "max"))
         lines_min.append(_blocks(line, block, "min"))
