@@ -9,12 +9,15 @@ brightest and darkest detail, at three scales the oriented gradient energy, its 
 and the brightest and darkest blob (extremes of a scale-normalised Laplacian), and the strongest
 long straight step, bright line and dark line along each of the image's axes (elongated
 Gaussian derivatives, the edge and bar filters of the Leung-Malik bank); then, once, each class
-of local binary pattern's share of the outer pool (micro-texture). The coarsest scale and
+of local binary pattern's share of the outer pool (micro-texture) and each direction's share of
+its strong edges (a histogram of oriented gradients). The coarsest scale and
 the steps are taken from the image at half size, the background from a quarter: the same sizes,
 a fraction of the work.
 """
 
 from __future__ import annotations
+
+import functools
 
 import cv2
 import numpy as np
@@ -66,6 +69,26 @@ def _pattern_classes() -> np.ndarray:
 
 _CLASS_OF = _pattern_classes()
 
+# Histograms of oriented gradients (Dalal and Triggs 2005): the share of each of 12 orientations
+# (15 degrees each, direction modulo 180) in the outer pool's gradients at the finest scale,
+# each pixel shared between its two nearest bins. The structure tensor (describe) keeps one
+# dominant orientation per patch; a histogram tells apart a patch of crossing or bent edges (a
+# crack leaving the grinding streaks, an uneven region's border) from one of parallel ones. Weighted
+# by the gradient magnitude cubed, so the strong edges decide it, not the sensor noise. Chosen
+# on magnetic-tile's validation splits (16 random splits of the learning half, even defects):
+# AUROC 0.877 -> 0.887 learning from 90 tiles (better on 11 of 16 splits), 0.859 -> 0.872
+# from 60 (16 of 16). Not kept: the magnitude to the power 1, 2, 4, 6 (0.883, 0.885, 0.886,
+# 0.885 from 90; power 2 from 60: 0.869), every second pixel only (0.882: too few per block),
+# each pixel in one bin only (0.887, as good, but a texture along a bin's border, such as
+# grinding streaks along an axis, then flickers between two bins). With power 1: the
+# half-sized image (0.881), the inner pool's histogram for the outer's (0.875), one at sigma 2
+# too (0.882), 8 or 16 bins (0.882, 0.881), the orientations as circular harmonics (0.882), and
+# with the histogram a grid of stride 6 (+0.000).
+DIRECTION_BINS = 12
+_DIRECTION_POWER = 3  # of the gradient magnitude, as each pixel's weight
+_BIN_OF = (np.arange(256) % DIRECTION_BINS).astype(np.uint8)
+_NEXT_BIN_OF = ((np.arange(256) + 1) % DIRECTION_BINS).astype(np.uint8)
+
 
 def local_patterns(g: np.ndarray) -> np.ndarray:
     """Each pixel's local binary pattern class (uint8, 0-9) of a float32 grey image."""
@@ -89,6 +112,40 @@ def class_shares(classes: np.ndarray, stride: int) -> np.ndarray:
     labels = classes.reshape(rows, stride, cols, stride) + block
     counts = np.bincount(labels.ravel(), minlength=rows * cols * PATTERN_CLASSES)
     return counts.reshape(rows, cols, PATTERN_CLASSES).astype(np.float32) / (stride * stride)
+
+
+@functools.lru_cache(maxsize=4)
+def _block_labels(rows: int, cols: int, stride: int, classes: int) -> np.ndarray:
+    """Each pixel's block number times `classes`, for a count of `classes` per block; cached per
+    frame size (a station's frames all have one)."""
+    block = np.arange(rows * cols, dtype=np.int32).reshape(rows, 1, cols, 1) * classes
+    labels = np.broadcast_to(block, (rows, stride, cols, stride)).reshape(-1).copy()
+    labels.flags.writeable = False
+    return labels
+
+
+def direction_weights(
+    gx: np.ndarray, gy: np.ndarray, energy: np.ndarray, stride: int
+) -> np.ndarray:
+    """(rows, cols, DIRECTION_BINS): per `stride`-sided block, the weight of its gradients in
+    each orientation bin (gradients `gx`, `gy`; `energy` is gx^2 + gy^2), by two counts over
+    the pixels."""
+    weight = cv2.magnitude(gx, gy)
+    weight *= energy  # the magnitude cubed (_DIRECTION_POWER)
+    # The direction in bins (0-24 around the circle); modulo 12 below: orientation.
+    position = cv2.phase(gx, gy) * np.float32(DIRECTION_BINS / np.pi)
+    whole = position.astype(np.uint8)  # the floor, as it is not negative
+    upper = weight * (position - whole)  # the share of the next bin
+    weight -= upper
+    rows, cols = gx.shape[0] // stride, gx.shape[1] // stride
+    blocks = _block_labels(rows, cols, stride, DIRECTION_BINS)
+    size = rows * cols * DIRECTION_BINS
+    # Pixels in raster order, as the labels are: a block's pixels share its label.
+    counts = np.bincount(blocks + cv2.LUT(whole, _BIN_OF).reshape(-1), weight.reshape(-1), size)
+    counts += np.bincount(
+        blocks + cv2.LUT(whole, _NEXT_BIN_OF).reshape(-1), upper.reshape(-1), size
+    )
+    return counts.reshape(rows, cols, DIRECTION_BINS).astype(np.float32)
 
 
 def grey(image: np.ndarray) -> np.ndarray:
@@ -219,8 +276,11 @@ def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: i
         gx = cv2.Sobel(smooth, cv2.CV_32F, 1, 0)
         gy = cv2.Sobel(smooth, cv2.CV_32F, 0, 1)
         blob = cv2.Laplacian(smooth, cv2.CV_32F) * (s * s)
-        maps_mean += [_blocks(gx * gx, step, "mean"), _blocks(gy * gy, step, "mean")]
+        gxx, gyy = gx * gx, gy * gy
+        maps_mean += [_blocks(gxx, step, "mean"), _blocks(gyy, step, "mean")]
         maps_mean.append(_blocks(gx * gy, step, "mean"))
+        if sigma == SIGMAS[0]:
+            directions = direction_weights(gx, gy, gxx + gyy, step)
         maps_max.append(_blocks(blob, step, "max"))
         maps_min.append(_blocks(blob, step, "min"))
     halved = stride % 2 == 0
@@ -256,9 +316,12 @@ def describe(image: np.ndarray, scale: float, patch: int, stride: int, margin: i
         out += [-cv2.erode(m, square) for m in lines_min]
         pooled += [m[cells] for m in out]
     # Each pattern class's share of the outer pool (of the inner one as well: less than half
-    # the AUROC gain on magnetic-tile, and less sure judging on DeepPCB; see PATTERN_CLASSES).
+    # the AUROC gain on magnetic-tile, and less sure judging on DeepPCB; see PATTERN_CLASSES),
+    # and each orientation's share of its gradients' weight (see DIRECTION_BINS).
     shares = cv2.blur(patterns, (outer, outer))[cells]
-    return np.concatenate([np.stack(pooled, axis=-1), shares], axis=-1).astype(np.float32)
+    oriented = cv2.blur(directions, (outer, outer))[cells]
+    oriented /= oriented.sum(axis=-1, keepdims=True) + 1e-3
+    return np.concatenate([np.stack(pooled, axis=-1), shares, oriented], axis=-1).astype(np.float32)
 
 
 def cell_box(

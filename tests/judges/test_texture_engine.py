@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
+import sys
 from pathlib import Path
 
 import cv2
@@ -123,9 +125,11 @@ def test_a_long_straight_line_raises_the_line_features_across_it(orientation):
     lined = np.clip(clean - 30 * line, 0, 255).astype(np.uint8)
     change = np.abs(describe(lined) - describe(clean.astype(np.uint8))).max(axis=(0, 1)) / spread
     per_pool = texture_features.FEATURES_PER_POOL
-    assert len(change) == 2 * per_pool + texture_features.PATTERN_CLASSES
+    extra = texture_features.PATTERN_CLASSES + texture_features.DIRECTION_BINS
+    assert len(change) == 2 * per_pool + extra
     # Each pool ends: the step and the line's high across y, the same across x, then the
-    # line's lows across y and across x (the local binary patterns follow both pools).
+    # line's lows across y and across x (the local binary patterns and the orientations
+    # follow both pools).
     across_y = [per_pool - 6, per_pool - 5, per_pool - 2]
     across_x = [per_pool - 4, per_pool - 3, per_pool - 1]
     across, along = (across_y, across_x) if orientation == "horizontal" else (across_x, across_y)
@@ -158,6 +162,39 @@ def test_local_binary_patterns_fall_in_rotation_invariant_classes_and_shares_sum
     assert shares.shape == (4, 4, tf.PATTERN_CLASSES)
     assert shares.sum(axis=-1) == pytest.approx(np.ones((4, 4)))
     assert shares[3, 0, 0] == 1.0  # a block all flat
+
+
+def test_orientation_histograms_put_an_edge_in_its_bin_and_share_a_slant_between_two():
+    """12 bins of 15 degrees over 180 (a gradient and its opposite are one orientation), each
+    pixel weighted by its magnitude cubed and shared between its two nearest bins (OpenCV's
+    angles are good to about 0.3 degrees: hence the tolerances)."""
+    from inspector.judges import texture_features as tf
+
+    def weights(angle_degrees: float, magnitude: float = 2.0) -> np.ndarray:
+        radians = np.deg2rad(angle_degrees)
+        gx = np.full((16, 24), magnitude * np.cos(radians), np.float32)
+        gy = np.full((16, 24), magnitude * np.sin(radians), np.float32)
+        return tf.direction_weights(gx, gy, gx * gx + gy * gy, 8)
+
+    across = weights(30.0)  # two bins of 15 degrees from zero
+    assert across.shape == (2, 3, tf.DIRECTION_BINS)
+    assert across[..., 2] == pytest.approx(np.full((2, 3), 64 * 2.0**3), rel=1e-3)
+    assert across.sum(axis=-1) == pytest.approx(across[..., 2], rel=1e-3)
+    assert weights(210.0) == pytest.approx(across, abs=1e-3 * float(across.max()))  # the opposite
+    slant = weights(37.5)  # halfway between the centres of bins 2 and 3
+    assert slant[0, 0, 2] == pytest.approx(slant[0, 0, 3], rel=0.01)
+    assert slant[0, 0, 2] + slant[0, 0, 3] == pytest.approx(64 * 8.0, rel=1e-3)
+    last = weights(172.5)[0, 0]  # between the last bin and the first, around the circle
+    assert last[11] == pytest.approx(last[0], rel=0.01) and last[1:11].sum() == 0
+    assert weights(30.0, magnitude=4.0)[0, 0, 2] == pytest.approx(8 * across[0, 0, 2], rel=1e-3)
+
+
+def test_freed_memory_is_kept_for_the_next_frame_where_the_c_library_is_glibc():
+    from inspector import heap
+
+    expected = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert heap.keep_freed_memory() is expected
+    assert heap.keep_freed_memory() is expected  # once per process, and the same answer
 
 
 def test_the_artefact_is_hashed_loads_fast_and_must_match_the_settings(tmp_path):
