@@ -85,7 +85,6 @@ _CLASS_OF = _pattern_classes()
 # too (0.882), 8 or 16 bins (0.882, 0.881), the orientations as circular harmonics (0.882), and
 # with the histogram a grid of stride 6 (+0.000).
 DIRECTION_BINS = 12
-_DIRECTION_POWER = 3  # of the gradient magnitude, as each pixel's weight
 _BIN_OF = (np.arange(256) % DIRECTION_BINS).astype(np.uint8)
 _NEXT_BIN_OF = ((np.arange(256) + 1) % DIRECTION_BINS).astype(np.uint8)
 
@@ -131,7 +130,7 @@ def direction_weights(
     each orientation bin (gradients `gx`, `gy`; `energy` is gx^2 + gy^2), by two counts over
     the pixels."""
     weight = cv2.magnitude(gx, gy)
-    weight *= energy  # the magnitude cubed (_DIRECTION_POWER)
+    weight *= energy  # the magnitude cubed: the strong edges decide (see DIRECTION_BINS)
     # The direction in bins (0-24 around the circle); modulo 12 below: orientation.
     position = cv2.phase(gx, gy) * np.float32(DIRECTION_BINS / np.pi)
     whole = position.astype(np.uint8)  # the floor, as it is not negative

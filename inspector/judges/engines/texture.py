@@ -507,7 +507,7 @@ class TextureJudge(Judge):
 
     def use(self, learned: Learned, path: Path | None, sha256: str) -> None:
         """Judge with this learned model; its SHA-256 is the revision on every attempt."""
-        keep_freed_memory()  # a frame's arrays are the next one's: judging twice as fast
+        keep_freed_memory()  # a frame's arrays are the next one's (inspector/heap.py)
         self.learned, self.artefact = learned, path
         self._memory = Memory(learned.mean, learned.std, learned.projection, learned.memory)
         self.model_revision = sha256
