@@ -32,7 +32,10 @@ run, BLAS and OpenCV on one thread:
               best 47.0), the third session's 34.9 (best 37.6): 1.19x; this engine without
               inspector/heap.py 33.1 (best 37.0). In a process that learnt first, as this bench
               does, glibc has raised its own limits already and heap.py changes nothing; the
-              third session's engine is then 1.13x this one (the histogram's cost).
+              third session's engine is then 1.13x this one (the histogram's cost). Run again
+              an hour later, the machine quieter: the same scores, 61.3 frames/s (goal 50:
+              1.23x), and as a station judges 59.0 frames/s (best 61.3), the third session's
+              engine 50.1 (best 51.5): 1.18x; without heap.py 48.7 (best 52.1).
     the third session's engine (its run, 2026-11-30): image AUROC 0.895 (0.889 on the
               held-out defects; learnt from the other half of the good tiles 0.918, so 0.907
               both ways); overkill at 0% miss 79.8%, at <=5% miss

@@ -34,7 +34,7 @@ Measured by bench/texture_mtd.py on magnetic-tile (2026-12-01): image AUROC 0.90
 from every other good tile (the issue's goal: 0.90), 0.934 learning from the others (a quarter
 of the defects lie wholly within the margin, where the crops' borders vary more than any
 defect, and score 0.82 against 0.93 for the rest), pixel AUROC 0.67, 100 good images learnt in
-about 2 s, 45-55 frames/s per core at 640x480 on the 2-core development machine of that day
+about 2 s, 45-61 frames/s per core at 640x480 on the 2-core development machine of that day
 (the bench's docstring has each run's figures).
 
 Scores are in units of the good images' own spread: learning scores each half of the good
