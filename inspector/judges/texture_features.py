@@ -103,16 +103,6 @@ def local_patterns(g: np.ndarray) -> np.ndarray:
     return cv2.LUT(code, _CLASS_OF)
 
 
-def class_shares(classes: np.ndarray, stride: int) -> np.ndarray:
-    """(rows, cols, PATTERN_CLASSES): each class's share of each `stride`-sided block, by one
-    count over the pixels (the sides are multiples of `stride`)."""
-    rows, cols = classes.shape[0] // stride, classes.shape[1] // stride
-    block = np.arange(rows * cols, dtype=np.int32).reshape(rows, 1, cols, 1) * PATTERN_CLASSES
-    labels = classes.reshape(rows, stride, cols, stride) + block
-    counts = np.bincount(labels.ravel(), minlength=rows * cols * PATTERN_CLASSES)
-    return counts.reshape(rows, cols, PATTERN_CLASSES).astype(np.float32) / (stride * stride)
-
-
 @functools.lru_cache(maxsize=4)
 def _block_labels(rows: int, cols: int, stride: int, classes: int) -> np.ndarray:
     """Each pixel's block number times `classes`, for a count of `classes` per block; cached per
@@ -121,6 +111,15 @@ def _block_labels(rows: int, cols: int, stride: int, classes: int) -> np.ndarray
     labels = np.broadcast_to(block, (rows, stride, cols, stride)).reshape(-1).copy()
     labels.flags.writeable = False
     return labels
+
+
+def class_shares(classes: np.ndarray, stride: int) -> np.ndarray:
+    """(rows, cols, PATTERN_CLASSES): each class's share of each `stride`-sided block, by one
+    count over the pixels (the sides are multiples of `stride`)."""
+    rows, cols = classes.shape[0] // stride, classes.shape[1] // stride
+    labels = _block_labels(rows, cols, stride, PATTERN_CLASSES) + classes.reshape(-1)
+    counts = np.bincount(labels, minlength=rows * cols * PATTERN_CLASSES)
+    return counts.reshape(rows, cols, PATTERN_CLASSES).astype(np.float32) / (stride * stride)
 
 
 def direction_weights(
